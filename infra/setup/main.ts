@@ -1,0 +1,148 @@
+// `npm start` / `npm test` / `npm run images` after the bootstrap: engine, dependencies, images, site, then run.
+import { readFileSync, readdirSync, existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildImages } from '../../images/build.ts';
+import { ensureMirror, seedMirror } from '../../images/mirror.ts';
+import { ensureEngine } from './lib/engine.ts';
+import { run } from './lib/run.ts';
+import { keyOf, stampMatches, writeStamp } from './lib/stamp.ts';
+import { bold, dim, red, seconds, step } from './lib/steps.ts';
+import { runTiers, TIERS, type TierName } from './tiers.ts';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** The setup's own settings, read once here (the server reads its own in sandbox-server/src/config.ts). */
+const settings = Object.freeze({
+  mirrorPort: Number(process.env.DOCKYARD_MIRROR_PORT ?? 5000),
+  aptMirror: process.env.DOCKYARD_APT_MIRROR ?? detectAptMirror(),
+  engineLog: process.env.DOCKYARD_ENGINE_LOG ?? '/var/log/dockyard/dockerd.log',
+});
+
+/** The Debian mirror this machine's apt uses, so image builds work wherever the host's apt does. */
+function detectAptMirror(): string {
+  const fallback = 'http://deb.debian.org/debian';
+  const files = ['/etc/apt/sources.list'];
+  if (existsSync('/etc/apt/sources.list.d')) {
+    files.push(...readdirSync('/etc/apt/sources.list.d').map((f) => join('/etc/apt/sources.list.d', f)));
+  }
+  for (const file of files) {
+    if (!existsSync(file)) continue;
+    const text = readFileSync(file, 'utf8');
+    // deb822 (.sources): a URIs: line in a stanza whose Suites include bookworm.
+    for (const stanza of text.split(/\n\s*\n/)) {
+      const uri = /^URIs:\s*(\S+)/m.exec(stanza)?.[1];
+      if (uri && /^Suites:.*\bbookworm\b(?!-security)/m.test(stanza) && !uri.includes('security')) return uri;
+    }
+    const line = /^deb\s+(?:\[[^\]]*\]\s+)?(\S+)\s+bookworm\s/m.exec(text);
+    if (line?.[1] && !line[1].includes('security')) return line[1];
+  }
+  return fallback;
+}
+
+async function engineStep() {
+  await step('Docker Engine', async () => {
+    const engine = await ensureEngine(join(ROOT, 'infra/engine/daemon.json'), settings.engineLog);
+    const how = engine.startedByUs
+      ? `started with infra/engine/daemon.json (log: ${settings.engineLog})`
+      : 'already running';
+    const warn = engine.userns ? '' : ` ${red('without user namespaces: sandboxes are weaker than they should be')}`;
+    return { value: engine, note: `Engine ${engine.version}, ${how}${warn}` };
+  });
+}
+
+async function dependenciesStep() {
+  await step('npm dependencies', async () => {
+    const stamp = join(ROOT, 'node_modules/.dockyard-key');
+    const key = keyOf([join(ROOT, 'package-lock.json')], process.version);
+    if (stampMatches(stamp, key)) return { value: undefined, note: 'up to date' };
+    const r = await run(['npm', 'ci', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: ROOT, inherit: true });
+    if (r.code !== 0)
+      throw new Error(
+        'npm ci failed (see above). If package.json changed, run npm install and commit package-lock.json.',
+      );
+    writeStamp(stamp, key);
+    return { value: undefined, note: 'installed from package-lock.json' };
+  });
+}
+
+async function imagesStep(argv: string[]) {
+  const force = argv.flatMap((a) =>
+    a.startsWith('--force=') ? a.slice(8).split(',') : a === '--force' ? ['all'] : [],
+  );
+  const only = argv.filter((a) => !a.startsWith('--'));
+  await step('Images', async () => {
+    const started = performance.now();
+    const images = await buildImages({ aptMirror: settings.aptMirror, force, only });
+    const built = images.filter((i) => i.built).length;
+    return {
+      value: images,
+      note: `${built} built, ${images.length - built} up to date, in ${seconds(performance.now() - started)}`,
+    };
+  }).then((images) =>
+    step('Registry mirror', async () => {
+      const url = await ensureMirror({ port: settings.mirrorPort });
+      const pushed = await seedMirror(images, { port: settings.mirrorPort });
+      return { value: undefined, note: `serving at ${url}, ${pushed ? `${pushed} tags pushed` : 'already seeded'}` };
+    }),
+  );
+}
+
+async function siteStep() {
+  await step('Site', async () => {
+    const stamp = join(ROOT, 'site/dist/.dockyard-key');
+    const key = keyOf([join(ROOT, 'site'), join(ROOT, 'content'), join(ROOT, 'package-lock.json')]);
+    if (stampMatches(stamp, key)) return { value: undefined, note: 'up to date' };
+    const r = await run(['npm', 'run', '--silent', 'build', '-w', 'site'], { cwd: ROOT, inherit: true });
+    if (r.code !== 0) throw new Error('The site build failed (see above).');
+    writeStamp(stamp, key);
+    return { value: undefined, note: 'built into site/dist' };
+  });
+}
+
+async function startServer(): Promise<number> {
+  console.log(bold('▸ Server'));
+  const child = (await import('node:child_process')).spawn(
+    process.execPath,
+    [join(ROOT, 'sandbox-server/src/main.ts')],
+    {
+      cwd: ROOT,
+      stdio: 'inherit',
+      env: { ...process.env, DOCKYARD_SITE_DIR: process.env.DOCKYARD_SITE_DIR ?? join(ROOT, 'site/dist') },
+    },
+  );
+  // Ctrl-C reaches the server too (same process group); wait for it to finish closing.
+  const forward = (sig: NodeJS.Signals) => child.kill(sig);
+  process.on('SIGINT', () => forward('SIGINT'));
+  process.on('SIGTERM', () => forward('SIGTERM'));
+  return new Promise((res) => child.on('exit', (code, signal) => res(code ?? (signal === 'SIGINT' ? 0 : 1))));
+}
+
+async function main(): Promise<number> {
+  const [mode = 'start', ...argv] = process.argv.slice(2);
+  const started = performance.now();
+  await engineStep();
+  if (mode === 'images') {
+    await imagesStep(argv);
+    return 0;
+  }
+  await dependenciesStep();
+  await imagesStep([]);
+  await siteStep();
+  console.log(dim(`Set-up done in ${seconds(performance.now() - started)}.`));
+  if (mode === 'setup') return 0;
+  if (mode === 'start') return startServer();
+  if (mode === 'test') {
+    const only = argv.filter((a): a is TierName => (TIERS as readonly string[]).includes(a));
+    return runTiers(ROOT, only.length ? only : [...TIERS]);
+  }
+  throw new Error(`Unknown mode "${mode}". Use start, test, images or setup.`);
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: Error) => {
+    console.error(`\n${red('✗')} ${err.message}`);
+    process.exit(1);
+  },
+);

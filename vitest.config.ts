@@ -1,0 +1,23 @@
+// Two vitest tiers: unit (no Docker) and int (*.int.test.ts, needs a real Docker Engine).
+import { defineConfig } from 'vitest/config';
+
+const exclude = ['**/node_modules/**', '**/dist/**', 'e2e/**'];
+
+export default defineConfig({
+  test: {
+    projects: [
+      { test: { name: 'unit', include: ['**/*.test.ts'], exclude: [...exclude, '**/*.int.test.ts'] } },
+      {
+        test: {
+          name: 'int',
+          include: ['**/*.int.test.ts'],
+          exclude,
+          testTimeout: 120_000,
+          hookTimeout: 300_000,
+          // Sandboxes are heavy on a 2-core machine: one file at a time.
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
