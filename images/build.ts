@@ -172,5 +172,7 @@ export async function buildImages(opts: BuildOptions): Promise<BuiltImage[]> {
     const what = fresh ? dim('up to date') : green(`built in ${seconds(ms)}`);
     console.log(`  ${counter} ${bold(spec.name)} ${what} ${dim(`${size}, tags ${tags.join(' ')}`)}`);
   }
+  // Rebuilt images leave their predecessors untagged: drop them, ours only.
+  if (results.some((r) => r.built)) await docker(['image', 'prune', '-f', '--filter', `label=${OWNER_LABEL}=dockyard`]);
   return results;
 }

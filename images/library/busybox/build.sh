@@ -12,6 +12,6 @@ done
 chmod 1777 "$root/tmp"
 printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' >"$root/etc/passwd"
 printf 'root:x:0:\nnobody:x:65534:\n' >"$root/etc/group"
-changes=(--change 'CMD ["sh"]' --change 'ENV PATH=/bin')
+changes=(--change 'CMD ["sh"]' --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin')
 for l in $LABELS; do changes+=(--change "LABEL $l"); done
 tar -C "$root" --numeric-owner -c . | docker import "${changes[@]}" - "$IMAGE" >/dev/null

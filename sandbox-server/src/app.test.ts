@@ -1,0 +1,54 @@
+// The HTTP layer with a fake engine: health, error bodies from the catalogue, the site and its 404.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { buildApp } from './app.ts';
+import { loadConfig } from './config.ts';
+import type { Engine } from './engine/engine.ts';
+
+function siteDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'dockyard-site-'));
+  writeFileSync(join(dir, 'index.html'), '<h1>home</h1>');
+  writeFileSync(join(dir, '404.html'), '<h1>lost</h1>');
+  return dir;
+}
+
+const up: Engine = { info: async () => ({ version: '20.10.24', apiVersion: '1.41' }) };
+const down: Engine = {
+  info: async () => {
+    throw new Error('connect ENOENT /var/run/docker.sock');
+  },
+};
+
+async function app(engine: Engine) {
+  return buildApp({ config: loadConfig({ DOCKYARD_SITE_DIR: siteDir(), DOCKYARD_LOG_LEVEL: 'silent' }), engine });
+}
+
+describe('app', () => {
+  it('reports the engine version on /api/health', async () => {
+    const res = await (await app(up)).inject({ url: '/api/health' });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ status: 'ok', engine: { version: '20.10.24', apiVersion: '1.41' } });
+  });
+
+  it('answers 503 ENGINE_UNREACHABLE with a hint when the engine is down', async () => {
+    const res = await (await app(down)).inject({ url: '/api/health' });
+    expect(res.statusCode).toBe(503);
+    const { error } = res.json() as { error: Record<string, string> };
+    expect(error.code).toBe('ENGINE_UNREACHABLE');
+    expect(error.hint).toMatch(/dockerd/);
+    expect(error.detail).toContain('ENOENT');
+  });
+
+  it('serves the built site, the site 404 page for pages, and JSON 404s under /api', async () => {
+    const a = await app(up);
+    expect((await a.inject({ url: '/' })).body).toContain('home');
+    const page = await a.inject({ url: '/nowhere' });
+    expect(page.statusCode).toBe(404);
+    expect(page.body).toContain('lost');
+    const api = await a.inject({ url: '/api/nowhere' });
+    expect(api.statusCode).toBe(404);
+    expect((api.json() as { error: { code: string } }).error.code).toBe('NOT_FOUND');
+  });
+});

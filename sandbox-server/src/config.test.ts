@@ -1,0 +1,25 @@
+// Configuration: defaults, coercion, freezing, and errors that name the bad setting.
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './config.ts';
+
+describe('loadConfig', () => {
+  it('gives every setting a default', () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({ host: '127.0.0.1', port: 8080, dockerSocket: '/var/run/docker.sock', logLevel: 'info' });
+    expect(c.siteDir).toMatch(/site\/dist$/);
+  });
+
+  it('reads and coerces values from the environment, and freezes the result', () => {
+    const c = loadConfig({ DOCKYARD_PORT: '9000', DOCKYARD_HOST: '0.0.0.0' });
+    expect(c.port).toBe(9000);
+    expect(c.host).toBe('0.0.0.0');
+    expect(Object.isFrozen(c)).toBe(true);
+  });
+
+  it('rejects a bad value with a message naming the setting and what it means', () => {
+    const attempt = () => loadConfig({ DOCKYARD_PORT: 'eighty', DOCKYARD_LOG_LEVEL: 'loud' });
+    expect(attempt).toThrow(ConfigError);
+    expect(attempt).toThrow(/DOCKYARD_PORT: .*TCP port the server listens on/);
+    expect(attempt).toThrow(/DOCKYARD_LOG_LEVEL/);
+  });
+});

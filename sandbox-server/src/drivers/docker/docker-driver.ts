@@ -1,0 +1,114 @@
+// The `docker` driver: sandboxes are containers on the local Docker Engine, via dockerode.
+import { readFile } from 'node:fs/promises';
+import { PassThrough } from 'node:stream';
+import type Docker from 'dockerode';
+import type { ExecOptions, ExecResult, Sandbox, SandboxDriver, SandboxSpec } from '../driver.ts';
+import { delegateCgroups, remappedRoot } from './cgroup-delegation.ts';
+import { containerName, SANDBOX_LABEL, sandboxCreateOptions } from './sandbox-options.ts';
+
+export interface DockerDriverOptions {
+  /** How long a new sandbox's inner engine may take to answer, in ms. */
+  readyTimeoutMs?: number;
+  /** The sandbox image (defaults to the one the image builder makes). */
+  image?: string;
+}
+
+const isNotFound = (err: unknown) => (err as { statusCode?: number }).statusCode === 404;
+
+export class DockerDriver implements SandboxDriver {
+  readonly name = 'docker';
+  readonly #docker: Docker;
+  readonly #opts: Required<Omit<DockerDriverOptions, 'image'>> & { image?: string };
+  #userns: Promise<number | undefined> | undefined;
+
+  constructor(docker: Docker, opts: DockerDriverOptions = {}) {
+    this.#docker = docker;
+    this.#opts = { readyTimeoutMs: 30_000, ...opts };
+  }
+
+  /** The host uid of sandbox root when the engine remaps user namespaces, else undefined. */
+  #remappedRoot(): Promise<number | undefined> {
+    this.#userns ??= (async () => {
+      const info = (await this.#docker.info()) as { SecurityOptions?: string[] };
+      if (!info.SecurityOptions?.some((o) => o.includes('userns'))) return undefined;
+      const uid = remappedRoot(await readFile('/etc/subuid', 'utf8'));
+      if (uid === undefined)
+        throw new Error('The engine remaps user namespaces but /etc/subuid has no dockremap range');
+      return uid;
+    })();
+    return this.#userns;
+  }
+
+  async create(spec: SandboxSpec): Promise<Sandbox> {
+    const container = await this.#docker.createContainer(sandboxCreateOptions(spec, this.#opts.image));
+    try {
+      await container.start();
+      const info = await container.inspect();
+      const uid = await this.#remappedRoot();
+      if (uid !== undefined) await delegateCgroups(info.State.Pid, uid);
+      await this.#waitReady(spec.id);
+      return { id: spec.id, ref: info.Id, createdAt: new Date(info.Created), labels: info.Config.Labels ?? {} };
+    } catch (err) {
+      await container.remove({ force: true, v: true }).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  async #waitReady(sandboxId: string): Promise<void> {
+    const deadline = Date.now() + this.#opts.readyTimeoutMs;
+    let last = '';
+    while (Date.now() < deadline) {
+      const r = await this.exec(sandboxId, ['docker', 'version', '--format', '{{.Server.Version}}']);
+      if (r.exitCode === 0) return;
+      last = r.stderr.trim();
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    throw new Error(`The sandbox's Docker Engine did not answer within ${this.#opts.readyTimeoutMs} ms: ${last}`);
+  }
+
+  async exec(sandboxId: string, cmd: string[], opts: ExecOptions = {}): Promise<ExecResult> {
+    const container = this.#docker.getContainer(containerName(sandboxId));
+    const hasInput = opts.input !== undefined;
+    const exec = await container.exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true, AttachStdin: hasInput });
+    const stream = await exec.start({ hijack: true, stdin: hasInput });
+    const out = new PassThrough();
+    const err = new PassThrough();
+    let stdout = '';
+    let stderr = '';
+    out.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
+    err.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
+    this.#docker.modem.demuxStream(stream, out, err);
+    if (hasInput) stream.end(opts.input);
+    await new Promise<void>((resolve, reject) => {
+      const timer = opts.timeoutMs
+        ? setTimeout(() => {
+            stream.destroy();
+            reject(new Error(`\`${cmd.join(' ')}\` did not finish within ${opts.timeoutMs} ms`));
+          }, opts.timeoutMs)
+        : undefined;
+      stream.on('end', () => (clearTimeout(timer), resolve()));
+      stream.on('close', () => (clearTimeout(timer), resolve()));
+      stream.on('error', (e) => (clearTimeout(timer), reject(e)));
+    });
+    const { ExitCode } = await exec.inspect();
+    return { exitCode: ExitCode ?? -1, stdout, stderr };
+  }
+
+  async list(): Promise<Sandbox[]> {
+    const containers = await this.#docker.listContainers({ all: true, filters: { label: [SANDBOX_LABEL] } });
+    return containers.map((c) => ({
+      id: c.Labels[SANDBOX_LABEL]!,
+      ref: c.Id,
+      createdAt: new Date(c.Created * 1000),
+      labels: c.Labels,
+    }));
+  }
+
+  async remove(sandboxId: string): Promise<void> {
+    try {
+      await this.#docker.getContainer(containerName(sandboxId)).remove({ force: true, v: true });
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+}

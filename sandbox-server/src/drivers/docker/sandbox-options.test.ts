@@ -1,0 +1,39 @@
+// Every sandbox gets the secure defaults: never privileged, hard limits, labels.
+import { describe, expect, it } from 'vitest';
+import { sandboxCreateOptions } from './sandbox-options.ts';
+
+const spec = {
+  id: 'abc123',
+  limits: { memoryBytes: 2 ** 30, cpus: 1.5, pids: 512, storageBytes: 2 * 2 ** 30 },
+  labels: { 'org.dockyard.session': 's1' },
+};
+
+describe('sandboxCreateOptions', () => {
+  const o = sandboxCreateOptions(spec);
+  const h = o.HostConfig!;
+
+  it('is never privileged and adds only the capabilities the inner engine needs', () => {
+    expect(h.Privileged).toBe(false);
+    expect(h.CapAdd).toEqual(['SYS_ADMIN', 'NET_ADMIN', 'SYS_PTRACE']);
+    expect(h.Binds ?? []).not.toContainEqual(expect.stringContaining('docker.sock'));
+    expect(h.Devices ?? []).toEqual([]);
+  });
+
+  it('sets memory equal to memory+swap, CPUs, pids and a storage cap', () => {
+    expect(h.Memory).toBe(2 ** 30);
+    expect(h.MemorySwap).toBe(h.Memory);
+    expect(h.NanoCpus).toBe(1_500_000_000);
+    expect(h.PidsLimit).toBe(512);
+    expect(h.Tmpfs?.['/var/lib/docker']).toContain(`size=${2 * 2 ** 30}`);
+    expect(h.LogConfig?.Config).toMatchObject({ 'max-size': '1m' });
+  });
+
+  it('labels the sandbox so the reaper can find it, keeping the caller labels', () => {
+    expect(o.Labels).toMatchObject({
+      'org.dockyard.sandbox': 'abc123',
+      'org.dockyard.owner': 'dockyard',
+      'org.dockyard.session': 's1',
+    });
+    expect(o.name).toBe('dockyard-sbx-abc123');
+  });
+});

@@ -1,0 +1,47 @@
+// The one place sandbox containers get their security settings and limits.
+import type Docker from 'dockerode';
+import { MIRROR_URL_FOR_SANDBOXES, OWNER_LABEL, SANDBOX_IMAGE, SANDBOX_NETWORK } from '../../../../images/platform.ts';
+import type { SandboxSpec } from '../driver.ts';
+
+export const SANDBOX_LABEL = 'org.dockyard.sandbox';
+
+/**
+ * Capabilities the inner dockerd needs on top of Docker's default set: SYS_ADMIN to mount
+ * overlay filesystems and namespaces for its containers, NET_ADMIN for bridges and iptables,
+ * SYS_PTRACE so `docker exec` can join a container whose main process dropped root (postgres,
+ * redis): such a process is not dumpable and its /proc/<pid>/ns links need SYS_PTRACE. With
+ * user namespaces all three are scoped to the sandbox's own namespace.
+ * Never `--privileged`: devices stay on Docker's allow-list and /proc, /sys keep their masks.
+ */
+export const SANDBOX_CAPS = ['SYS_ADMIN', 'NET_ADMIN', 'SYS_PTRACE'] as const;
+
+export const containerName = (sandboxId: string) => `dockyard-sbx-${sandboxId}`;
+
+/** The create options for a sandbox container. Pure, so tests can read every setting. */
+export function sandboxCreateOptions(spec: SandboxSpec, image = SANDBOX_IMAGE): Docker.ContainerCreateOptions {
+  const { limits } = spec;
+  return {
+    name: containerName(spec.id),
+    Image: image,
+    Hostname: 'sandbox',
+    Env: [`DOCKYARD_MIRROR=${MIRROR_URL_FOR_SANDBOXES}`],
+    Labels: { ...spec.labels, [OWNER_LABEL]: 'dockyard', [SANDBOX_LABEL]: spec.id },
+    HostConfig: {
+      Privileged: false,
+      CapAdd: [...SANDBOX_CAPS],
+      // runc inside needs keyctl and mount syscalls Docker's default profile blocks; a
+      // tailored profile comes with the isolation work (infra/engine/).
+      SecurityOpt: ['seccomp=unconfined'],
+      Memory: limits.memoryBytes,
+      MemorySwap: limits.memoryBytes,
+      NanoCpus: Math.round(limits.cpus * 1e9),
+      PidsLimit: limits.pids,
+      // The inner engine's storage lives on a size-capped tmpfs (overlay2 works on it).
+      Tmpfs: { '/var/lib/docker': `size=${limits.storageBytes},mode=0710` },
+      LogConfig: { Type: 'json-file', Config: { 'max-size': '1m', 'max-file': '2' } },
+      NetworkMode: SANDBOX_NETWORK,
+      RestartPolicy: { Name: 'no' },
+      Init: false,
+    },
+  };
+}

@@ -1,0 +1,54 @@
+// The SandboxDriver contract: how the server creates, uses and removes sandboxes on some backend.
+
+/** Hard limits a sandbox runs under, enforced from outside it. */
+export interface SandboxLimits {
+  /** Memory, and memory+swap (no swap), in bytes. */
+  memoryBytes: number;
+  /** CPU share, in CPUs (0.5 = half a CPU). */
+  cpus: number;
+  /** Most processes and threads at once, inner containers included. */
+  pids: number;
+  /** Size cap on the inner engine's storage (/var/lib/docker), in bytes. */
+  storageBytes: number;
+}
+
+export interface SandboxSpec {
+  /** Stable id the server chose; the driver names and labels its objects with it. */
+  id: string;
+  limits: SandboxLimits;
+  /** Extra labels (session, owner, expiry) put on the sandbox. */
+  labels?: Record<string, string>;
+}
+
+export interface Sandbox {
+  id: string;
+  /** The backend's handle (a container id for the docker driver). */
+  ref: string;
+  createdAt: Date;
+  labels: Record<string, string>;
+}
+
+export interface ExecResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface ExecOptions {
+  /** Written to the command's stdin, then closed. */
+  input?: string;
+  /** Kill the wait after this long and reject (the command may go on in the sandbox). */
+  timeoutMs?: number;
+}
+
+export interface SandboxDriver {
+  readonly name: string;
+  /** Creates a sandbox and resolves once its inner engine answers. */
+  create(spec: SandboxSpec): Promise<Sandbox>;
+  /** Runs a command (no TTY) in the sandbox and collects its output. */
+  exec(sandboxId: string, cmd: string[], opts?: ExecOptions): Promise<ExecResult>;
+  /** Sandboxes this driver's backend holds, tracked or not. */
+  list(): Promise<Sandbox[]>;
+  /** Removes a sandbox and everything in it. Removing one that is gone is not an error. */
+  remove(sandboxId: string): Promise<void>;
+}
