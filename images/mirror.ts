@@ -15,6 +15,11 @@ import {
 export interface MirrorOptions {
   /** Host port (on 127.0.0.1) the builder pushes to. */
   port: number;
+  /**
+   * Online mode: the registry the mirror proxies and caches (e.g. https://registry-1.docker.io).
+   * A proxying registry refuses pushes, so Dockyard's own images are not seeded then.
+   */
+  upstream?: string;
 }
 
 const MANIFEST_TYPES = [
@@ -44,21 +49,29 @@ export async function ensureMirror(opts: MirrorOptions): Promise<string> {
   const image = hostRef(specByName('registry'));
   const key = (await inspectImage(image))?.labels[INPUT_HASH_LABEL];
   if (!key) throw new Error(`The registry image ${image} is missing: build it first (npm run images).`);
+  // What the running mirror must match; anything else and it is replaced (its data volume stays).
+  const wanted: Record<string, string> = {
+    [OWNER_LABEL]: 'dockyard',
+    [INPUT_HASH_LABEL]: key,
+    'org.dockyard.mirror-port': String(opts.port),
+    'org.dockyard.mirror-upstream': opts.upstream ?? '',
+  };
   const r = await run(['docker', 'container', 'inspect', MIRROR_CONTAINER]);
   if (r.code === 0) {
     const [c] = JSON.parse(r.stdout) as Array<{
       State: { Running: boolean };
       Config: { Labels: Record<string, string> };
     }>;
-    const sameImage = c!.Config.Labels[INPUT_HASH_LABEL] === key;
-    const samePort = (c!.Config.Labels['org.dockyard.mirror-port'] ?? '') === String(opts.port);
-    if (sameImage && samePort) {
+    const current = c!.Config.Labels;
+    if (Object.entries(wanted).every(([k, v]) => (current[k] ?? '') === v)) {
       if (!c!.State.Running) await docker(['start', MIRROR_CONTAINER]);
     } else {
       await docker(['rm', '-f', MIRROR_CONTAINER]);
     }
   }
   if ((await run(['docker', 'container', 'inspect', MIRROR_CONTAINER])).code !== 0) {
+    const labels = Object.entries(wanted).flatMap(([k, v]) => ['--label', `${k}=${v}`]);
+    const proxy = opts.upstream ? ['-e', `REGISTRY_PROXY_REMOTEURL=${opts.upstream}`] : [];
     await docker([
       'run',
       '-d',
@@ -78,12 +91,8 @@ export async function ensureMirror(opts: MirrorOptions): Promise<string> {
       '256m',
       '--pids-limit',
       '200',
-      '--label',
-      `${OWNER_LABEL}=dockyard`,
-      '--label',
-      `${INPUT_HASH_LABEL}=${key}`,
-      '--label',
-      `org.dockyard.mirror-port=${opts.port}`,
+      ...labels,
+      ...proxy,
       image,
     ]);
   }
@@ -109,6 +118,7 @@ export async function mirroredId(port: number, name: string, tag: string): Promi
 
 /** Pushes every tag whose image the mirror does not already hold. Returns how many were pushed. */
 export async function seedMirror(images: readonly BuiltImage[], opts: MirrorOptions): Promise<number> {
+  if (opts.upstream) return 0;
   let pushed = 0;
   for (const image of images) {
     if (!image.spec.mirrored) continue;

@@ -15,7 +15,7 @@ took() { printf '  done in %ss\n' "$(awk -v a="$1" -v b="$(now_ms)" 'BEGIN { pri
 
 # Debian packages the host needs. Chromium only for the browser tests.
 packages=(docker.io iptables debootstrap busybox-static ca-certificates git)
-[ "$MODE" = test ] && packages+=(chromium)
+[ "$MODE" = test ] && packages+=(chromium fonts-liberation)
 
 missing=()
 for p in "${packages[@]}"; do

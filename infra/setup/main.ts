@@ -1,5 +1,4 @@
 // `npm start` / `npm test` / `npm run images` after the bootstrap: engine, dependencies, images, site, then run.
-import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildImages } from '../../images/build.ts';
@@ -8,37 +7,13 @@ import { ensureEngine } from './lib/engine.ts';
 import { run } from './lib/run.ts';
 import { keyOf, stampMatches, writeStamp } from './lib/stamp.ts';
 import { bold, dim, red, seconds, step } from './lib/steps.ts';
+import { readSettings, type SetupSettings } from './settings.ts';
 import { runTiers, TIERS, type TierName } from './tiers.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
-/** The setup's own settings, read once here (the server reads its own in sandbox-server/src/config.ts). */
-const settings = Object.freeze({
-  mirrorPort: Number(process.env.DOCKYARD_MIRROR_PORT ?? 5000),
-  aptMirror: process.env.DOCKYARD_APT_MIRROR ?? detectAptMirror(),
-  engineLog: process.env.DOCKYARD_ENGINE_LOG ?? '/var/log/dockyard/dockerd.log',
-});
-
-/** The Debian mirror this machine's apt uses, so image builds work wherever the host's apt does. */
-function detectAptMirror(): string {
-  const fallback = 'http://deb.debian.org/debian';
-  const files = ['/etc/apt/sources.list'];
-  if (existsSync('/etc/apt/sources.list.d')) {
-    files.push(...readdirSync('/etc/apt/sources.list.d').map((f) => join('/etc/apt/sources.list.d', f)));
-  }
-  for (const file of files) {
-    if (!existsSync(file)) continue;
-    const text = readFileSync(file, 'utf8');
-    // deb822 (.sources): a URIs: line in a stanza whose Suites include bookworm.
-    for (const stanza of text.split(/\n\s*\n/)) {
-      const uri = /^URIs:\s*(\S+)/m.exec(stanza)?.[1];
-      if (uri && /^Suites:.*\bbookworm\b(?!-security)/m.test(stanza) && !uri.includes('security')) return uri;
-    }
-    const line = /^deb\s+(?:\[[^\]]*\]\s+)?(\S+)\s+bookworm\s/m.exec(text);
-    if (line?.[1] && !line[1].includes('security')) return line[1];
-  }
-  return fallback;
-}
+/** Read in main(), so a bad value ends in a clear message rather than a stack trace. */
+let settings: SetupSettings;
 
 async function engineStep() {
   await step('Docker Engine', async () => {
@@ -56,13 +31,16 @@ async function dependenciesStep() {
     const stamp = join(ROOT, 'node_modules/.dockyard-key');
     const key = keyOf([join(ROOT, 'package-lock.json')], process.version);
     if (stampMatches(stamp, key)) return { value: undefined, note: 'up to date' };
-    const r = await run(['npm', 'ci', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: ROOT, inherit: true });
-    if (r.code !== 0)
-      throw new Error(
-        'npm ci failed (see above). If package.json changed, run npm install and commit package-lock.json.',
-      );
+    // Not `npm ci`: npm 11 writes lockfiles without other platforms' optional bindings (Astro's
+    // compiler) and then its own `npm ci` rejects them. `install --no-save` installs the locked
+    // tree and leaves package-lock.json as committed.
+    const r = await run(['npm', 'install', '--no-save', '--no-audit', '--no-fund', '--loglevel=error'], {
+      cwd: ROOT,
+      inherit: true,
+    });
+    if (r.code !== 0) throw new Error('npm install failed (see above). Is the npm registry reachable?');
     writeStamp(stamp, key);
-    return { value: undefined, note: 'installed from package-lock.json' };
+    return { value: undefined, note: 'installed as locked in package-lock.json' };
   });
 }
 
@@ -81,8 +59,11 @@ async function imagesStep(argv: string[]) {
     };
   }).then((images) =>
     step('Registry mirror', async () => {
-      const url = await ensureMirror({ port: settings.mirrorPort });
-      const pushed = await seedMirror(images, { port: settings.mirrorPort });
+      const url = await ensureMirror(settings.mirror);
+      if (settings.mirror.upstream) {
+        return { value: undefined, note: `serving at ${url} as a pull-through cache of ${settings.mirror.upstream}` };
+      }
+      const pushed = await seedMirror(images, settings.mirror);
       return { value: undefined, note: `serving at ${url}, ${pushed ? `${pushed} tags pushed` : 'already seeded'}` };
     }),
   );
@@ -120,6 +101,7 @@ async function startServer(): Promise<number> {
 
 async function main(): Promise<number> {
   const [mode = 'start', ...argv] = process.argv.slice(2);
+  settings = readSettings(process.env);
   const started = performance.now();
   await engineStep();
   if (mode === 'images') {
