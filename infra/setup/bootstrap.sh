@@ -47,9 +47,13 @@ command -v npm >/dev/null 2>&1 || die "npm is missing: it is needed to fetch Nod
 if [ ${#missing[@]} -gt 0 ]; then
   say "Installing Debian packages: ${missing[*]}"
   t=$(now_ms)
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -q >/dev/null
-  apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+  export DEBIAN_FRONTEND=noninteractive NEEDRESTART_MODE=a
+  apt_log=$(mktemp /tmp/dockyard-apt.XXXXXX)
+  if ! { apt-get update -q && apt-get install -y -q --no-install-recommends "${missing[@]}"; } >"$apt_log" 2>&1; then
+    tail -20 "$apt_log" >&2
+    die "Installing ${missing[*]} failed (full log: $apt_log)." "Check that this machine reaches its Debian mirror (apt-get update), then run this again."
+  fi
+  rm -f "$apt_log"
   took "$t"
 else
   say "Debian packages: all present (${packages[*]})"
