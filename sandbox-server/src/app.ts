@@ -1,27 +1,85 @@
 // Builds the Fastify app from its parts; main.ts gives it real ones, tests give it fakes.
 import { existsSync } from 'node:fs';
+import fastifyCookie from '@fastify/cookie';
 import fastifyStatic from '@fastify/static';
-import Fastify, { type FastifyInstance } from 'fastify';
+import fastifyWebsocket from '@fastify/websocket';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Config } from './config.ts';
+import type { SandboxDriver } from './drivers/driver.ts';
 import type { Engine } from './engine/engine.ts';
 import { ApiError } from './errors.ts';
+import { ownerOf } from './identity/owner.ts';
+import type { Signer } from './identity/signing.ts';
+import type { TicketIssuer } from './identity/tickets.ts';
+import { createMetrics } from './metrics.ts';
 import { healthRoutes } from './routes/health.ts';
+import { sessionRoutes } from './routes/sessions.ts';
+import type { SessionManager } from './sessions/session-manager.ts';
+import { sessionSocketRoute } from './terminals/session-socket.ts';
+import type { TerminalRegistry } from './terminals/terminal-registry.ts';
+
+/** What sandboxes need; absent in tests of the HTTP shell alone. */
+export interface Platform {
+  driver: SandboxDriver;
+  sessions: SessionManager;
+  terminals: TerminalRegistry;
+  signer: Signer;
+  tickets: TicketIssuer;
+}
 
 export interface AppDeps {
   config: Config;
   engine: Engine;
+  platform?: Platform;
+  /** Shared with the parts built before the app; by default one at config.logLevel. */
+  logger?: FastifyBaseLogger;
 }
 
-export async function buildApp({ config, engine }: AppDeps): Promise<FastifyInstance> {
-  const app = Fastify({ logger: { level: config.logLevel } });
+export async function buildApp({ config, engine, platform, logger }: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({ ...(logger ? { loggerInstance: logger } : { logger: { level: config.logLevel } }) });
+  const metrics = createMetrics(
+    () => platform?.sessions,
+    () => platform?.terminals,
+  );
 
-  app.setErrorHandler((err, req, reply) => {
-    const apiError = err instanceof ApiError ? err : new ApiError('INTERNAL');
-    if (!(err instanceof ApiError)) req.log.error({ err }, 'unhandled error');
+  app.setErrorHandler((err: Error & { statusCode?: number }, req, reply) => {
+    let apiError: ApiError;
+    if (err instanceof ApiError) apiError = err;
+    else if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
+      apiError = new ApiError(err.statusCode === 413 ? 'FILE_TOO_LARGE' : 'BAD_REQUEST', err.message);
+    } else {
+      req.log.error({ err }, 'unhandled error');
+      apiError = new ApiError('INTERNAL');
+    }
+    metrics.apiError(apiError.code);
+    if (apiError.extra.retryAfterSeconds) reply.header('retry-after', String(apiError.extra.retryAfterSeconds));
     return reply.status(apiError.status).send(apiError.toBody());
   });
 
-  healthRoutes(app, engine);
+  healthRoutes(app, engine, () => platform?.sessions);
+  app.get('/metrics', async (_req, reply) =>
+    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
+  );
+
+  if (platform) {
+    await app.register(fastifyCookie);
+    await app.register(fastifyWebsocket, { options: { maxPayload: 128 * 1024 } });
+    const secure = config.publicUrl.startsWith('https:');
+    sessionRoutes(app, {
+      sessions: platform.sessions,
+      driver: platform.driver,
+      tickets: platform.tickets,
+      ownerOf: (req, reply) => ownerOf(req, reply, platform.signer, secure),
+      fileMaxBytes: config.fileMaxBytes,
+      onCreated: (ms, fromPool) => metrics.sessionCreated(ms, fromPool),
+    });
+    sessionSocketRoute(app, {
+      sessions: platform.sessions,
+      terminals: platform.terminals,
+      tickets: platform.tickets,
+      allowedOrigins: config.allowedOrigins,
+    });
+  }
 
   if (existsSync(config.siteDir)) {
     await app.register(fastifyStatic, { root: config.siteDir, wildcard: false, index: ['index.html'] });

@@ -3,6 +3,9 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 
 const port = z.coerce.number().int().min(1).max(65535);
+const seconds = z.coerce.number().int().min(1);
+const count = z.coerce.number().int().min(0);
+const repo = resolve(import.meta.dirname, '../..');
 
 export const configSchema = z.object({
   DOCKYARD_HOST: z
@@ -11,11 +14,28 @@ export const configSchema = z.object({
     .default('127.0.0.1')
     .describe('Address the server listens on; 0.0.0.0 for every interface'),
   DOCKYARD_PORT: port.default(8080).describe('TCP port the server listens on'),
+  DOCKYARD_PUBLIC_URL: z
+    .url()
+    .optional()
+    .describe(
+      'Address learners open (scheme, host, port); default http://localhost:PORT. Its origin may open terminals',
+    ),
+  DOCKYARD_ALLOWED_ORIGINS: z
+    .string()
+    .default('')
+    .describe(
+      'More origins (comma-separated) allowed to open terminal WebSockets, besides the public URL and loopback',
+    ),
   DOCKYARD_SITE_DIR: z
     .string()
     .min(1)
-    .default(resolve(import.meta.dirname, '../../site/dist'))
+    .default(resolve(repo, 'site/dist'))
     .describe('Folder of the built site the server serves'),
+  DOCKYARD_DATA_DIR: z
+    .string()
+    .min(1)
+    .default(resolve(repo, '.data'))
+    .describe('Folder for the server state: its signing key and the session table'),
   DOCKYARD_DOCKER_SOCKET: z
     .string()
     .min(1)
@@ -25,19 +45,56 @@ export const configSchema = z.object({
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .default('info')
     .describe('Least severe log level written (JSON lines on stdout)'),
+  DOCKYARD_SESSION_TTL_S: seconds
+    .default(7200)
+    .describe('Lifetime of a sandbox session, in seconds (extend adds this again)'),
+  DOCKYARD_IDLE_TIMEOUT_S: seconds
+    .default(1800)
+    .describe('A session with no terminal input, file save or API call for this long ends, in seconds'),
+  DOCKYARD_EXPIRY_WARNING_S: seconds.default(300).describe('How long before the end the learner is warned, in seconds'),
+  DOCKYARD_MAX_SANDBOXES: count
+    .default(40)
+    .describe('Capacity: sandboxes this host runs at most (sessions plus warm pool); beyond it creation fails fast'),
+  DOCKYARD_WARM_POOL_SIZE: count
+    .default(2)
+    .describe('Sandboxes kept started and ready to hand out (0 turns the pool off)'),
+  DOCKYARD_SANDBOX_MEMORY_MB: count.min(256).default(2048).describe('Memory per sandbox, swap included, in MiB'),
+  DOCKYARD_SANDBOX_CPUS: z.coerce.number().min(0.1).default(1).describe('CPUs per sandbox (0.5 is half a CPU)'),
+  DOCKYARD_SANDBOX_PIDS: count.min(64).default(1024).describe('Most processes per sandbox, inner containers included'),
+  DOCKYARD_SANDBOX_STORAGE_MB: count
+    .min(512)
+    .default(4096)
+    .describe("Size cap of the sandbox's inner engine storage, in MiB (a tmpfs, so it also counts as memory)"),
+  DOCKYARD_REAPER_INTERVAL_S: seconds
+    .default(15)
+    .describe('How often expired and orphaned sandboxes are looked for, in seconds'),
+  DOCKYARD_FILE_MAX_BYTES: count.default(1024 * 1024).describe('Largest file the editor may read or write, in bytes'),
 });
 
 export type Config = Readonly<{
   host: string;
   port: number;
+  publicUrl: string;
+  allowedOrigins: readonly string[];
   siteDir: string;
+  dataDir: string;
   dockerSocket: string;
   logLevel: z.infer<typeof configSchema>['DOCKYARD_LOG_LEVEL'];
+  sessionTtlMs: number;
+  idleTimeoutMs: number;
+  expiryWarningMs: number;
+  maxSandboxes: number;
+  warmPoolSize: number;
+  limits: Readonly<{ memoryBytes: number; cpus: number; pids: number; storageBytes: number }>;
+  reaperIntervalMs: number;
+  fileMaxBytes: number;
 }>;
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
+
+const MiB = 1024 * 1024;
 
 /** Validates the environment and returns the frozen configuration, or throws a ConfigError listing every problem. */
 export function loadConfig(env: Record<string, string | undefined>): Config {
@@ -49,12 +106,33 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}\nSee the configuration table in README.md.`);
   }
   const c = parsed.data;
+  const publicUrl = (c.DOCKYARD_PUBLIC_URL ?? `http://localhost:${c.DOCKYARD_PORT}`).replace(/\/+$/, '');
+  const loopback = [`http://localhost:${c.DOCKYARD_PORT}`, `http://127.0.0.1:${c.DOCKYARD_PORT}`];
+  const extra = c.DOCKYARD_ALLOWED_ORIGINS.split(',')
+    .map((o) => o.trim().replace(/\/+$/, ''))
+    .filter(Boolean);
   return Object.freeze({
     host: c.DOCKYARD_HOST,
     port: c.DOCKYARD_PORT,
+    publicUrl,
+    allowedOrigins: Object.freeze([...new Set([new URL(publicUrl).origin, ...loopback, ...extra])]),
     siteDir: c.DOCKYARD_SITE_DIR,
+    dataDir: c.DOCKYARD_DATA_DIR,
     dockerSocket: c.DOCKYARD_DOCKER_SOCKET,
     logLevel: c.DOCKYARD_LOG_LEVEL,
+    sessionTtlMs: c.DOCKYARD_SESSION_TTL_S * 1000,
+    idleTimeoutMs: c.DOCKYARD_IDLE_TIMEOUT_S * 1000,
+    expiryWarningMs: c.DOCKYARD_EXPIRY_WARNING_S * 1000,
+    maxSandboxes: c.DOCKYARD_MAX_SANDBOXES,
+    warmPoolSize: c.DOCKYARD_WARM_POOL_SIZE,
+    limits: Object.freeze({
+      memoryBytes: c.DOCKYARD_SANDBOX_MEMORY_MB * MiB,
+      cpus: c.DOCKYARD_SANDBOX_CPUS,
+      pids: c.DOCKYARD_SANDBOX_PIDS,
+      storageBytes: c.DOCKYARD_SANDBOX_STORAGE_MB * MiB,
+    }),
+    reaperIntervalMs: c.DOCKYARD_REAPER_INTERVAL_S * 1000,
+    fileMaxBytes: c.DOCKYARD_FILE_MAX_BYTES,
   });
 }
 

@@ -11,6 +11,61 @@ export const errorCatalogue = {
     title: 'There is nothing at this address',
     hint: 'Check the URL; the API lives under /api.',
   },
+  SESSION_NOT_FOUND: {
+    status: 404,
+    title: 'This sandbox session does not exist (any more)',
+    hint: 'It may have expired or been ended. Start a new sandbox from the lesson page.',
+  },
+  OUT_OF_CAPACITY: {
+    status: 503,
+    title: 'All sandboxes are in use right now',
+    hint: 'Try again in a little while; the Retry-After header says when one should be free.',
+  },
+  SANDBOX_FAILED: {
+    status: 502,
+    title: 'Your sandbox could not be started',
+    hint: 'Try again. If it keeps failing, the server log says why (an administrator can check the engine).',
+  },
+  WS_ORIGIN_REFUSED: {
+    status: 403,
+    title: 'This page is not allowed to open a terminal',
+    hint: 'Open Dockyard from its own address. Administrators: add the origin to DOCKYARD_ALLOWED_ORIGINS.',
+  },
+  WS_TICKET_INVALID: {
+    status: 401,
+    title: 'The terminal connection ticket is missing, expired or not yours',
+    hint: 'Reload the page to get a fresh ticket.',
+  },
+  BAD_MESSAGE: {
+    status: 400,
+    title: 'The server did not understand a message',
+    hint: 'Reload the page; if it persists, the client and server versions may differ.',
+  },
+  BAD_REQUEST: {
+    status: 400,
+    title: 'The request is not valid',
+    hint: 'The detail says which field is wrong.',
+  },
+  FILE_PATH_INVALID: {
+    status: 400,
+    title: 'That path is outside your working directory',
+    hint: 'Use a path inside ~/work, such as Dockerfile or app/server.js.',
+  },
+  FILE_NOT_FOUND: {
+    status: 404,
+    title: 'There is no such file or folder',
+    hint: 'Check the name; the file list shows what is in ~/work.',
+  },
+  FILE_TOO_LARGE: {
+    status: 413,
+    title: 'That file is too large for the editor',
+    hint: 'Edit large files in the terminal (nano or vim) instead.',
+  },
+  FILE_NOT_A_FILE: {
+    status: 400,
+    title: 'That path is a folder, not a file',
+    hint: 'Pick a file inside it from the file list.',
+  },
   INTERNAL: {
     status: 500,
     title: 'Something went wrong on our side',
@@ -22,21 +77,29 @@ export type ErrorCode = keyof typeof errorCatalogue;
 
 /** The JSON body of every API error. */
 export interface ErrorBody {
-  error: { code: ErrorCode; title: string; hint: string; detail?: string };
+  error: { code: ErrorCode; title: string; hint: string; detail?: string; retryAfterSeconds?: number };
+}
+
+/** Machine-readable extras some errors carry. */
+export interface ErrorExtra {
+  retryAfterSeconds?: number;
 }
 
 /** An error the API reports with its catalogue entry. */
 export class ApiError extends Error {
   readonly code: ErrorCode;
   readonly status: number;
-  constructor(code: ErrorCode, detail?: string) {
+  readonly extra: ErrorExtra;
+  constructor(code: ErrorCode, detail?: string, extra: ErrorExtra = {}) {
     super(detail ?? errorCatalogue[code].title);
     this.code = code;
     this.status = errorCatalogue[code].status;
+    this.extra = extra;
   }
 
   toBody(): ErrorBody {
     const { title, hint } = errorCatalogue[this.code];
-    return { error: { code: this.code, title, hint, ...(this.message !== title ? { detail: this.message } : {}) } };
+    const detail = this.message !== title ? { detail: this.message } : {};
+    return { error: { code: this.code, title, hint, ...detail, ...this.extra } };
   }
 }

@@ -1,21 +1,25 @@
-// Entry point: reads the configuration, wires the real engine into the app, listens, shuts down cleanly.
+// Entry point: reads the configuration, wires the real parts together, listens, shuts down cleanly.
+import { pino } from 'pino';
 import { buildApp } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
-import { dockerClient, dockerEngine } from './engine/engine.ts';
+import { createPlatform } from './platform.ts';
 
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
-  const engine = dockerEngine(dockerClient(config.dockerSocket));
-  const app = await buildApp({ config, engine });
+  const logger = pino({ level: config.logLevel });
+  const platform = createPlatform(config, logger);
+  const app = await buildApp({ config, engine: platform.engine, logger, platform });
+  await platform.sessions.start();
   await app.listen({ host: config.host, port: config.port });
-  const shown = config.host === '0.0.0.0' ? 'localhost' : config.host;
-  console.log(`\n  Dockyard is running: open http://${shown}:${config.port}/  (Ctrl-C to stop)\n`);
+  console.log(`\n  Dockyard is running: open ${config.publicUrl}/  (Ctrl-C to stop)\n`);
 
   let closing = false;
   const shutdown = async (signal: string) => {
     if (closing) return;
     closing = true;
-    app.log.info({ signal }, 'shutting down');
+    logger.info({ signal }, 'shutting down');
+    platform.terminals.closeAll();
+    await platform.sessions.stop();
     await app.close();
     process.exit(0);
   };

@@ -1,4 +1,5 @@
 // The SandboxDriver contract: how the server creates, uses and removes sandboxes on some backend.
+import type { Duplex } from 'node:stream';
 
 /** Hard limits a sandbox runs under, enforced from outside it. */
 export interface SandboxLimits {
@@ -41,12 +42,28 @@ export interface ExecOptions {
   timeoutMs?: number;
 }
 
+export interface TerminalOptions {
+  cols: number;
+  rows: number;
+}
+
+/** An interactive shell with a TTY in a sandbox. */
+export interface TerminalStream {
+  /** Raw TTY bytes: write keystrokes, read output. Pausing it pushes back to the shell. */
+  stream: Duplex;
+  resize(cols: number, rows: number): Promise<void>;
+  /** Resolves with the shell's exit code once it has ended. */
+  exited: Promise<number>;
+}
+
 export interface SandboxDriver {
   readonly name: string;
   /** Creates a sandbox and resolves once its inner engine answers. */
   create(spec: SandboxSpec): Promise<Sandbox>;
   /** Runs a command (no TTY) in the sandbox and collects its output. */
   exec(sandboxId: string, cmd: string[], opts?: ExecOptions): Promise<ExecResult>;
+  /** Starts a login shell with a TTY in the learner's working directory. */
+  openTerminal(sandboxId: string, opts: TerminalOptions): Promise<TerminalStream>;
   /** Sandboxes this driver's backend holds, tracked or not. */
   list(): Promise<Sandbox[]>;
   /** Removes a sandbox and everything in it. Removing one that is gone is not an error. */

@@ -2,7 +2,15 @@
 import { readFile } from 'node:fs/promises';
 import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
-import type { ExecOptions, ExecResult, Sandbox, SandboxDriver, SandboxSpec } from '../driver.ts';
+import type {
+  ExecOptions,
+  ExecResult,
+  Sandbox,
+  SandboxDriver,
+  SandboxSpec,
+  TerminalOptions,
+  TerminalStream,
+} from '../driver.ts';
 import { delegateCgroups, remappedRoot } from './cgroup-delegation.ts';
 import { containerName, SANDBOX_LABEL, sandboxCreateOptions } from './sandbox-options.ts';
 
@@ -13,7 +21,8 @@ export interface DockerDriverOptions {
   image?: string;
 }
 
-const isNotFound = (err: unknown) => (err as { statusCode?: number }).statusCode === 404;
+/** 404: already gone; 409: Docker is removing it already. Either way it will not be there. */
+const isGoneOrGoing = (err: unknown) => [404, 409].includes((err as { statusCode?: number }).statusCode ?? 0);
 
 export class DockerDriver implements SandboxDriver {
   readonly name = 'docker';
@@ -73,10 +82,11 @@ export class DockerDriver implements SandboxDriver {
     const stream = await exec.start({ hijack: true, stdin: hasInput });
     const out = new PassThrough();
     const err = new PassThrough();
-    let stdout = '';
-    let stderr = '';
-    out.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
-    err.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
+    // Decode once at the end: a multi-byte character may be split across chunks.
+    const outChunks: Buffer[] = [];
+    const errChunks: Buffer[] = [];
+    out.on('data', (d: Buffer) => outChunks.push(d));
+    err.on('data', (d: Buffer) => errChunks.push(d));
     this.#docker.modem.demuxStream(stream, out, err);
     if (hasInput) stream.end(opts.input);
     await new Promise<void>((resolve, reject) => {
@@ -91,7 +101,42 @@ export class DockerDriver implements SandboxDriver {
       stream.on('error', (e) => (clearTimeout(timer), reject(e)));
     });
     const { ExitCode } = await exec.inspect();
+    const stdout = Buffer.concat(outChunks).toString('utf8');
+    const stderr = Buffer.concat(errChunks).toString('utf8');
     return { exitCode: ExitCode ?? -1, stdout, stderr };
+  }
+
+  async openTerminal(sandboxId: string, opts: TerminalOptions): Promise<TerminalStream> {
+    const container = this.#docker.getContainer(containerName(sandboxId));
+    const exec = await container.exec({
+      Cmd: ['bash', '-l'],
+      Tty: true,
+      AttachStdin: true,
+      AttachStdout: true,
+      AttachStderr: true,
+      WorkingDir: '/root/work',
+      Env: ['TERM=xterm-256color', 'COLORTERM=truecolor', 'LANG=C.UTF-8'],
+    });
+    const stream = await exec.start({ hijack: true, stdin: true, Tty: true });
+    const resize = async (cols: number, rows: number) => {
+      await exec.resize({ w: cols, h: rows });
+    };
+    await resize(opts.cols, opts.rows);
+    const exited = new Promise<number>((resolve) => {
+      let done = false;
+      const finish = () => {
+        if (done) return;
+        done = true;
+        exec.inspect().then(
+          (i) => resolve(i.ExitCode ?? -1),
+          () => resolve(-1),
+        );
+      };
+      stream.on('end', finish);
+      stream.on('close', finish);
+      stream.on('error', finish);
+    });
+    return { stream, resize, exited };
   }
 
   async list(): Promise<Sandbox[]> {
@@ -108,7 +153,7 @@ export class DockerDriver implements SandboxDriver {
     try {
       await this.#docker.getContainer(containerName(sandboxId)).remove({ force: true, v: true });
     } catch (err) {
-      if (!isNotFound(err)) throw err;
+      if (!isGoneOrGoing(err)) throw err;
     }
   }
 }

@@ -1,0 +1,82 @@
+// Servers the benchmark starts, and the guarantee that every sandbox they made is gone afterwards:
+// on success, on error, and on Ctrl-C.
+import { rmSync } from 'node:fs';
+import { instanceIdOf, loadOrCreateKey } from '../src/identity/signing.ts';
+import { SERVER_LABEL } from '../src/sessions/session-manager.ts';
+import { startTestServer, type TestServer } from '../src/test-support/harness.ts';
+import type { Sandbox } from '../src/drivers/driver.ts';
+import { log, sleep } from './stats.ts';
+
+const live = new Set<TestServer>();
+const stopping = new Map<TestServer, Promise<void>>();
+let interrupted = false;
+
+/** Thrown by steps once Ctrl-C was pressed, so they stop making sandboxes. */
+export function checkInterrupted(): void {
+  if (interrupted) throw new Error('interrupted');
+}
+
+export async function startServer(env: Record<string, string>): Promise<TestServer> {
+  checkInterrupted();
+  const server = await startTestServer({ DOCKYARD_LOG_LEVEL: 'error', ...env });
+  live.add(server);
+  return server;
+}
+
+const instanceOf = (server: TestServer) => instanceIdOf(loadOrCreateKey(server.config.dataDir));
+
+/** The sandboxes this server made (other servers on the same engine, tests included, are left alone). */
+export async function ownSandboxes(server: TestServer): Promise<Sandbox[]> {
+  const id = instanceOf(server);
+  return (await server.driver.list()).filter((s) => s.labels[SERVER_LABEL] === id);
+}
+
+/**
+ * Waits out sandbox creations in flight first: one that finishes after the server's own clean-up
+ * lists the sandboxes would outlive it (and the pool keeps creating while it is short).
+ */
+async function settle(server: TestServer): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    const s = server.sessions.stats();
+    if (s.creating === 0 && server.sessions.pool.count() === server.sessions.pool.ready()) return;
+    await sleep(100);
+  }
+}
+
+export function stopServer(server: TestServer): Promise<void> {
+  let done = stopping.get(server);
+  if (done) return done;
+  done = (async () => {
+    await settle(server);
+    await server.stop().catch((err: Error) => log(`server stop failed: ${err.message}`));
+    // stop() removes what it lists; sweep again for anything that appeared meanwhile.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const left = await ownSandboxes(server);
+      if (left.length === 0) break;
+      log(`removing ${left.length} sandbox(es) left after stop`);
+      await Promise.allSettled(left.map((s) => server.driver.remove(s.id)));
+      await sleep(1000);
+    }
+    rmSync(server.config.dataDir, { recursive: true, force: true });
+    live.delete(server);
+  })();
+  stopping.set(server, done);
+  return done;
+}
+
+/** Ctrl-C (or SIGTERM) removes every sandbox before exiting; a second one exits at once. */
+export function cleanUpOnSignals(): void {
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (interrupted) {
+      const ids = [...live].map((s) => instanceOf(s));
+      log(`${signal} again: exiting now. Leftovers, if any: ${ids.map((id) => `docker rm -f $(docker ps -aq --filter label=${SERVER_LABEL}=${id})`).join('; ') || 'none'}`);
+      process.exit(130);
+    }
+    interrupted = true;
+    log(`${signal}: removing the benchmark's sandboxes (press Ctrl-C again to skip)…`);
+    void Promise.allSettled([...live].map(stopServer)).then(() => process.exit(130));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+}

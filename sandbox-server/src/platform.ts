@@ -1,0 +1,40 @@
+// Wires the real parts (engine, driver, sessions, terminals, signing) from the configuration.
+import type { FastifyBaseLogger } from 'fastify';
+import type { Platform } from './app.ts';
+import type { Config } from './config.ts';
+import { DockerDriver } from './drivers/docker/docker-driver.ts';
+import { dockerClient, dockerEngine, type Engine } from './engine/engine.ts';
+import { hmacSigner, instanceIdOf, loadOrCreateKey } from './identity/signing.ts';
+import { ticketIssuer } from './identity/tickets.ts';
+import { SessionManager } from './sessions/session-manager.ts';
+import { fileSessionStore } from './sessions/session-store.ts';
+import { TerminalRegistry } from './terminals/terminal-registry.ts';
+
+export interface RealPlatform extends Platform {
+  driver: DockerDriver;
+  engine: Engine;
+  instanceId: string;
+}
+
+export function createPlatform(config: Config, logger: FastifyBaseLogger): RealPlatform {
+  const docker = dockerClient(config.dockerSocket);
+  const driver = new DockerDriver(docker);
+  const key = loadOrCreateKey(config.dataDir);
+  const signer = hmacSigner(key);
+  const instanceId = instanceIdOf(key);
+  const sessions = new SessionManager({
+    driver,
+    store: fileSessionStore(config.dataDir),
+    settings: { ...config, instanceId },
+    log: logger,
+  });
+  return {
+    driver,
+    engine: dockerEngine(docker),
+    instanceId,
+    sessions,
+    terminals: new TerminalRegistry(driver),
+    signer,
+    tickets: ticketIssuer(signer),
+  };
+}

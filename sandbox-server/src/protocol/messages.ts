@@ -1,0 +1,91 @@
+// The session WebSocket protocol, shared by the server and the site: every message is a zod schema.
+import { z } from 'zod';
+
+const termId = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{1,32}$/)
+  .describe('Terminal id chosen by the client; reusing one after a reload reattaches that terminal');
+const cols = z.number().int().min(2).max(1000).describe('Terminal width in columns');
+const rows = z.number().int().min(2).max(500).describe('Terminal height in rows');
+
+/** Messages the browser sends. */
+export const clientMessageSchema = z.discriminatedUnion('type', [
+  z
+    .object({ type: z.literal('open'), term: termId, cols, rows })
+    .describe('Open a terminal (a login shell in ~/work), or reattach to it if it is still running'),
+  z
+    .object({
+      type: z.literal('input'),
+      term: termId,
+      data: z
+        .string()
+        .max(64 * 1024)
+        .describe('Keystrokes or pasted text'),
+    })
+    .describe('Type into a terminal'),
+  z.object({ type: z.literal('resize'), term: termId, cols, rows }).describe('The terminal was resized'),
+  z.object({ type: z.literal('close'), term: termId }).describe('Close a terminal and end its shell'),
+  z
+    .object({
+      type: z.literal('ack'),
+      term: termId,
+      bytes: z.number().int().min(0).describe('Output characters the client has rendered since its last ack'),
+    })
+    .describe('Flow control: output is paused while too much of it is unacknowledged'),
+  z
+    .object({ type: z.literal('ping'), at: z.number().describe('Client clock, echoed back in pong') })
+    .describe('Keep-alive'),
+]);
+
+export const sessionStateSchema = z
+  .enum(['creating', 'ready', 'expiring', 'expired'])
+  .describe('creating: sandbox starting; ready; expiring: ends soon (see expiresAt); expired: gone');
+
+/** Messages the server sends. */
+export const serverMessageSchema = z.discriminatedUnion('type', [
+  z
+    .object({
+      type: z.literal('session'),
+      state: sessionStateSchema,
+      expiresAt: z.number().describe('When the session ends, ms since the epoch'),
+      reason: z.enum(['ttl', 'idle', 'ended', 'reset']).optional().describe('Why it expired or restarted'),
+    })
+    .describe('The session changed state'),
+  z
+    .object({
+      type: z.literal('opened'),
+      term: termId,
+      reattached: z.boolean().describe('An existing shell was resumed'),
+    })
+    .describe('A terminal is ready for input'),
+  z.object({ type: z.literal('output'), term: termId, data: z.string() }).describe('Terminal output (UTF-8 text)'),
+  z
+    .object({ type: z.literal('exit'), term: termId, code: z.number().int().describe('Exit code of the shell') })
+    .describe('A terminal ended'),
+  z
+    .object({
+      type: z.literal('error'),
+      code: z.string().describe('Stable code from the error catalogue (docs/errors.md)'),
+      title: z.string(),
+      hint: z.string(),
+      term: termId.optional(),
+    })
+    .describe('Something failed; the connection stays open unless the session is gone'),
+  z.object({ type: z.literal('pong'), at: z.number() }).describe('Answer to ping'),
+]);
+
+export type ClientMessage = z.infer<typeof clientMessageSchema>;
+export type ServerMessage = z.infer<typeof serverMessageSchema>;
+export type SessionState = z.infer<typeof sessionStateSchema>;
+
+/** Flow control: the server stops reading a terminal's output past this many unacknowledged characters. */
+export const FLOW_HIGH_WATER = 128 * 1024;
+/** ...and resumes once acknowledgements bring it below this. */
+export const FLOW_LOW_WATER = 32 * 1024;
+
+/** Close codes of the session WebSocket. */
+export const CLOSE_CODES = {
+  sessionGone: 4404,
+  replaced: 4409,
+  serverShutdown: 1001,
+} as const;

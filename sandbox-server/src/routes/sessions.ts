@@ -1,0 +1,111 @@
+// REST for sessions: create, get, reset, extend, end, a WebSocket ticket, and the editor's files.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { ApiError } from '../errors.ts';
+import type { SandboxDriver } from '../drivers/driver.ts';
+import { SandboxFiles } from '../files/sandbox-files.ts';
+import type { TicketIssuer } from '../identity/tickets.ts';
+import type { SessionManager } from '../sessions/session-manager.ts';
+
+export interface SessionRouteDeps {
+  sessions: SessionManager;
+  driver: SandboxDriver;
+  tickets: TicketIssuer;
+  /** The caller's identity (cookie today, accounts later). */
+  ownerOf: (req: FastifyRequest, reply: import('fastify').FastifyReply) => string;
+  fileMaxBytes: number;
+  onCreated?: (ms: number, fromPool: boolean) => void;
+}
+
+const createBody = z
+  .object({
+    lesson: z
+      .string()
+      .regex(/^[a-z0-9-]{1,80}$/)
+      .optional(),
+  })
+  .optional();
+const pathQuery = z.object({ path: z.string().max(4096).default('') });
+const writeBody = z.object({
+  content: z.string(),
+  encoding: z.enum(['utf8', 'base64']).default('utf8'),
+});
+
+function parse<T>(schema: z.ZodType<T>, value: unknown): T {
+  const r = schema.safeParse(value);
+  if (!r.success)
+    throw new ApiError(
+      'BAD_REQUEST',
+      r.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '),
+    );
+  return r.data;
+}
+
+type WithId = { Params: { id: string } };
+
+export function sessionRoutes(app: FastifyInstance, deps: SessionRouteDeps): void {
+  const { sessions } = deps;
+  /** The session of this request's owner; also counts as activity. */
+  const ownedSession = (req: FastifyRequest<WithId>, reply: import('fastify').FastifyReply) => {
+    const r = sessions.owned(req.params.id, deps.ownerOf(req, reply));
+    sessions.touch(r.id);
+    return r;
+  };
+  const filesOf = (sandboxId: string) =>
+    new SandboxFiles((cmd, o) => deps.driver.exec(sandboxId, cmd, o), {
+      root: '/root/work',
+      maxBytes: deps.fileMaxBytes,
+    });
+
+  app.get('/api/sessions', async (req, reply) => ({ sessions: sessions.listFor(deps.ownerOf(req, reply)) }));
+
+  app.post('/api/sessions', async (req, reply) => {
+    const body = parse(createBody, req.body);
+    const started = performance.now();
+    const warmBefore = sessions.pool.ready();
+    const { session, created } = await sessions.create(deps.ownerOf(req, reply), body?.lesson);
+    if (created) deps.onCreated?.(performance.now() - started, sessions.pool.ready() < warmBefore);
+    return reply.status(created ? 201 : 200).send({ session });
+  });
+
+  app.get<WithId>('/api/sessions/:id', async (req, reply) => ({ session: sessions.view(ownedSession(req, reply)) }));
+
+  app.post<WithId>('/api/sessions/:id/ticket', async (req, reply) => {
+    const r = ownedSession(req, reply);
+    const { ticket, expiresAt } = deps.tickets.issue({ sessionId: r.id, ownerId: r.ownerId });
+    return { ticket, expiresAt, url: `/api/sessions/${r.id}/ws?ticket=${encodeURIComponent(ticket)}` };
+  });
+
+  app.post<WithId>('/api/sessions/:id/reset', async (req, reply) => ({
+    session: await sessions.reset(ownedSession(req, reply).id),
+  }));
+
+  app.post<WithId>('/api/sessions/:id/extend', async (req, reply) => ({
+    session: sessions.extend(ownedSession(req, reply).id),
+  }));
+
+  app.delete<WithId>('/api/sessions/:id', async (req, reply) => {
+    await sessions.destroy(ownedSession(req, reply).id, 'ended');
+    return reply.status(204).send();
+  });
+
+  app.get<WithId>('/api/sessions/:id/files', async (req, reply) => {
+    const { path } = parse(pathQuery, req.query);
+    return { entries: await filesOf(ownedSession(req, reply).sandboxId).list(path || undefined) };
+  });
+
+  app.get<WithId>('/api/sessions/:id/file', async (req, reply) => {
+    const { path } = parse(pathQuery, req.query);
+    return filesOf(ownedSession(req, reply).sandboxId).read(path);
+  });
+
+  app.put<WithId>(
+    '/api/sessions/:id/file',
+    { bodyLimit: Math.ceil(deps.fileMaxBytes * 1.4) + 4096 },
+    async (req, reply) => {
+      const { path } = parse(pathQuery, req.query);
+      const body = parse(writeBody, req.body);
+      return filesOf(ownedSession(req, reply).sandboxId).write(path, body.content, body.encoding);
+    },
+  );
+}

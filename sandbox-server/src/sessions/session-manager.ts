@@ -1,0 +1,329 @@
+// Sessions: who holds which sandbox and until when. Admission control, the warm pool, expiry and
+// the reaper live here; the HTTP and WebSocket layers only call this.
+import { randomBytes } from 'node:crypto';
+import type { SandboxDriver, SandboxLimits } from '../drivers/driver.ts';
+import { ApiError } from '../errors.ts';
+import type { SessionState } from '../protocol/messages.ts';
+import type { SessionRecord, SessionStore } from './session-store.ts';
+import { WarmPool } from './warm-pool.ts';
+
+/** Label naming the server instance a sandbox belongs to; a server only ever reaps its own. */
+export const SERVER_LABEL = 'org.dockyard.server';
+
+export interface SessionSettings {
+  /** Stable across restarts of the same server (same data directory). */
+  instanceId: string;
+  sessionTtlMs: number;
+  idleTimeoutMs: number;
+  expiryWarningMs: number;
+  maxSandboxes: number;
+  warmPoolSize: number;
+  reaperIntervalMs: number;
+  limits: SandboxLimits;
+}
+
+export type EndReason = 'ttl' | 'idle' | 'ended' | 'reset';
+
+export interface SessionEvent {
+  state: SessionState;
+  expiresAt: number;
+  reason?: EndReason;
+}
+
+export interface SessionView {
+  id: string;
+  state: SessionState;
+  lesson: string | null;
+  createdAt: number;
+  /** When the session ends at the latest (its TTL). */
+  expiresAt: number;
+  /** When it ends if nothing happens before (idle timeout or TTL, whichever is first). */
+  endsAt: number;
+}
+
+export interface Logger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+type Listener = (e: SessionEvent) => void;
+
+const newId = () => randomBytes(8).toString('hex');
+
+export class SessionManager {
+  readonly #driver: SandboxDriver;
+  readonly #store: SessionStore;
+  readonly #s: SessionSettings;
+  readonly #log: Logger;
+  readonly #now: () => number;
+  readonly #sessions = new Map<string, SessionRecord>();
+  readonly #resetting = new Set<string>();
+  readonly #warned = new Set<string>();
+  readonly #listeners = new Map<string, Set<Listener>>();
+  /** Sandboxes being created for a session right now (they count against capacity). */
+  #creating = 0;
+  readonly pool: WarmPool;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(opts: {
+    driver: SandboxDriver;
+    store: SessionStore;
+    settings: SessionSettings;
+    log: Logger;
+    now?: () => number;
+  }) {
+    this.#driver = opts.driver;
+    this.#store = opts.store;
+    this.#s = opts.settings;
+    this.#log = opts.log;
+    this.#now = opts.now ?? Date.now;
+    this.pool = new WarmPool({
+      driver: this.#driver,
+      labels: { [SERVER_LABEL]: this.#s.instanceId },
+      size: this.#s.warmPoolSize,
+      limits: this.#s.limits,
+      log: this.#log,
+      hasRoom: () => this.inUse() < this.#s.maxSandboxes,
+    });
+  }
+
+  /** Sandboxes counted against capacity: sessions, sandboxes being created, and the pool. */
+  inUse(): number {
+    return this.#sessions.size + this.#creating + this.pool.count();
+  }
+
+  /** Re-adopts the sessions of a previous run, removes what nobody owns, starts the reaper and the pool. */
+  async start(): Promise<void> {
+    const sandboxes = await this.#ownSandboxes();
+    const alive = new Set(sandboxes.map((s) => s.id));
+    for (const r of this.#store.load()) {
+      if (alive.has(r.sandboxId)) this.#sessions.set(r.id, r);
+    }
+    const adopted = await this.pool.adopt(sandboxes.filter((s) => s.labels[WarmPool.LABEL] === 'warm'));
+    // Nothing of this process is in flight yet: whatever is unaccounted for is an orphan, however young.
+    const removed = await this.#removeOrphans(0);
+    this.#persist();
+    this.#log.info({ sessions: this.#sessions.size, pool: adopted, orphansRemoved: removed }, 'sessions adopted');
+    this.#timer = setInterval(() => void this.reap(), this.#s.reaperIntervalMs);
+    this.#timer.unref();
+    this.pool.fill();
+  }
+
+  /** Stops timers; sandboxes stay for the next start to adopt. */
+  async stop(): Promise<void> {
+    clearInterval(this.#timer);
+    this.#persist();
+    await this.pool.idle();
+  }
+
+  /** The owner's live session, or a new one (from the pool when it has one). */
+  async create(ownerId: string, lesson?: string): Promise<{ session: SessionView; created: boolean }> {
+    const existing = [...this.#sessions.values()].find((r) => r.ownerId === ownerId);
+    if (existing) {
+      this.touch(existing.id);
+      return { session: this.view(existing), created: false };
+    }
+    const sandboxId = await this.#acquireSandbox({ ownerId });
+    const now = this.#now();
+    const record: SessionRecord = {
+      id: newId(),
+      ownerId,
+      sandboxId,
+      ...(lesson ? { lesson } : {}),
+      createdAt: now,
+      lastActivityAt: now,
+      expiresAt: now + this.#s.sessionTtlMs,
+    };
+    this.#sessions.set(record.id, record);
+    this.#persist();
+    return { session: this.view(record), created: true };
+  }
+
+  /** A sandbox from the pool, else a new one if there is room, else OUT_OF_CAPACITY. */
+  async #acquireSandbox(labels: Record<string, string>): Promise<string> {
+    const warm = this.pool.take();
+    this.pool.fill();
+    if (warm) return warm;
+    if (this.inUse() >= this.#s.maxSandboxes) {
+      throw new ApiError('OUT_OF_CAPACITY', `This host runs at most ${this.#s.maxSandboxes} sandboxes.`, {
+        retryAfterSeconds: this.retryAfterSeconds(),
+      });
+    }
+    const id = newId();
+    this.#creating++;
+    try {
+      await this.#driver.create({
+        id,
+        limits: this.#s.limits,
+        labels: { [SERVER_LABEL]: this.#s.instanceId, 'org.dockyard.owner-id': labels.ownerId ?? '' },
+      });
+      return id;
+    } catch (err) {
+      this.#log.error({ err }, 'sandbox creation failed');
+      throw new ApiError('SANDBOX_FAILED', (err as Error).message);
+    } finally {
+      this.#creating--;
+    }
+  }
+
+  /** Seconds until the soonest session ends, clamped to something a person can wait. */
+  retryAfterSeconds(): number {
+    const soonest = Math.min(...[...this.#sessions.values()].map((r) => this.#endsAt(r)), this.#now() + 60_000);
+    return Math.min(600, Math.max(5, Math.ceil((soonest - this.#now()) / 1000)));
+  }
+
+  /** The session if it belongs to this owner; otherwise SESSION_NOT_FOUND (never "forbidden": ids stay unguessable). */
+  owned(id: string, ownerId: string): SessionRecord {
+    const r = this.#sessions.get(id);
+    if (!r || r.ownerId !== ownerId) throw new ApiError('SESSION_NOT_FOUND');
+    return r;
+  }
+
+  listFor(ownerId: string): SessionView[] {
+    return [...this.#sessions.values()].filter((r) => r.ownerId === ownerId).map((r) => this.view(r));
+  }
+
+  viewOf(id: string): SessionView | undefined {
+    const r = this.#sessions.get(id);
+    return r && this.view(r);
+  }
+
+  sandboxOf(id: string): string {
+    const r = this.#sessions.get(id);
+    if (!r) throw new ApiError('SESSION_NOT_FOUND');
+    return r.sandboxId;
+  }
+
+  /** Marks activity: pushes the idle deadline back. Cheap; called on every keystroke. */
+  touch(id: string): void {
+    const r = this.#sessions.get(id);
+    if (!r) return;
+    r.lastActivityAt = this.#now();
+    if (this.#warned.delete(id)) this.#emit(r, { state: 'ready', expiresAt: this.#endsAt(r) });
+  }
+
+  extend(id: string): SessionView {
+    const r = this.#sessions.get(id);
+    if (!r) throw new ApiError('SESSION_NOT_FOUND');
+    r.expiresAt = Math.max(r.expiresAt, this.#now()) + this.#s.sessionTtlMs;
+    r.lastActivityAt = this.#now();
+    this.#warned.delete(id);
+    this.#persist();
+    this.#emit(r, { state: 'ready', expiresAt: this.#endsAt(r) });
+    return this.view(r);
+  }
+
+  /** A fresh sandbox for the same session. Terminals of the old one end. */
+  async reset(id: string): Promise<SessionView> {
+    const r = this.#sessions.get(id);
+    if (!r) throw new ApiError('SESSION_NOT_FOUND');
+    this.#resetting.add(id);
+    this.#emit(r, { state: 'creating', expiresAt: this.#endsAt(r), reason: 'reset' });
+    const old = r.sandboxId;
+    try {
+      // The old sandbox goes first, so a reset never needs room for two.
+      await this.#driver.remove(old);
+      r.sandboxId = await this.#acquireSandbox({ ownerId: r.ownerId });
+      r.lastActivityAt = this.#now();
+      this.#persist();
+    } finally {
+      this.#resetting.delete(id);
+    }
+    this.#emit(r, { state: 'ready', expiresAt: this.#endsAt(r) });
+    return this.view(r);
+  }
+
+  async destroy(id: string, reason: EndReason = 'ended'): Promise<void> {
+    const r = this.#sessions.get(id);
+    if (!r) return;
+    this.#sessions.delete(id);
+    this.#warned.delete(id);
+    this.#persist();
+    // Removed before the client is told, so "expired" means the sandbox is really gone.
+    await this.#driver.remove(r.sandboxId).catch((err) => this.#log.error({ err, id }, 'sandbox removal failed'));
+    this.#emit(r, { state: 'expired', expiresAt: this.#now(), reason });
+    this.#listeners.delete(id);
+    this.pool.fill();
+  }
+
+  /** Calls `listener` on every state change of a session; returns the unsubscribe function. */
+  subscribe(id: string, listener: Listener): () => void {
+    let set = this.#listeners.get(id);
+    if (!set) this.#listeners.set(id, (set = new Set()));
+    set.add(listener);
+    return () => void set.delete(listener);
+  }
+
+  view(r: SessionRecord): SessionView {
+    return {
+      id: r.id,
+      state: this.#state(r),
+      lesson: r.lesson ?? null,
+      createdAt: r.createdAt,
+      expiresAt: r.expiresAt,
+      endsAt: this.#endsAt(r),
+    };
+  }
+
+  #endsAt(r: SessionRecord): number {
+    return Math.min(r.expiresAt, r.lastActivityAt + this.#s.idleTimeoutMs);
+  }
+
+  #state(r: SessionRecord): SessionState {
+    if (this.#resetting.has(r.id)) return 'creating';
+    return this.#now() >= this.#endsAt(r) - this.#s.expiryWarningMs ? 'expiring' : 'ready';
+  }
+
+  #emit(r: SessionRecord, e: SessionEvent): void {
+    for (const l of this.#listeners.get(r.id) ?? []) l(e);
+  }
+
+  /** Ends what is due, warns what is about to be, removes sandboxes nobody owns. */
+  async reap(): Promise<void> {
+    const now = this.#now();
+    for (const r of [...this.#sessions.values()]) {
+      const endsAt = this.#endsAt(r);
+      if (now >= endsAt) {
+        await this.destroy(r.id, r.expiresAt <= endsAt ? 'ttl' : 'idle');
+      } else if (now >= endsAt - this.#s.expiryWarningMs && !this.#warned.has(r.id)) {
+        this.#warned.add(r.id);
+        this.#emit(r, { state: 'expiring', expiresAt: endsAt });
+      }
+    }
+    await this.#removeOrphans(60_000).catch((err) => this.#log.error({ err }, 'orphan sweep failed'));
+    this.#persist();
+  }
+
+  /** Removes labelled sandboxes that no session, pool slot or creation in flight accounts for. */
+  async #removeOrphans(graceMs: number): Promise<number> {
+    const known = new Set([...this.#sessions.values()].map((r) => r.sandboxId));
+    let removed = 0;
+    for (const s of await this.#ownSandboxes()) {
+      if (known.has(s.id) || this.pool.owns(s.id)) continue;
+      // A young sandbox may be a creation of this process not yet recorded.
+      if (this.#now() - s.createdAt.getTime() < graceMs) continue;
+      await this.#driver.remove(s.id);
+      removed++;
+    }
+    if (removed) this.#log.warn({ removed }, 'removed orphaned sandboxes');
+    return removed;
+  }
+
+  async #ownSandboxes() {
+    return (await this.#driver.list()).filter((s) => s.labels[SERVER_LABEL] === this.#s.instanceId);
+  }
+
+  #persist(): void {
+    this.#store.save([...this.#sessions.values()]);
+  }
+
+  stats(): { sessions: number; pool: number; creating: number; capacity: number } {
+    return {
+      sessions: this.#sessions.size,
+      pool: this.pool.count(),
+      creating: this.#creating,
+      capacity: this.#s.maxSandboxes,
+    };
+  }
+}

@@ -1,0 +1,117 @@
+// The session WebSocket: checks who may connect, then routes typed messages to terminals.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { WebSocket } from 'ws';
+import type { TicketIssuer } from '../identity/tickets.ts';
+import { ApiError, errorCatalogue, type ErrorCode } from '../errors.ts';
+import { clientMessageSchema, CLOSE_CODES, type ServerMessage } from '../protocol/messages.ts';
+import type { SessionManager } from '../sessions/session-manager.ts';
+import type { Terminal } from './terminal.ts';
+import type { TerminalRegistry } from './terminal-registry.ts';
+
+export interface SocketDeps {
+  sessions: SessionManager;
+  terminals: TerminalRegistry;
+  tickets: TicketIssuer;
+  allowedOrigins: readonly string[];
+}
+
+type SessionParams = { Params: { id: string }; Querystring: { ticket?: string } };
+
+const errorMessage = (code: ErrorCode, term?: string): ServerMessage => ({
+  type: 'error',
+  code,
+  title: errorCatalogue[code].title,
+  hint: errorCatalogue[code].hint,
+  ...(term ? { term } : {}),
+});
+
+/**
+ * Refuses the upgrade before it happens: a foreign Origin (cross-site WebSocket hijacking) or a
+ * missing, expired or someone else's ticket.
+ */
+export function checkUpgrade(req: FastifyRequest<SessionParams>, deps: SocketDeps): void {
+  const origin = req.headers.origin;
+  if (!origin || !deps.allowedOrigins.includes(origin)) {
+    throw new ApiError('WS_ORIGIN_REFUSED', `Origin ${origin ?? '(none)'} is not allowed.`);
+  }
+  const claims = deps.tickets.check(req.query.ticket, req.params.id);
+  if (!claims) throw new ApiError('WS_TICKET_INVALID');
+  deps.sessions.owned(req.params.id, claims.ownerId);
+}
+
+export function sessionSocketRoute(app: FastifyInstance, deps: SocketDeps): void {
+  app.get<SessionParams>(
+    '/api/sessions/:id/ws',
+    { websocket: true, preValidation: async (req) => checkUpgrade(req, deps) },
+    (socket, req) => serve(socket, req.params.id, deps),
+  );
+}
+
+function serve(socket: WebSocket, sessionId: string, deps: SocketDeps): void {
+  const { sessions, terminals } = deps;
+  const shown = new Set<Terminal>();
+  const send = (msg: ServerMessage) => {
+    if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(msg));
+  };
+
+  const unsubscribe = sessions.subscribe(sessionId, (e) => {
+    send({ type: 'session', ...e });
+    if (e.state === 'expired' || e.reason === 'reset') terminals.closeSession(sessionId);
+    if (e.state === 'expired') socket.close(CLOSE_CODES.sessionGone, 'session ended');
+  });
+  const view = sessions.viewOf(sessionId);
+  if (view) send({ type: 'session', state: view.state, expiresAt: view.endsAt });
+
+  socket.on('message', async (raw) => {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(String(raw));
+    } catch {
+      return send(errorMessage('BAD_MESSAGE'));
+    }
+    const result = clientMessageSchema.safeParse(parsed);
+    if (!result.success) return send(errorMessage('BAD_MESSAGE'));
+    const msg = result.data;
+    if (msg.type === 'ping') return send({ type: 'pong', at: msg.at });
+    let sandboxId: string;
+    try {
+      sandboxId = sessions.sandboxOf(sessionId);
+    } catch {
+      return socket.close(CLOSE_CODES.sessionGone, 'session ended');
+    }
+    const term = terminals.get(sessionId, msg.term);
+    switch (msg.type) {
+      case 'open': {
+        try {
+          const t = term ?? (await terminals.open(sessionId, sandboxId, msg.term, msg.cols, msg.rows));
+          if (term) await t.resize(msg.cols, msg.rows);
+          terminals.cancelClose(t);
+          shown.add(t);
+          send({ type: 'opened', term: msg.term, reattached: Boolean(term) });
+          t.attach(send);
+        } catch {
+          send(errorMessage('SANDBOX_FAILED', msg.term));
+        }
+        return;
+      }
+      case 'input':
+        sessions.touch(sessionId);
+        return term?.input(msg.data);
+      case 'resize':
+        return void term?.resize(msg.cols, msg.rows).catch(() => undefined);
+      case 'ack':
+        return term?.ack(msg.bytes);
+      case 'close':
+        if (term) shown.delete(term);
+        return term?.close();
+    }
+  });
+
+  socket.on('close', () => {
+    unsubscribe();
+    for (const t of shown) {
+      t.detach(send);
+      terminals.scheduleClose(t);
+    }
+  });
+}

@@ -1,0 +1,182 @@
+// Integration-test harness: a real server on the real engine, and clients that talk to it as a browser would.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { WebSocket } from 'ws';
+import { buildApp } from '../app.ts';
+import { loadConfig, type Config } from '../config.ts';
+import type { ServerMessage } from '../protocol/messages.ts';
+import { createPlatform } from '../platform.ts';
+import { SERVER_LABEL, type SessionManager } from '../sessions/session-manager.ts';
+import type { DockerDriver } from '../drivers/docker/docker-driver.ts';
+
+export const TEST_ORIGIN = 'http://dockyard.test';
+
+export interface TestServer {
+  url: string;
+  config: Config;
+  driver: DockerDriver;
+  sessions: SessionManager;
+  stop(): Promise<void>;
+}
+
+/** Starts the whole server in this process with small sandboxes; `env` overrides any setting. */
+export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+  const config = loadConfig({
+    DOCKYARD_PUBLIC_URL: TEST_ORIGIN,
+    DOCKYARD_DATA_DIR: mkdtempSync(join(tmpdir(), 'dockyard-data-')),
+    DOCKYARD_LOG_LEVEL: 'warn',
+    DOCKYARD_WARM_POOL_SIZE: '0',
+    DOCKYARD_SANDBOX_MEMORY_MB: '1024',
+    DOCKYARD_SANDBOX_STORAGE_MB: '2048',
+    ...env,
+  });
+  const logger = pino({ level: config.logLevel });
+  const platform = createPlatform(config, logger);
+  const { driver, sessions, terminals, instanceId } = platform;
+  const app = await buildApp({ config, engine: platform.engine, logger, platform });
+  await sessions.start();
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const address = app.server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    config,
+    driver,
+    sessions,
+    async stop() {
+      terminals.closeAll();
+      for (const s of await driver.list()) if (s.labels[SERVER_LABEL] === instanceId) await driver.remove(s.id);
+      await sessions.stop();
+      await app.close();
+    },
+  };
+}
+
+export interface Reply<T = unknown> {
+  status: number;
+  body: T;
+  headers: Headers;
+}
+
+/** One browser: keeps its cookie, sends the platform's Origin. */
+export class TestClient {
+  readonly base: string;
+  cookie = '';
+
+  constructor(base: string) {
+    this.base = base;
+  }
+
+  async req<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<Reply<T>> {
+    const res = await fetch(`${this.base}${path}`, {
+      method,
+      headers: {
+        origin: TEST_ORIGIN,
+        ...(this.cookie ? { cookie: this.cookie } : {}),
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const set = res.headers.get('set-cookie');
+    if (set) this.cookie = set.split(';')[0]!;
+    const text = await res.text();
+    return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T, headers: res.headers };
+  }
+
+  async createSession(): Promise<string> {
+    const r = await this.req<{ session: { id: string } }>('POST', '/api/sessions', {});
+    if (r.status !== 201 && r.status !== 200) throw new Error(`create failed: ${r.status} ${JSON.stringify(r.body)}`);
+    return r.body.session.id;
+  }
+
+  async ticket(sessionId: string): Promise<string> {
+    const r = await this.req<{ ticket: string }>('POST', `/api/sessions/${sessionId}/ticket`, {});
+    if (r.status !== 200) throw new Error(`ticket failed: ${r.status}`);
+    return r.body.ticket;
+  }
+
+  async connect(sessionId: string, origin = TEST_ORIGIN): Promise<TestSocket> {
+    const ticket = await this.ticket(sessionId);
+    const ws = new WebSocket(`${this.base.replace('http', 'ws')}/api/sessions/${sessionId}/ws?ticket=${ticket}`, {
+      headers: { origin },
+    });
+    // Listen before the upgrade completes: the first message can arrive in the same packet.
+    const socket = new TestSocket(ws);
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('unexpected-response', (_req, res) => reject(new Error(`upgrade refused: ${res.statusCode}`)));
+      ws.once('error', reject);
+    });
+    return socket;
+  }
+}
+
+/** A session WebSocket that records messages and acknowledges output like the site does. */
+export class TestSocket {
+  readonly ws: WebSocket;
+  readonly messages: ServerMessage[] = [];
+  readonly #outputs = new Map<string, string>();
+  closeCode: number | undefined;
+  autoAck = true;
+
+  constructor(ws: WebSocket) {
+    this.ws = ws;
+    ws.on('message', (raw) => {
+      const msg = JSON.parse(String(raw)) as ServerMessage;
+      this.messages.push(msg);
+      if (msg.type === 'output') {
+        this.#outputs.set(msg.term, (this.#outputs.get(msg.term) ?? '') + msg.data);
+        if (this.autoAck) this.send({ type: 'ack', term: msg.term, bytes: msg.data.length });
+      }
+    });
+    ws.on('close', (code) => (this.closeCode = code));
+  }
+
+  send(msg: object): void {
+    this.ws.send(JSON.stringify(msg));
+  }
+
+  output(term: string): string {
+    return this.#outputs.get(term) ?? '';
+  }
+
+  async open(term: string, cols = 80, rows = 24): Promise<boolean> {
+    this.send({ type: 'open', term, cols, rows });
+    const opened = await this.waitFor((m) => m.type === 'opened' && m.term === term);
+    return opened.type === 'opened' && opened.reattached;
+  }
+
+  /** Types a line and waits until the terminal's output matches `expect`. */
+  async run(term: string, line: string, expect: RegExp, timeoutMs = 30_000): Promise<string> {
+    const before = this.output(term).length;
+    this.send({ type: 'input', term, data: `${line}\r` });
+    await this.until(() => expect.test(this.output(term).slice(before)), timeoutMs, `output matching ${expect}`);
+    return this.output(term).slice(before);
+  }
+
+  waitFor(pred: (m: ServerMessage) => boolean, timeoutMs = 30_000): Promise<ServerMessage> {
+    return this.until(() => this.messages.find(pred), timeoutMs, 'message');
+  }
+
+  async until<T>(check: () => T | undefined | false, timeoutMs: number, what: string): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const v = check();
+      if (v) return v;
+      if (Date.now() > deadline) {
+        const tail = JSON.stringify(this.messages.slice(-5));
+        throw new Error(`timed out waiting for ${what}; last messages: ${tail}`);
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.ws.readyState === this.ws.CLOSED) return resolve();
+      this.ws.once('close', () => resolve());
+      this.ws.close();
+    });
+  }
+}
