@@ -70,7 +70,9 @@ export function cleanUpOnSignals(): void {
   const onSignal = (signal: NodeJS.Signals) => {
     if (interrupted) {
       const ids = [...live].map((s) => instanceOf(s));
-      log(`${signal} again: exiting now. Leftovers, if any: ${ids.map((id) => `docker rm -f $(docker ps -aq --filter label=${SERVER_LABEL}=${id})`).join('; ') || 'none'}`);
+      log(
+        `${signal} again: exiting now. Leftovers, if any: ${ids.map((id) => `docker rm -f $(docker ps -aq --filter label=${SERVER_LABEL}=${id})`).join('; ') || 'none'}`,
+      );
       process.exit(130);
     }
     interrupted = true;

@@ -87,7 +87,10 @@ describe('sessions and terminals', () => {
   });
 
   it('refuses a path out of the working directory', async () => {
-    const r = await client.req<{ error: { code: string } }>('GET', `/api/sessions/${sessionId}/file?path=../../etc/passwd`);
+    const r = await client.req<{ error: { code: string } }>(
+      'GET',
+      `/api/sessions/${sessionId}/file?path=../../etc/passwd`,
+    );
     expect(r.status).toBe(400);
     expect(r.body.error.code).toBe('FILE_PATH_INVALID');
   });
@@ -95,9 +98,17 @@ describe('sessions and terminals', () => {
   it('resets to a clean sandbox in the same session, ending the old terminals', async () => {
     const ws = await client.connect(sessionId);
     await ws.open('t5');
-    await ws.run('t5', 'docker run -d --name leftover busybox sleep 600 >/dev/null && echo started-$((2*3))', /started-6/);
+    await ws.run(
+      't5',
+      'docker run -d --name leftover busybox sleep 600 >/dev/null && echo started-$((2*3))',
+      /started-6/,
+    );
     const before = server.sessions.sandboxOf(sessionId);
-    const reset = await client.req<{ session: { id: string; state: string } }>('POST', `/api/sessions/${sessionId}/reset`, {});
+    const reset = await client.req<{ session: { id: string; state: string } }>(
+      'POST',
+      `/api/sessions/${sessionId}/reset`,
+      {},
+    );
     expect(reset.body.session).toMatchObject({ id: sessionId, state: 'ready' });
     await ws.waitFor((m) => m.type === 'session' && m.state === 'creating' && m.reason === 'reset');
     await ws.waitFor((m) => m.type === 'exit' && m.term === 't5');
@@ -109,12 +120,13 @@ describe('sessions and terminals', () => {
   });
 
   it('extends a session by another TTL', async () => {
-    const before = (await client.req<{ session: { expiresAt: number } }>('GET', `/api/sessions/${sessionId}`)).body.session;
+    const before = (await client.req<{ session: { expiresAt: number } }>('GET', `/api/sessions/${sessionId}`)).body
+      .session;
     const after = await client.req<{ session: { expiresAt: number } }>('POST', `/api/sessions/${sessionId}/extend`, {});
     expect(after.body.session.expiresAt).toBeGreaterThan(before.expiresAt + server.config.sessionTtlMs - 5000);
   });
 
-  it("keeps other people out: another browser gets SESSION_NOT_FOUND, even for a ticket", async () => {
+  it('keeps other people out: another browser gets SESSION_NOT_FOUND, even for a ticket', async () => {
     const stranger = new TestClient(server.url);
     const r = await stranger.req<{ error: { code: string } }>('POST', `/api/sessions/${sessionId}/ticket`, {});
     expect(r.status).toBe(404);
@@ -163,7 +175,9 @@ describe('expiry', () => {
     const sandboxId = server.sessions.sandboxOf(id);
     const ws = await client.connect(id);
     await ws.waitFor((m) => m.type === 'session' && m.state === 'expiring', 10_000);
-    expect(await ws.waitFor((m) => m.type === 'session' && m.state === 'expired', 10_000)).toMatchObject({ reason: 'ttl' });
+    expect(await ws.waitFor((m) => m.type === 'session' && m.state === 'expired', 10_000)).toMatchObject({
+      reason: 'ttl',
+    });
     await ws.until(() => ws.closeCode === 4404, 5000, 'close 4404');
     expect(await sandboxExists(sandboxId)).toBe(false);
     expect((await client.req('GET', `/api/sessions/${id}`)).status).toBe(404);
@@ -191,7 +205,9 @@ describe('idle timeout', () => {
     await busyWs.open('t');
     const typing = setInterval(() => busyWs.send({ type: 'input', term: 't', data: ' \u0015' }), 500);
     try {
-      expect(await idleWs.waitFor((m) => m.type === 'session' && m.state === 'expired', 10_000)).toMatchObject({ reason: 'idle' });
+      expect(await idleWs.waitFor((m) => m.type === 'session' && m.state === 'expired', 10_000)).toMatchObject({
+        reason: 'idle',
+      });
       expect(server.sessions.viewOf(busyId)).toBeDefined();
     } finally {
       clearInterval(typing);
@@ -209,11 +225,9 @@ describe('capacity', () => {
   it('fails fast with OUT_OF_CAPACITY and a Retry-After when the host is full', async () => {
     await new TestClient(server.url).createSession();
     const started = Date.now();
-    const r = await new TestClient(server.url).req<{ error: { code: string; retryAfterSeconds: number; hint: string } }>(
-      'POST',
-      '/api/sessions',
-      {},
-    );
+    const r = await new TestClient(server.url).req<{
+      error: { code: string; retryAfterSeconds: number; hint: string };
+    }>('POST', '/api/sessions', {});
     expect(Date.now() - started).toBeLessThan(2000);
     expect(r.status).toBe(503);
     expect(r.body.error.code).toBe('OUT_OF_CAPACITY');

@@ -1,0 +1,138 @@
+// `npm run bench`: session ready times, keystroke echo, idle memory and sandbox density on this
+// machine, against the targets. Progress goes to stderr, the table to stdout. Not a test: it
+// exits 0 when targets are missed (the table marks them), non-zero only when it cannot run.
+import type { TestServer } from '../src/test-support/harness.ts';
+import { BATCH, capacity, HEALTH_P99_LIMIT_MS, type CapacityResult } from './capacity.ts';
+import { echoTimes, WARM_UP } from './echo.ts';
+import { memAvailable } from './memory.ts';
+import { coldReadyTimes, warmReadyTimes } from './ready-time.ts';
+import { machine, table, type Row } from './report.ts';
+import { cleanUpOnSignals, startServer, stopServer } from './servers.ts';
+import { log, max, mean, mib, ms, percentile } from './stats.ts';
+
+function intEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, not ${JSON.stringify(raw)}`);
+  return n;
+}
+
+const RUNS = intEnv('BENCH_RUNS', 20);
+const ECHO = intEnv('BENCH_ECHO', 200);
+const MAX_SANDBOXES = intEnv('BENCH_MAX_SANDBOXES', 160);
+const WARM_POOL = 3;
+
+const rows: Row[] = [];
+const notes: string[] = [];
+
+/** Runs one measurement on its own server; a failure becomes a ✗ row and the next step still runs. */
+async function step(
+  name: string,
+  env: Record<string, string>,
+  measure: (server: TestServer) => Promise<void>,
+): Promise<void> {
+  log(`— ${name}`);
+  let server: TestServer | undefined;
+  try {
+    server = await startServer(env);
+    await measure(server);
+  } catch (err) {
+    log(`${name} failed: ${(err as Error).stack ?? String(err)}`);
+    rows.push({ metric: name, result: `error: ${(err as Error).message}`, target: '', ok: false });
+  } finally {
+    if (server) await stopServer(server);
+  }
+}
+
+function capacityRows(c: CapacityResult): void {
+  const n = c.memory.length;
+  const unreclaimable = c.memory.map((m) => m.unreclaimable);
+  const usage = c.memory.map((m) => m.usage);
+  rows.push({
+    metric: `idle memory per sandbox, usage − page cache, mean / max (N=${n})`,
+    result: `${mib(mean(unreclaimable))} / ${mib(max(unreclaimable))}`,
+    target: 'mean ≤ 40 MiB',
+    ok: n > 0 && mean(unreclaimable) <= 40 * 2 ** 20,
+  });
+  rows.push({
+    metric: `idle memory per sandbox, memory.usage_in_bytes, mean / max (N=${n})`,
+    result: `${mib(mean(usage))} / ${mib(max(usage))}`,
+    target: 'not compared',
+    ok: undefined,
+  });
+  if (n > 0) {
+    rows.push({
+      metric: `host MemAvailable drop per sandbox (N=${n})`,
+      result: mib((c.availableBefore - c.availableAtPeak) / n),
+      target: 'not compared',
+      ok: undefined,
+    });
+  }
+  const last = c.healthP99.at(-1);
+  rows.push({
+    metric: `concurrent idle sandboxes with /api/health p99 ≤ ${HEALTH_P99_LIMIT_MS} ms`,
+    result: `${c.best} (stopped: ${c.stoppedBecause}${last ? `; p99 ${ms(last.p99)} at ${last.count}` : ''})`,
+    target: '≥ 150',
+    ok: c.best >= 150,
+  });
+  notes.push(
+    `Density run: 256 MiB / 512 MiB-storage sandboxes, created ${BATCH} at a time, 100 sequential GET /api/health after each batch; ` +
+      `p99 by count: ${c.healthP99.map((h) => `${h.count}→${ms(h.p99)}`).join(', ') || 'none'}.`,
+    `Idle memory compared: memory.usage_in_bytes minus reclaimable page cache (total_cache − total_shmem; tmpfs stays counted), ` +
+      `read from /sys/fs/cgroup/memory/docker/<id>/ after 5 s idle. Raw usage also charges shared binaries' page cache to whichever sandbox read them first.`,
+    `Free host memory (MemAvailable): ${mib(c.availableBefore)} before the density run, ${mib(c.availableAtPeak)} with ${n} sandboxes.`,
+  );
+}
+
+async function main(): Promise<void> {
+  cleanUpOnSignals();
+  log(`runs ${RUNS}, keystrokes ${ECHO}, density cap ${MAX_SANDBOXES}`);
+
+  await step('cold ready', { DOCKYARD_WARM_POOL_SIZE: '0' }, async (server) => {
+    const t = await coldReadyTimes(server, RUNS);
+    rows.push({
+      metric: `cold ready p50 / p95 (n=${t.length})`,
+      result: `${ms(percentile(t, 50))} / ${ms(percentile(t, 95))}`,
+      target: 'p50 ≤ 1.5 s',
+      ok: percentile(t, 50) <= 1500,
+    });
+  });
+
+  await step('warm-pool ready', { DOCKYARD_WARM_POOL_SIZE: String(WARM_POOL) }, async (server) => {
+    const t = await warmReadyTimes(server, RUNS);
+    rows.push({
+      metric: `warm-pool ready p50 / p95 (n=${t.length}, pool ${WARM_POOL})`,
+      result: `${ms(percentile(t, 50))} / ${ms(percentile(t, 95))}`,
+      target: 'p50 ≤ 150 ms',
+      ok: percentile(t, 50) <= 150,
+    });
+  });
+
+  await step('keystroke echo', { DOCKYARD_WARM_POOL_SIZE: '0' }, async (server) => {
+    const t = await echoTimes(server, ECHO);
+    rows.push({
+      metric: `keystroke echo p50 / p99 (n=${t.length}, after ${WARM_UP} untimed)`,
+      result: `${ms(percentile(t, 50))} / ${ms(percentile(t, 99))}`,
+      target: 'p99 ≤ 20 ms',
+      ok: percentile(t, 99) <= 20,
+    });
+  });
+
+  const densityEnv = {
+    DOCKYARD_WARM_POOL_SIZE: '0',
+    DOCKYARD_MAX_SANDBOXES: String(Math.max(200, MAX_SANDBOXES)),
+    DOCKYARD_SANDBOX_MEMORY_MB: '256',
+    DOCKYARD_SANDBOX_STORAGE_MB: '512',
+  };
+  await step('idle sandboxes', densityEnv, async (server) => capacityRows(await capacity(server, MAX_SANDBOXES)));
+  notes.push(`Free host memory (MemAvailable) after clean-up: ${mib(await memAvailable())}.`);
+
+  const out = `${table(rows)}\n\n${notes.map((n) => `- ${n}`).join('\n')}\n\n${machine()}\n`;
+  process.stdout.write(out, () => process.exit(0));
+}
+
+main().catch((err: unknown) => {
+  log(`benchmark failed: ${(err as Error).stack ?? String(err)}`);
+  process.exit(1);
+});

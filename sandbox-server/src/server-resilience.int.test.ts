@@ -1,0 +1,123 @@
+// The server under stress and after a crash: output floods are flow-controlled, and a server
+// killed with SIGKILL re-adopts its sessions and removes its orphans when it comes back.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TEST_LIMITS } from './drivers/conformance.ts';
+import { DockerDriver } from './drivers/docker/docker-driver.ts';
+import { dockerClient } from './engine/engine.ts';
+import { instanceIdOf, loadOrCreateKey } from './identity/signing.ts';
+import { FLOW_HIGH_WATER } from './protocol/messages.ts';
+import { SERVER_LABEL } from './sessions/session-manager.ts';
+import { SCROLLBACK_CHARS } from './terminals/terminal.ts';
+import { startTestServer, TEST_ORIGIN, TestClient, type TestServer } from './test-support/harness.ts';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('flow control', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(() => server.stop());
+
+  it('pauses a flooding terminal that is not acknowledged, without slowing another learner', async () => {
+    const flooder = new TestClient(server.url);
+    const ws = await flooder.connect(await flooder.createSession());
+    await ws.open('flood');
+    ws.autoAck = false;
+    ws.send({ type: 'input', term: 'flood', data: 'cat /dev/urandom | base64\r' });
+    await sleep(3000);
+    const first = ws.output('flood').length;
+    // The server stops reading at the high-water mark: what arrived is bounded, and stays put.
+    expect(first).toBeGreaterThan(FLOW_HIGH_WATER / 2);
+    expect(first).toBeLessThan(FLOW_HIGH_WATER + SCROLLBACK_CHARS + 64 * 1024);
+    await sleep(1000);
+    expect(ws.output('flood').length - first).toBeLessThan(16 * 1024);
+
+    const other = new TestClient(server.url);
+    const otherWs = await other.connect(await other.createSession());
+    await otherWs.open('t');
+    const started = Date.now();
+    await otherWs.run('t', 'echo other-$((5+5))', /other-10/);
+    expect(Date.now() - started).toBeLessThan(2000);
+
+    // Acknowledging lets the flood go on.
+    ws.send({ type: 'ack', term: 'flood', bytes: ws.output('flood').length });
+    await ws.until(() => ws.output('flood').length > first + FLOW_HIGH_WATER / 2, 5000, 'more output after ack');
+    ws.autoAck = true;
+    ws.send({ type: 'input', term: 'flood', data: '\u0003' });
+  });
+});
+
+describe('a server killed with SIGKILL', () => {
+  const port = 18000 + Math.floor(Math.random() * 1000);
+  const dataDir = mkdtempSync(join(tmpdir(), 'dockyard-crash-'));
+  const instanceId = instanceIdOf(loadOrCreateKey(dataDir));
+  const driver = new DockerDriver(dockerClient('/var/run/docker.sock'));
+  const base = `http://127.0.0.1:${port}`;
+  let child: ChildProcess | undefined;
+
+  const startServer = async () => {
+    child = spawn(process.execPath, [join(import.meta.dirname, 'main.ts')], {
+      env: {
+        ...process.env,
+        DOCKYARD_PORT: String(port),
+        DOCKYARD_DATA_DIR: dataDir,
+        DOCKYARD_PUBLIC_URL: TEST_ORIGIN,
+        DOCKYARD_WARM_POOL_SIZE: '1',
+        DOCKYARD_SANDBOX_MEMORY_MB: '1024',
+        DOCKYARD_SANDBOX_STORAGE_MB: '2048',
+        DOCKYARD_LOG_LEVEL: 'warn',
+      },
+      stdio: 'ignore',
+    });
+    for (let i = 0; i < 300; i++) {
+      const ok = await fetch(`${base}/readyz`).then(
+        (r) => r.ok,
+        () => false,
+      );
+      if (ok) return;
+      await sleep(100);
+    }
+    throw new Error('server did not become ready');
+  };
+  const own = async () => (await driver.list()).filter((s) => s.labels[SERVER_LABEL] === instanceId);
+
+  afterAll(async () => {
+    child?.kill('SIGKILL');
+    for (const s of await own()) await driver.remove(s.id);
+  });
+
+  it('re-adopts its sessions and pool, and removes sandboxes it no longer tracks', async () => {
+    await startServer();
+    const client = new TestClient(base);
+    const sessionId = await client.createSession();
+    const ws = await client.connect(sessionId);
+    await ws.open('t');
+    await ws.run('t', 'echo before > ~/work/marker && echo saved-$((1+1))', /saved-2/);
+    // An orphan: a sandbox of this server that no session or pool slot accounts for (as if the
+    // server died between creating it and recording it).
+    await driver.create({ id: 'orphan1', limits: TEST_LIMITS, labels: { [SERVER_LABEL]: instanceId } });
+    for (let i = 0; i < 100 && (await own()).length < 3; i++) await sleep(100);
+
+    child!.kill('SIGKILL');
+    await new Promise((r) => child!.once('exit', r));
+    await startServer();
+
+    const ids = (await own()).map((s) => s.id);
+    expect(ids).not.toContain('orphan1');
+    const again = await client.req<{ session: { id: string } }>('GET', `/api/sessions/${sessionId}`);
+    expect(again.status).toBe(200);
+    const file = await client.req<{ content: string }>('GET', `/api/sessions/${sessionId}/file?path=marker`);
+    expect(file.body.content).toBe('before\n');
+    const ws2 = await client.connect(sessionId);
+    await ws2.open('t2');
+    expect(await ws2.run('t2', 'echo back-$((4+4))', /back-8/)).toContain('back-8');
+    await ws2.close();
+    // The session's sandbox and one warm one, nothing else.
+    expect(ids).toHaveLength(2);
+  });
+});
