@@ -114,11 +114,15 @@ async function main(): Promise<number> {
   console.log(dim(`Set-up done in ${seconds(performance.now() - started)}.`));
   if (mode === 'setup') return 0;
   if (mode === 'start') return startServer();
+  if (mode === 'bench') {
+    const r = await run([process.execPath, join(ROOT, 'sandbox-server/bench/bench.ts')], { cwd: ROOT, inherit: true });
+    return r.code;
+  }
   if (mode === 'test') {
     const only = argv.filter((a): a is TierName => (TIERS as readonly string[]).includes(a));
     return runTiers(ROOT, only.length ? only : [...TIERS]);
   }
-  throw new Error(`Unknown mode "${mode}". Use start, test, images or setup.`);
+  throw new Error(`Unknown mode "${mode}". Use start, test, bench, images or setup.`);
 }
 
 main().then(

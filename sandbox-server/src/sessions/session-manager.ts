@@ -141,11 +141,12 @@ export class SessionManager {
   }
 
   /** A sandbox from the pool, else a new one if there is room, else OUT_OF_CAPACITY. */
-  async #acquireSandbox(labels: Record<string, string>): Promise<string> {
+  async #acquireSandbox(labels: Record<string, string>, replacing = false): Promise<string> {
     const warm = this.pool.take();
     this.pool.fill();
     if (warm) return warm;
-    if (this.inUse() >= this.#s.maxSandboxes) {
+    // A reset replaces the session's own sandbox (already removed): its slot is free again.
+    if (this.inUse() - (replacing ? 1 : 0) >= this.#s.maxSandboxes) {
       throw new ApiError('OUT_OF_CAPACITY', `This host runs at most ${this.#s.maxSandboxes} sandboxes.`, {
         retryAfterSeconds: this.retryAfterSeconds(),
       });
@@ -224,9 +225,14 @@ export class SessionManager {
     try {
       // The old sandbox goes first, so a reset never needs room for two.
       await this.#driver.remove(old);
-      r.sandboxId = await this.#acquireSandbox({ ownerId: r.ownerId });
+      r.sandboxId = await this.#acquireSandbox({ ownerId: r.ownerId }, true);
       r.lastActivityAt = this.#now();
       this.#persist();
+    } catch (err) {
+      // The old sandbox is gone and no new one came: the session cannot go on.
+      this.#resetting.delete(id);
+      await this.destroy(id, 'ended');
+      throw err;
     } finally {
       this.#resetting.delete(id);
     }
@@ -302,7 +308,7 @@ export class SessionManager {
     for (const s of await this.#ownSandboxes()) {
       if (known.has(s.id) || this.pool.owns(s.id)) continue;
       // A young sandbox may be a creation of this process not yet recorded.
-      if (this.#now() - s.createdAt.getTime() < graceMs) continue;
+      if (graceMs > 0 && this.#now() - s.createdAt.getTime() < graceMs) continue;
       await this.#driver.remove(s.id);
       removed++;
     }

@@ -1,0 +1,44 @@
+// An in-memory SandboxDriver for unit tests of the layers above drivers (never the only test of a feature).
+import { PassThrough } from 'node:stream';
+import type { ExecResult, Sandbox, SandboxDriver, SandboxSpec, TerminalStream } from '../driver.ts';
+
+export class FakeDriver implements SandboxDriver {
+  readonly name = 'fake';
+  readonly sandboxes = new Map<string, Sandbox>();
+  /** Calls to create, in order (for assertions). */
+  readonly created: SandboxSpec[] = [];
+  /** Make the next create() calls fail. */
+  failNext = 0;
+  now = () => new Date();
+
+  async create(spec: SandboxSpec): Promise<Sandbox> {
+    this.created.push(spec);
+    if (this.failNext > 0) {
+      this.failNext--;
+      throw new Error('fake engine refused');
+    }
+    const s = { id: spec.id, ref: `ref-${spec.id}`, createdAt: this.now(), labels: { ...spec.labels } };
+    this.sandboxes.set(spec.id, s);
+    return s;
+  }
+
+  async exec(sandboxId: string, cmd: string[]): Promise<ExecResult> {
+    if (!this.sandboxes.has(sandboxId)) throw new Error(`no sandbox ${sandboxId}`);
+    return { exitCode: 0, stdout: cmd.join(' '), stderr: '' };
+  }
+
+  async openTerminal(sandboxId: string): Promise<TerminalStream> {
+    if (!this.sandboxes.has(sandboxId)) throw new Error(`no sandbox ${sandboxId}`);
+    const stream = new PassThrough();
+    const exited = new Promise<number>((resolve) => stream.on('close', () => resolve(0)));
+    return { stream, resize: async () => undefined, exited };
+  }
+
+  async list(): Promise<Sandbox[]> {
+    return [...this.sandboxes.values()];
+  }
+
+  async remove(sandboxId: string): Promise<void> {
+    this.sandboxes.delete(sandboxId);
+  }
+}

@@ -1,0 +1,159 @@
+// Session rules with a fake driver and a fake clock: ownership, capacity, pool, expiry, adoption.
+import { describe, expect, it } from 'vitest';
+import { FakeDriver } from '../drivers/fake/fake-driver.ts';
+import { ApiError } from '../errors.ts';
+import { SERVER_LABEL, SessionManager, type SessionEvent, type SessionSettings } from './session-manager.ts';
+import { memorySessionStore, type SessionRecord } from './session-store.ts';
+import { WarmPool } from './warm-pool.ts';
+
+const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
+const settings: SessionSettings = {
+  instanceId: 'me',
+  sessionTtlMs: 60_000,
+  idleTimeoutMs: 30_000,
+  expiryWarningMs: 10_000,
+  maxSandboxes: 2,
+  warmPoolSize: 0,
+  reaperIntervalMs: 1000,
+  limits: { memoryBytes: 1, cpus: 1, pids: 64, storageBytes: 1 },
+};
+
+function setup(over: Partial<SessionSettings> = {}, records: SessionRecord[] = []) {
+  const driver = new FakeDriver();
+  const store = memorySessionStore(records);
+  const clock = { t: 1_000_000 };
+  const sessions = new SessionManager({
+    driver,
+    store,
+    settings: { ...settings, ...over },
+    log: quiet,
+    now: () => clock.t,
+  });
+  return { driver, store, clock, sessions };
+}
+
+const code = async (p: Promise<unknown>) =>
+  (
+    (await p.then(
+      () => undefined,
+      (e: unknown) => e,
+    )) as ApiError
+  ).code;
+
+describe('SessionManager', () => {
+  it('gives an owner one session, and hides it from others as not found', async () => {
+    const { sessions } = setup();
+    await sessions.start();
+    const a = await sessions.create('alice');
+    expect(a.created).toBe(true);
+    expect((await sessions.create('alice')).session.id).toBe(a.session.id);
+    expect(() => sessions.owned(a.session.id, 'bob')).toThrow(ApiError);
+    expect(sessions.listFor('bob')).toEqual([]);
+  });
+
+  it('refuses creation past capacity with a retry time, and labels sandboxes with the server', async () => {
+    const { sessions, driver } = setup();
+    await sessions.start();
+    await sessions.create('a');
+    await sessions.create('b');
+    const err = await sessions.create('c').catch((e: ApiError) => e);
+    expect((err as ApiError).code).toBe('OUT_OF_CAPACITY');
+    expect((err as ApiError).extra.retryAfterSeconds).toBe(30);
+    expect(driver.created[0]!.labels).toMatchObject({ [SERVER_LABEL]: 'me' });
+  });
+
+  it('reports a driver failure as SANDBOX_FAILED, never as a learner error', async () => {
+    const { sessions, driver } = setup();
+    await sessions.start();
+    driver.failNext = 1;
+    expect(await code(sessions.create('a'))).toBe('SANDBOX_FAILED');
+    expect(sessions.inUse()).toBe(0);
+  });
+
+  it('warns before the idle deadline, resets the warning on activity, then ends the session', async () => {
+    const { sessions, clock, driver } = setup();
+    await sessions.start();
+    const { session } = await sessions.create('a');
+    const events: SessionEvent[] = [];
+    sessions.subscribe(session.id, (e) => events.push(e));
+    clock.t += 21_000;
+    await sessions.reap();
+    expect(events.at(-1)).toMatchObject({ state: 'expiring' });
+    sessions.touch(session.id);
+    expect(events.at(-1)).toMatchObject({ state: 'ready' });
+    clock.t += 30_001;
+    await sessions.reap();
+    expect(events.at(-1)).toMatchObject({ state: 'expired', reason: 'idle' });
+    expect(driver.sandboxes.size).toBe(0);
+  });
+
+  it('ends a session at its TTL even when it is busy, unless it was extended', async () => {
+    const { sessions, clock } = setup();
+    await sessions.start();
+    const a = (await sessions.create('a')).session;
+    const b = (await sessions.create('b')).session;
+    sessions.extend(b.id);
+    for (let i = 0; i < 7; i++) {
+      clock.t += 10_000;
+      sessions.touch(a.id);
+      sessions.touch(b.id);
+      await sessions.reap();
+    }
+    expect(sessions.viewOf(a.id)).toBeUndefined();
+    expect(sessions.viewOf(b.id)).toBeDefined();
+  });
+
+  it('hands out pool sandboxes first and refills the pool', async () => {
+    const { sessions, driver } = setup({ warmPoolSize: 1, maxSandboxes: 3 });
+    await sessions.start();
+    await sessions.pool.idle();
+    const warm = [...driver.sandboxes.values()].find((s) => s.labels[WarmPool.LABEL] === 'warm')!;
+    const { session } = await sessions.create('a');
+    expect(sessions.sandboxOf(session.id)).toBe(warm.id);
+    await sessions.pool.idle();
+    expect(sessions.pool.ready()).toBe(1);
+    expect(driver.sandboxes.size).toBe(2);
+  });
+
+  it('adopts recorded sessions whose sandbox lives, drops the rest, and removes only its own orphans', async () => {
+    const rec = (id: string, sandboxId: string): SessionRecord => ({
+      id,
+      ownerId: `o-${id}`,
+      sandboxId,
+      createdAt: 1,
+      lastActivityAt: 1_000_000,
+      expiresAt: 2_000_000,
+    });
+    const { sessions, driver } = setup({}, [rec('s1', 'box1'), rec('s2', 'gone')]);
+    await driver.create({ id: 'box1', limits: settings.limits, labels: { [SERVER_LABEL]: 'me' } });
+    await driver.create({ id: 'orphan', limits: settings.limits, labels: { [SERVER_LABEL]: 'me' } });
+    await driver.create({ id: 'theirs', limits: settings.limits, labels: { [SERVER_LABEL]: 'other' } });
+    await sessions.start();
+    expect(sessions.viewOf('s1')).toBeDefined();
+    expect(sessions.viewOf('s2')).toBeUndefined();
+    expect([...driver.sandboxes.keys()].sort()).toEqual(['box1', 'theirs']);
+  });
+
+  it('resets into a new sandbox, announcing creating then ready', async () => {
+    const { sessions, driver } = setup({ maxSandboxes: 1 });
+    await sessions.start();
+    const { session } = await sessions.create('a');
+    const old = sessions.sandboxOf(session.id);
+    const states: string[] = [];
+    sessions.subscribe(session.id, (e) => states.push(e.state));
+    await sessions.reset(session.id);
+    expect(states).toEqual(['creating', 'ready']);
+    expect(driver.sandboxes.has(old)).toBe(false);
+    expect(driver.sandboxes.size).toBe(1);
+  });
+
+  it('ends the session when a reset cannot get a new sandbox, and says why', async () => {
+    const { sessions, driver } = setup();
+    await sessions.start();
+    const { session } = await sessions.create('a');
+    driver.failNext = 1;
+    expect(await code(sessions.reset(session.id))).toBe('SANDBOX_FAILED');
+    expect(sessions.viewOf(session.id)).toBeUndefined();
+    expect(driver.sandboxes.size).toBe(0);
+  });
+});
