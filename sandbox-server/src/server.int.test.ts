@@ -188,7 +188,7 @@ describe('idle timeout', () => {
   let server: TestServer;
   beforeAll(async () => {
     server = await startTestServer({
-      DOCKYARD_IDLE_TIMEOUT_S: '3',
+      DOCKYARD_IDLE_TIMEOUT_S: '4',
       DOCKYARD_EXPIRY_WARNING_S: '1',
       DOCKYARD_REAPER_INTERVAL_S: '1',
     });
@@ -196,15 +196,16 @@ describe('idle timeout', () => {
   afterAll(() => server.stop());
 
   it('ends a session nobody used, and input keeps one alive', async () => {
-    const idle = new TestClient(server.url);
+    // The busy learner types before the idle one exists; each connects (which counts as activity)
+    // right after creating, so a slow sandbox start cannot eat the short idle timeout.
     const busy = new TestClient(server.url);
-    const idleId = await idle.createSession();
     const busyId = await busy.createSession();
-    const idleWs = await idle.connect(idleId);
     const busyWs = await busy.connect(busyId);
     await busyWs.open('t');
     const typing = setInterval(() => busyWs.send({ type: 'input', term: 't', data: ' \u0015' }), 500);
     try {
+      const idle = new TestClient(server.url);
+      const idleWs = await idle.connect(await idle.createSession());
       expect(await idleWs.waitFor((m) => m.type === 'session' && m.state === 'expired', 10_000)).toMatchObject({
         reason: 'idle',
       });

@@ -59,7 +59,12 @@ describe('SessionManager', () => {
     const err = await sessions.create('c').catch((e: ApiError) => e);
     expect((err as ApiError).code).toBe('OUT_OF_CAPACITY');
     expect((err as ApiError).extra.retryAfterSeconds).toBe(30);
-    expect(driver.created[0]!.labels).toMatchObject({ [SERVER_LABEL]: 'me' });
+    expect(driver.created[0]!.labels).toMatchObject({
+      [SERVER_LABEL]: 'me',
+      'org.dockyard.owner-id': 'a',
+      'org.dockyard.expires': new Date(1_000_000 + 60_000).toISOString(),
+    });
+    expect(driver.created[0]!.labels!['org.dockyard.session']).toMatch(/^[0-9a-f]{16}$/);
   });
 
   it('reports a driver failure as SANDBOX_FAILED, never as a learner error', async () => {

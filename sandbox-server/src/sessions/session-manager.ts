@@ -51,6 +51,16 @@ type Listener = (e: SessionEvent) => void;
 
 const newId = () => randomBytes(8).toString('hex');
 
+/**
+ * Labels for a sandbox created for a session, so `docker ps` tells whose it is. Pool sandboxes are
+ * created before anyone owns them and labels cannot change: the session table is the record.
+ */
+const sessionLabels = (sessionId: string, ownerId: string, expiresAt: number) => ({
+  'org.dockyard.session': sessionId,
+  'org.dockyard.owner-id': ownerId,
+  'org.dockyard.expires': new Date(expiresAt).toISOString(),
+});
+
 export class SessionManager {
   readonly #driver: SandboxDriver;
   readonly #store: SessionStore;
@@ -124,10 +134,11 @@ export class SessionManager {
       this.touch(existing.id);
       return { session: this.view(existing), created: false };
     }
-    const sandboxId = await this.#acquireSandbox({ ownerId });
+    const id = newId();
     const now = this.#now();
+    const sandboxId = await this.#acquireSandbox(sessionLabels(id, ownerId, now + this.#s.sessionTtlMs));
     const record: SessionRecord = {
-      id: newId(),
+      id,
       ownerId,
       sandboxId,
       ...(lesson ? { lesson } : {}),
@@ -154,11 +165,7 @@ export class SessionManager {
     const id = newId();
     this.#creating++;
     try {
-      await this.#driver.create({
-        id,
-        limits: this.#s.limits,
-        labels: { [SERVER_LABEL]: this.#s.instanceId, 'org.dockyard.owner-id': labels.ownerId ?? '' },
-      });
+      await this.#driver.create({ id, limits: this.#s.limits, labels: { [SERVER_LABEL]: this.#s.instanceId, ...labels } });
       return id;
     } catch (err) {
       this.#log.error({ err }, 'sandbox creation failed');
@@ -225,7 +232,7 @@ export class SessionManager {
     try {
       // The old sandbox goes first, so a reset never needs room for two.
       await this.#driver.remove(old);
-      r.sandboxId = await this.#acquireSandbox({ ownerId: r.ownerId }, true);
+      r.sandboxId = await this.#acquireSandbox(sessionLabels(r.id, r.ownerId, r.expiresAt), true);
       r.lastActivityAt = this.#now();
       this.#persist();
     } catch (err) {

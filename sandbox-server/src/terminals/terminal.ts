@@ -22,6 +22,8 @@ export class Terminal {
   #unseen = 0;
   #paused = false;
   #exitCode: number | undefined;
+  /** Resize and input apply in the order they arrived: a command typed after a resize sees the new size. */
+  #queue: Promise<void> = Promise.resolve();
   readonly #onExit = new Set<(code: number) => void>();
 
   constructor(id: string, tty: TerminalStream) {
@@ -61,11 +63,15 @@ export class Terminal {
   }
 
   input(data: string): void {
-    if (!this.exited) this.#tty.stream.write(data);
+    this.#queue = this.#queue.then(() => {
+      if (!this.exited) this.#tty.stream.write(data);
+    });
   }
 
   resize(cols: number, rows: number): Promise<void> {
-    return this.#tty.resize(cols, rows);
+    const done = this.#queue.then(() => this.#tty.resize(cols, rows));
+    this.#queue = done.catch(() => undefined);
+    return done;
   }
 
   ack(chars: number): void {
