@@ -3,7 +3,7 @@
 // exits 0 when targets are missed (the table marks them), non-zero only when it cannot run.
 import type { TestServer } from '../src/test-support/harness.ts';
 import { BATCH, capacity, HEALTH_P99_LIMIT_MS, type CapacityResult } from './capacity.ts';
-import { echoTimes, WARM_UP } from './echo.ts';
+import { echoTimes, PACE_MS, WARM_UP } from './echo.ts';
 import { memAvailable } from './memory.ts';
 import { coldReadyTimes, warmReadyTimes } from './ready-time.ts';
 import { machine, table, type Row } from './report.ts';
@@ -112,11 +112,12 @@ async function main(): Promise<void> {
   await step('keystroke echo', { DOCKYARD_WARM_POOL_SIZE: '0' }, async (server) => {
     const t = await echoTimes(server, ECHO);
     rows.push({
-      metric: `keystroke echo p50 / p99 (n=${t.length}, after ${WARM_UP} untimed)`,
+      metric: `keystroke echo p50 / p99 (n=${t.length}, one per ${PACE_MS} ms, after ${WARM_UP} untimed)`,
       result: `${ms(percentile(t, 50))} / ${ms(percentile(t, 99))}`,
       target: 'p99 ≤ 20 ms',
       ok: percentile(t, 99) <= 20,
     });
+    notes.push(`Keystroke echo: ${t.filter((x) => x > 20).length} of ${t.length} over 20 ms, slowest ${ms(max(t))}.`);
   });
 
   const densityEnv = {

@@ -10,6 +10,11 @@ const TERM = 'bench';
 const LINE = 20;
 /** Lowercase only: readline's redraw sequences (ESC [ K, digits) never contain one by chance. */
 const LETTERS = 'abcdefghijklmnopqrstuvwxyz';
+/**
+ * Typing pace (20 keys/s, a fast typist): back-to-back keystrokes would finish in a second or two
+ * and miss whatever the host does every few seconds, which a learner typing does meet.
+ */
+export const PACE_MS = 50;
 /** Untimed keystrokes first, so JIT warm-up is not in the numbers. */
 export const WARM_UP = LINE;
 
@@ -56,15 +61,17 @@ export async function echoTimes(server: TestServer, keystrokes: number): Promise
     await quiet(socket.ws, 300);
     log('terminal open, prompt shown');
     const times: number[] = [];
+    let lastSent = 0;
     for (let i = 0; i < WARM_UP + keystrokes; i++) {
       checkInterrupted();
       if (i > 0 && i % LINE === 0) {
         socket.send({ type: 'input', term: TERM, data: '\u0015' }); // Ctrl-U: discard the line
         await quiet(socket.ws, 100);
       }
+      await sleep(Math.max(0, lastSent + PACE_MS - performance.now()));
       const ch = LETTERS[i % LETTERS.length]!;
       const echoed = nextOutput(socket.ws, (data) => data.includes(ch), 5_000);
-      const started = performance.now();
+      const started = (lastSent = performance.now());
       socket.send({ type: 'input', term: TERM, data: ch });
       await echoed;
       if (i >= WARM_UP) times.push(performance.now() - started);

@@ -165,7 +165,11 @@ export class SessionManager {
     const id = newId();
     this.#creating++;
     try {
-      await this.#driver.create({ id, limits: this.#s.limits, labels: { [SERVER_LABEL]: this.#s.instanceId, ...labels } });
+      await this.#driver.create({
+        id,
+        limits: this.#s.limits,
+        labels: { [SERVER_LABEL]: this.#s.instanceId, ...labels },
+      });
       return id;
     } catch (err) {
       this.#log.error({ err }, 'sandbox creation failed');

@@ -26,6 +26,14 @@ describe('docker driver', () => {
     const r = await driver.exec(id, ['docker', 'run', '--rm', 'busybox', 'cat', '/proc/self/cgroup']);
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`memory:/docker/${info.Id}/docker/[0-9a-f]{64}`));
+    // The seccomp filter is on: a syscall Docker's default profile blocks fails, even for sandbox root.
+    const sec = await driver.exec(id, [
+      'sh',
+      '-c',
+      'grep Seccomp: /proc/1/status; perl -e \'print syscall(323, 0) < 0 ? "blocked: $!" : "allowed"\'',
+    ]);
+    expect(sec.stdout).toMatch(/Seccomp:\s+2/);
+    expect(sec.stdout).toContain('blocked: Operation not permitted');
     const memLimit = readFileSync(`/sys/fs/cgroup/memory/docker/${info.Id}/memory.limit_in_bytes`, 'utf8');
     expect(Number(memLimit)).toBe(TEST_LIMITS.memoryBytes);
   });

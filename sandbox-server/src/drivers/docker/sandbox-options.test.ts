@@ -19,6 +19,23 @@ describe('sandboxCreateOptions', () => {
     expect(h.Devices ?? []).toEqual([]);
   });
 
+  it("applies Docker's default seccomp profile plus only the listed additions", () => {
+    const opt = h.SecurityOpt!.find((o: string) => o.startsWith('seccomp='))!;
+    expect(opt).toBeDefined();
+    const profile = JSON.parse(opt.slice('seccomp='.length)) as {
+      defaultAction: string;
+      syscalls: Array<{ names: string[]; action: string }>;
+    };
+    expect(profile.defaultAction).toBe('SCMP_ACT_ERRNO');
+    const added = profile.syscalls.at(-1)!;
+    expect(added).toMatchObject({ action: 'SCMP_ACT_ALLOW' });
+    expect(added.names.sort()).toEqual(['add_key', 'keyctl', 'pivot_root', 'request_key']);
+    // userfaultfd is in no rule at all; kexec_load is only allowed to containers with CAP_SYS_BOOT.
+    expect(profile.syscalls.flatMap((r) => r.names)).not.toContain('userfaultfd');
+    expect(h.CapAdd).not.toContain('SYS_BOOT');
+    expect(h.SecurityOpt).not.toContain('seccomp=unconfined');
+  });
+
   it('sets memory equal to memory+swap, CPUs, pids and a storage cap', () => {
     expect(h.Memory).toBe(2 ** 30);
     expect(h.MemorySwap).toBe(h.Memory);

@@ -1,7 +1,11 @@
 // The one place sandbox containers get their security settings and limits.
 import type Docker from 'dockerode';
 import { MIRROR_URL_FOR_SANDBOXES, OWNER_LABEL, SANDBOX_IMAGE, SANDBOX_NETWORK } from '../../../../images/platform.ts';
+import { sandboxSeccompProfile } from '../../../../infra/engine/seccomp/sandbox-profile.ts';
 import type { SandboxSpec } from '../driver.ts';
+
+/** Built once: it is the same for every sandbox. */
+const SECCOMP_PROFILE = sandboxSeccompProfile();
 
 export const SANDBOX_LABEL = 'org.dockyard.sandbox';
 
@@ -29,9 +33,8 @@ export function sandboxCreateOptions(spec: SandboxSpec, image = SANDBOX_IMAGE): 
     HostConfig: {
       Privileged: false,
       CapAdd: [...SANDBOX_CAPS],
-      // runc inside needs keyctl and mount syscalls Docker's default profile blocks; a
-      // tailored profile comes with the isolation work (infra/engine/).
-      SecurityOpt: ['seccomp=unconfined'],
+      // Docker's default seccomp profile plus the few syscalls an inner engine needs.
+      SecurityOpt: [`seccomp=${SECCOMP_PROFILE}`],
       Memory: limits.memoryBytes,
       MemorySwap: limits.memoryBytes,
       NanoCpus: Math.round(limits.cpus * 1e9),
