@@ -42,7 +42,8 @@ describe('flow control', () => {
     await otherWs.open('t');
     const started = Date.now();
     await otherWs.run('t', 'echo other-$((5+5))', /other-10/);
-    expect(Date.now() - started).toBeLessThan(2000);
+    // Not a speed target (that is the benchmark's job): a stalled server would not answer at all.
+    expect(Date.now() - started).toBeLessThan(5000);
 
     // Acknowledging lets the flood go on.
     ws.send({ type: 'ack', term: 'flood', bytes: ws.output('flood').length });
