@@ -2,6 +2,7 @@
 import { hostRef, specByName } from './catalog.ts';
 import type { BuiltImage } from './build.ts';
 import { docker, inspectImage } from './lib/docker.ts';
+import { SANDBOX_BRIDGE } from '../infra/engine/network-policy.ts';
 import { run } from '../infra/setup/lib/run.ts';
 import {
   INPUT_HASH_LABEL,
@@ -27,11 +28,55 @@ const MANIFEST_TYPES = [
   'application/vnd.oci.image.manifest.v1+json',
 ].join(', ');
 
-/** Creates the sandbox network when missing. */
+const BRIDGE_OPTION = 'com.docker.network.bridge.name';
+
+/**
+ * Creates the sandbox network when missing, with a fixed bridge name the network policy's
+ * iptables rules match on. A network from an older set-up (no such name) is recreated when
+ * only the mirror uses it.
+ */
 export async function ensureNetwork(): Promise<void> {
   const r = await run(['docker', 'network', 'inspect', SANDBOX_NETWORK]);
-  if (r.code === 0) return;
-  await docker(['network', 'create', '--driver', 'bridge', '--label', `${OWNER_LABEL}=dockyard`, SANDBOX_NETWORK]);
+  if (r.code === 0) {
+    const [net] = JSON.parse(r.stdout) as Array<{
+      Options: Record<string, string>;
+      Containers: Record<string, { Name: string }>;
+    }>;
+    if (net!.Options[BRIDGE_OPTION] === SANDBOX_BRIDGE) return;
+    const users = Object.values(net!.Containers ?? {}).map((c) => c.Name);
+    if (users.some((n) => n !== MIRROR_CONTAINER)) {
+      throw new Error(
+        `The network ${SANDBOX_NETWORK} comes from an older set-up and sandboxes still use it (${users.join(', ')}). ` +
+          `Stop Dockyard, remove them (docker rm -f ${users.join(' ')}), and run this again.`,
+      );
+    }
+    if (users.length) await docker(['rm', '-f', MIRROR_CONTAINER]);
+    await docker(['network', 'rm', SANDBOX_NETWORK]);
+  }
+  await docker([
+    'network',
+    'create',
+    '--driver',
+    'bridge',
+    '--opt',
+    `${BRIDGE_OPTION}=${SANDBOX_BRIDGE}`,
+    '--label',
+    `${OWNER_LABEL}=dockyard`,
+    SANDBOX_NETWORK,
+  ]);
+}
+
+/** The mirror's address on the sandbox network (the policy lets sandboxes reach it). */
+export async function mirrorAddress(): Promise<string> {
+  const ip = await docker([
+    'inspect',
+    '-f',
+    `{{(index .NetworkSettings.Networks "${SANDBOX_NETWORK}").IPAddress}}`,
+    MIRROR_CONTAINER,
+  ]);
+  if (!/^\d+\.\d+\.\d+\.\d+$/.test(ip))
+    throw new Error(`The mirror has no address on ${SANDBOX_NETWORK} (got "${ip}")`);
+  return ip;
 }
 
 async function answers(port: number): Promise<boolean> {

@@ -2,7 +2,8 @@
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildImages } from '../../images/build.ts';
-import { ensureMirror, seedMirror } from '../../images/mirror.ts';
+import { ensureMirror, mirrorAddress, seedMirror } from '../../images/mirror.ts';
+import { applyPolicy, SANDBOX_BRIDGE } from '../engine/network-policy.ts';
 import { ensureEngine } from './lib/engine.ts';
 import { run } from './lib/run.ts';
 import { keyOf, stampMatches, writeStamp } from './lib/stamp.ts';
@@ -57,16 +58,35 @@ async function imagesStep(argv: string[]) {
       value: images,
       note: `${built} built, ${images.length - built} up to date, in ${seconds(performance.now() - started)}`,
     };
-  }).then((images) =>
-    step('Registry mirror', async () => {
-      const url = await ensureMirror(settings.mirror);
-      if (settings.mirror.upstream) {
-        return { value: undefined, note: `serving at ${url} as a pull-through cache of ${settings.mirror.upstream}` };
-      }
-      const pushed = await seedMirror(images, settings.mirror);
-      return { value: undefined, note: `serving at ${url}, ${pushed ? `${pushed} tags pushed` : 'already seeded'}` };
-    }),
-  );
+  })
+    .then((images) =>
+      step('Registry mirror', async () => {
+        const url = await ensureMirror(settings.mirror);
+        if (settings.mirror.upstream) {
+          return { value: undefined, note: `serving at ${url} as a pull-through cache of ${settings.mirror.upstream}` };
+        }
+        const pushed = await seedMirror(images, settings.mirror);
+        return { value: undefined, note: `serving at ${url}, ${pushed ? `${pushed} tags pushed` : 'already seeded'}` };
+      }),
+    )
+    .then(() =>
+      step('Sandbox network policy', async () => {
+        const mirrorIp = await mirrorAddress();
+        const rules = await applyPolicy({
+          bridge: SANDBOX_BRIDGE,
+          mirrorIp,
+          mirrorPort: 5000,
+          egressAllow: settings.egressAllow,
+        });
+        const egress = settings.egressAllow.length
+          ? `egress allowed to ${settings.egressAllow.join(', ')}`
+          : 'no other egress';
+        return {
+          value: undefined,
+          note: `${rules} iptables rules: sandboxes reach the mirror (${mirrorIp}), ${egress}`,
+        };
+      }),
+    );
 }
 
 async function siteStep() {

@@ -12,6 +12,7 @@ describe('readSettings', () => {
       mirror: { port: 5000, upstream: undefined },
       aptMirror: 'http://deb.debian.org/debian',
       engineLog: '/var/log/dockyard/dockerd.log',
+      egressAllow: [],
     });
   });
 

@@ -2,6 +2,15 @@
 // before `npm ci`, so it cannot use zod. The server reads its settings in sandbox-server/src/config.ts.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseEgressAllow } from '../engine/network-policy.ts';
+
+function parseCidrs(raw: string): string[] {
+  try {
+    return parseEgressAllow(raw);
+  } catch (err) {
+    throw new SettingsError((err as Error).message);
+  }
+}
 
 /** Every variable this module reads; README's configuration table lists each (a test checks). */
 export const SETTING_NAMES = [
@@ -9,12 +18,15 @@ export const SETTING_NAMES = [
   'DOCKYARD_MIRROR_UPSTREAM',
   'DOCKYARD_APT_MIRROR',
   'DOCKYARD_ENGINE_LOG',
+  'DOCKYARD_EGRESS_ALLOW',
 ] as const;
 
 export interface SetupSettings {
   mirror: { port: number; upstream: string | undefined };
   aptMirror: string;
   engineLog: string;
+  /** Public CIDRs sandboxes may reach besides the mirror. */
+  egressAllow: readonly string[];
 }
 
 export class SettingsError extends Error {
@@ -49,6 +61,7 @@ export function readSettings(env: NodeJS.ProcessEnv, aptSources: () => string[] 
     }),
     aptMirror: urlOf('DOCKYARD_APT_MIRROR', env.DOCKYARD_APT_MIRROR) ?? debianMirror(aptSources()),
     engineLog: env.DOCKYARD_ENGINE_LOG || '/var/log/dockyard/dockerd.log',
+    egressAllow: Object.freeze(parseCidrs(env.DOCKYARD_EGRESS_ALLOW ?? '')),
   });
 }
 

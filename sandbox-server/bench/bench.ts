@@ -80,8 +80,9 @@ function capacityRows(c: CapacityResult): void {
       `p99 of /api/health (and of /livez, which does not ask the engine) by count: ` +
       `${c.healthP99.map((h) => `${h.count}→${ms(h.p99)} (${ms(h.livezP99)})`).join(', ') || 'none'}.`,
     `Idle memory compared: memory.usage_in_bytes minus reclaimable page cache (total_cache − total_shmem; tmpfs stays counted), ` +
-      `read from /sys/fs/cgroup/memory/docker/<id>/ after 5 s idle. Raw usage also charges shared binaries' page cache to whichever sandbox read them first.`,
-    `Free host memory (MemAvailable): ${mib(c.availableBefore)} before the density run, ${mib(c.availableAtPeak)} with ${n} sandboxes.`,
+      `read from /sys/fs/cgroup/memory/docker/<id>/ after 5 s idle: page cache is reclaimable and is charged to whichever cgroup read a file first.`,
+    `Free host memory (MemAvailable): ${mib(c.availableBefore)} before the density run, ${mib(c.availableAtPeak)} with ${n} sandboxes ` +
+      `(the drop also counts each sandbox's host-side shim and kernel objects, and anything else the host did meanwhile).`,
   );
 }
 

@@ -74,7 +74,7 @@ export function stopServer(server: TestServer): Promise<void> {
   return done;
 }
 
-/** Ctrl-C (or SIGTERM) removes every sandbox before exiting; a second one exits at once. */
+/** Ctrl-C (or SIGTERM, or a crash) removes every sandbox before exiting; a second Ctrl-C exits at once. */
 export function cleanUpOnSignals(): void {
   const onSignal = (signal: NodeJS.Signals) => {
     if (interrupted) {
@@ -90,4 +90,10 @@ export function cleanUpOnSignals(): void {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // A throw outside the steps' try/finally would otherwise end the process with sandboxes running.
+  process.on('uncaughtException', (err) => {
+    log(`uncaught: ${err.stack ?? String(err)}`);
+    interrupted = true;
+    void Promise.allSettled([...live].map(stopServer)).then(() => process.exit(1));
+  });
 }

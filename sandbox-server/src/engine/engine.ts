@@ -14,11 +14,20 @@ export interface Engine {
 /** A dockerode client on the engine's unix socket. */
 export const dockerClient = (socketPath: string): Docker => new Docker({ socketPath });
 
+/**
+ * Each call pings the engine (about 1 ms); the version is asked once. `docker version` is not
+ * cheap on engine 20.10: it runs `runc --version` and `docker-init --version` every time.
+ */
 export function dockerEngine(docker: Docker): Engine {
+  let version: EngineInfo | undefined;
   return {
     async info() {
-      const v = await docker.version();
-      return { version: v.Version, apiVersion: v.ApiVersion };
+      await docker.ping();
+      if (!version) {
+        const v = await docker.version();
+        version = { version: v.Version, apiVersion: v.ApiVersion };
+      }
+      return version;
     },
   };
 }

@@ -46,8 +46,10 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     sessions,
     async stop() {
       terminals.closeAll();
-      for (const s of await driver.list()) if (s.labels[SERVER_LABEL] === instanceId) await driver.remove(s.id);
+      // The pool may be starting a sandbox: let it finish, or it would outlive the sweep below.
       await sessions.stop();
+      const own = (await driver.list()).filter((s) => s.labels[SERVER_LABEL] === instanceId);
+      await Promise.all(own.map((s) => driver.remove(s.id)));
       await app.close();
     },
   };

@@ -43,6 +43,7 @@ describe('sandboxCreateOptions', () => {
     expect(h.PidsLimit).toBe(512);
     expect(h.Tmpfs?.['/var/lib/docker']).toContain(`size=${2 * 2 ** 30}`);
     expect(h.LogConfig?.Config).toMatchObject({ 'max-size': '1m' });
+    expect(h.DnsOptions).toEqual(['timeout:1', 'attempts:1']);
   });
 
   it('labels the sandbox so the reaper can find it, keeping the caller labels', () => {

@@ -43,6 +43,9 @@ export function sandboxCreateOptions(spec: SandboxSpec, image = SANDBOX_IMAGE): 
       Tmpfs: { '/var/lib/docker': `size=${limits.storageBytes},mode=0710` },
       LogConfig: { Type: 'json-file', Config: { 'max-size': '1m', 'max-file': '2' } },
       NetworkMode: SANDBOX_NETWORK,
+      // External names do not resolve (the network policy refuses DNS egress). Give up after a
+      // second, not after the resolver's 20 s of retries: the inner engine looks Docker Hub up on pulls.
+      DnsOptions: ['timeout:1', 'attempts:1'],
       RestartPolicy: { Name: 'no' },
       Init: false,
     },
