@@ -52,7 +52,12 @@ export function run(cmd: string[], opts: RunOptions = {}): Promise<RunResult> {
       if (pending && opts.onLine) opts.onLine(pending);
       resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr });
     });
-    if (child.stdin) child.stdin.end(opts.input ?? '');
+    if (child.stdin) {
+      // A child may exit without reading its input (iptables does): that EPIPE is not our failure.
+      child.stdin.on('error', () => undefined);
+      if (opts.input === undefined) child.stdin.end();
+      else child.stdin.end(opts.input);
+    }
   });
 }
 
