@@ -1,5 +1,7 @@
 // Playwright runs the e2e tests in Debian's Chromium against a real server started for the run.
 import { defineConfig } from '@playwright/test';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -25,6 +27,12 @@ export default defineConfig({
     url: `http://127.0.0.1:${port}/api/health`,
     timeout: 30_000,
     reuseExistingServer: false,
-    env: { DOCKYARD_PORT: String(port), DOCKYARD_LOG_LEVEL: 'warn' },
+    // No warm pool, and a data dir of this run's own: the test server leaves nothing behind.
+    env: {
+      DOCKYARD_PORT: String(port),
+      DOCKYARD_LOG_LEVEL: 'warn',
+      DOCKYARD_WARM_POOL_SIZE: '0',
+      DOCKYARD_DATA_DIR: mkdtempSync(join(tmpdir(), 'dockyard-e2e-')),
+    },
   },
 });

@@ -118,6 +118,9 @@ describe('SessionManager', () => {
     await sessions.pool.idle();
     expect(sessions.pool.ready()).toBe(1);
     expect(driver.sandboxes.size).toBe(2);
+    // Stopping drains the pool and keeps the session's sandbox for the next start.
+    await sessions.stop();
+    expect([...driver.sandboxes.keys()]).toEqual([sessions.sandboxOf(session.id)]);
   });
 
   it('adopts recorded sessions whose sandbox lives, drops the rest, and removes only its own orphans', async () => {

@@ -120,11 +120,11 @@ export class SessionManager {
     this.pool.fill();
   }
 
-  /** Stops timers; sandboxes stay for the next start to adopt. */
+  /** Stops timers and drains the warm pool; session sandboxes stay for the next start to adopt. */
   async stop(): Promise<void> {
     clearInterval(this.#timer);
     this.#persist();
-    await this.pool.idle();
+    await this.pool.drain();
   }
 
   /** The owner's live session, or a new one (from the pool when it has one). */

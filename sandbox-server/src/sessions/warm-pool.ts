@@ -7,7 +7,7 @@ export class WarmPool {
   /** Label that marks a pool sandbox, so a restarted server can adopt it. */
   static readonly LABEL = 'org.dockyard.pool';
   readonly #driver: SandboxDriver;
-  readonly #size: number;
+  #size: number;
   readonly #limits: SandboxLimits;
   readonly #log: Logger;
   readonly #hasRoom: () => boolean;
@@ -54,6 +54,14 @@ export class WarmPool {
       else await this.#driver.remove(s.id);
     }
     return this.#ready.length;
+  }
+
+  /** Removes the ready sandboxes (on shutdown: a stopped server should not keep idle ones running). */
+  async drain(): Promise<void> {
+    this.#size = 0;
+    await this.#idle;
+    const ids = this.#ready.splice(0);
+    await Promise.all(ids.map((id) => this.#driver.remove(id).catch(() => undefined)));
   }
 
   take(): string | undefined {
