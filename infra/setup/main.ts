@@ -1,4 +1,6 @@
-// `npm start` / `npm test` / `npm run images` after the bootstrap: engine, dependencies, images, site, then run.
+// `npm start` / `npm test` / `npm run bench` / `npm run images` after the bootstrap: engine, dependencies,
+// images, mirror, network policy, site, then the server, the test tiers or the benchmark.
+import { spawn } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildImages } from '../../images/build.ts';
@@ -103,15 +105,11 @@ async function siteStep() {
 
 async function startServer(): Promise<number> {
   console.log(bold('▸ Server'));
-  const child = (await import('node:child_process')).spawn(
-    process.execPath,
-    [join(ROOT, 'sandbox-server/src/main.ts')],
-    {
-      cwd: ROOT,
-      stdio: 'inherit',
-      env: { ...process.env, DOCKYARD_SITE_DIR: process.env.DOCKYARD_SITE_DIR ?? join(ROOT, 'site/dist') },
-    },
-  );
+  const child = spawn(process.execPath, [join(ROOT, 'sandbox-server/src/main.ts')], {
+    cwd: ROOT,
+    stdio: 'inherit',
+    env: { ...process.env, DOCKYARD_SITE_DIR: process.env.DOCKYARD_SITE_DIR ?? join(ROOT, 'site/dist') },
+  });
   // Ctrl-C reaches the server too (same process group); wait for it to finish closing.
   const forward = (sig: NodeJS.Signals) => child.kill(sig);
   process.on('SIGINT', () => forward('SIGINT'));
