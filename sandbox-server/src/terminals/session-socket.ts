@@ -62,7 +62,13 @@ function serve(socket: WebSocket, sessionId: string, deps: SocketDeps): void {
   const view = sessions.viewOf(sessionId);
   if (view) send({ type: 'session', state: view.state, expiresAt: view.endsAt });
 
-  socket.on('message', async (raw) => {
+  // One bad moment must not take the process down: an async handler's throw would be an
+  // unhandled rejection, which ends Node.
+  socket.on('message', (raw) => void handle(raw).catch(() => send(errorMessage('INTERNAL'))));
+  // A broken connection emits 'error' and then 'close'; 'close' does the clean-up.
+  socket.on('error', () => undefined);
+
+  async function handle(raw: unknown): Promise<void> {
     let parsed: unknown;
     try {
       parsed = JSON.parse(String(raw));
@@ -105,7 +111,7 @@ function serve(socket: WebSocket, sessionId: string, deps: SocketDeps): void {
         if (term) shown.delete(term);
         return term?.close();
     }
-  });
+  }
 
   socket.on('close', () => {
     unsubscribe();
