@@ -164,7 +164,7 @@ export async function buildImages(opts: BuildOptions): Promise<BuiltImage[]> {
         if (tag !== spec.tags[0]) await docker(['tag', primary, hostRef(spec, tag)]);
       }
     }
-    const image = (await inspectImage(primary))!;
+    const image = fresh ? existing! : (await inspectImage(primary))!;
     const tags = image.tags.filter((t) => t.startsWith(`${spec.repo}:`)).map((t) => t.slice(spec.repo.length + 1));
     const ms = performance.now() - started;
     results.push({ spec, key, id: image.id, tags, sizeBytes: image.size, built: !fresh, ms });

@@ -102,19 +102,21 @@ export async function ensureMirror(opts: MirrorOptions): Promise<string> {
     'org.dockyard.mirror-upstream': opts.upstream ?? '',
   };
   const r = await run(['docker', 'container', 'inspect', MIRROR_CONTAINER]);
+  let keep = false;
   if (r.code === 0) {
     const [c] = JSON.parse(r.stdout) as Array<{
       State: { Running: boolean };
       Config: { Labels: Record<string, string> };
     }>;
     const current = c!.Config.Labels;
-    if (Object.entries(wanted).every(([k, v]) => (current[k] ?? '') === v)) {
+    keep = Object.entries(wanted).every(([k, v]) => (current[k] ?? '') === v);
+    if (keep) {
       if (!c!.State.Running) await docker(['start', MIRROR_CONTAINER]);
     } else {
       await docker(['rm', '-f', MIRROR_CONTAINER]);
     }
   }
-  if ((await run(['docker', 'container', 'inspect', MIRROR_CONTAINER])).code !== 0) {
+  if (!keep) {
     const labels = Object.entries(wanted).flatMap(([k, v]) => ['--label', `${k}=${v}`]);
     const proxy = opts.upstream ? ['-e', `REGISTRY_PROXY_REMOTEURL=${opts.upstream}`] : [];
     await docker([

@@ -1,7 +1,6 @@
 // Servers the benchmark starts, and the guarantee that every sandbox they made is gone afterwards:
 // on success, on error, and on Ctrl-C.
 import { rmSync } from 'node:fs';
-import { instanceIdOf, loadOrCreateKey } from '../src/identity/signing.ts';
 import { SERVER_LABEL } from '../src/sessions/session-manager.ts';
 import { startTestServer, type TestServer } from '../src/test-support/harness.ts';
 import type { Sandbox } from '../src/drivers/driver.ts';
@@ -23,12 +22,9 @@ export async function startServer(env: Record<string, string>): Promise<TestServ
   return server;
 }
 
-const instanceOf = (server: TestServer) => instanceIdOf(loadOrCreateKey(server.config.dataDir));
-
 /** The sandboxes this server made (other servers on the same engine, tests included, are left alone). */
 export async function ownSandboxes(server: TestServer): Promise<Sandbox[]> {
-  const id = instanceOf(server);
-  return (await server.driver.list()).filter((s) => s.labels[SERVER_LABEL] === id);
+  return (await server.driver.list()).filter((s) => s.labels[SERVER_LABEL] === server.instanceId);
 }
 
 /**
@@ -62,11 +58,10 @@ export function stopServer(server: TestServer): Promise<void> {
   if (done) return done;
   done = (async () => {
     await settle(server);
-    // stop() removes one sandbox at a time: minutes after a density run. Several at once first.
-    await removeAll(server);
+    // stop() drains the pool and removes this server's sandboxes; the sweep after it is for a
+    // session creation that an interrupted step left in flight.
     await server.stop().catch((err: Error) => log(`server stop failed: ${err.message}`));
-    // Again, for anything that appeared meanwhile.
-    for (let attempt = 0; attempt < 3 && (await removeAll(server)) > 0; attempt++) await sleep(1000);
+    await removeAll(server);
     rmSync(server.config.dataDir, { recursive: true, force: true });
     live.delete(server);
   })();
@@ -78,7 +73,7 @@ export function stopServer(server: TestServer): Promise<void> {
 export function cleanUpOnSignals(): void {
   const onSignal = (signal: NodeJS.Signals) => {
     if (interrupted) {
-      const ids = [...live].map((s) => instanceOf(s));
+      const ids = [...live].map((s) => s.instanceId);
       log(
         `${signal} again: exiting now. Leftovers, if any: ${ids.map((id) => `docker rm -f $(docker ps -aq --filter label=${SERVER_LABEL}=${id})`).join('; ') || 'none'}`,
       );

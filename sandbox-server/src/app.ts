@@ -37,10 +37,7 @@ export interface AppDeps {
 
 export async function buildApp({ config, engine, platform, logger }: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({ ...(logger ? { loggerInstance: logger } : { logger: { level: config.logLevel } }) });
-  const metrics = createMetrics(
-    () => platform?.sessions,
-    () => platform?.terminals,
-  );
+  const metrics = createMetrics(platform?.sessions, platform?.terminals);
 
   app.setErrorHandler((err: Error & { statusCode?: number }, req, reply) => {
     let apiError: ApiError;
@@ -56,7 +53,7 @@ export async function buildApp({ config, engine, platform, logger }: AppDeps): P
     return reply.status(apiError.status).send(apiError.toBody());
   });
 
-  healthRoutes(app, engine, () => platform?.sessions);
+  healthRoutes(app, engine, platform?.sessions);
   app.get('/metrics', async (_req, reply) =>
     reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
   );

@@ -3,10 +3,8 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { SessionManager } from './sessions/session-manager.ts';
 import type { TerminalRegistry } from './terminals/terminal-registry.ts';
 
-export function createMetrics(
-  sessions: () => SessionManager | undefined,
-  terminals: () => TerminalRegistry | undefined,
-) {
+/** Without sessions or terminals (the HTTP shell alone) their gauges stay empty. */
+export function createMetrics(sessions?: SessionManager, terminals?: TerminalRegistry) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'dockyard_process_' });
   new Gauge({
@@ -15,7 +13,7 @@ export function createMetrics(
     labelNames: ['state'],
     registers: [registry],
     collect() {
-      const s = sessions()?.stats();
+      const s = sessions?.stats();
       if (!s) return;
       this.set({ state: 'session' }, s.sessions);
       this.set({ state: 'pool' }, s.pool);
@@ -27,7 +25,7 @@ export function createMetrics(
     help: 'Most sandboxes this host runs (DOCKYARD_MAX_SANDBOXES)',
     registers: [registry],
     collect() {
-      const s = sessions()?.stats();
+      const s = sessions?.stats();
       if (s) this.set(s.capacity);
     },
   });
@@ -36,8 +34,7 @@ export function createMetrics(
     help: 'Terminals open across all sessions',
     registers: [registry],
     collect() {
-      const t = terminals();
-      if (t) this.set(t.count());
+      if (terminals) this.set(terminals.count());
     },
   });
   const sessionsCreated = new Counter({

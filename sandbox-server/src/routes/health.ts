@@ -4,7 +4,7 @@ import type { Engine } from '../engine/engine.ts';
 import { ApiError } from '../errors.ts';
 import type { SessionManager } from '../sessions/session-manager.ts';
 
-export function healthRoutes(app: FastifyInstance, engine: Engine, sessions: () => SessionManager | undefined): void {
+export function healthRoutes(app: FastifyInstance, engine: Engine, sessions?: SessionManager): void {
   const engineInfo = async () => {
     try {
       return await engine.info();
@@ -19,7 +19,7 @@ export function healthRoutes(app: FastifyInstance, engine: Engine, sessions: () 
 
   app.get('/readyz', async () => {
     const info = await engineInfo();
-    const stats = sessions()?.stats();
+    const stats = sessions?.stats();
     return { status: 'ok', engine: info, ...(stats ? { sandboxes: stats } : {}) };
   });
 }

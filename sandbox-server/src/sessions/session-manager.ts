@@ -241,7 +241,6 @@ export class SessionManager {
       this.#persist();
     } catch (err) {
       // The old sandbox is gone and no new one came: the session cannot go on.
-      this.#resetting.delete(id);
       await this.destroy(id, 'ended');
       throw err;
     } finally {

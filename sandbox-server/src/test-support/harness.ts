@@ -15,6 +15,8 @@ export const TEST_ORIGIN = 'http://dockyard.test';
 
 export interface TestServer {
   url: string;
+  /** Labels every sandbox this server makes. */
+  instanceId: string;
   config: Config;
   driver: DockerDriver;
   sessions: SessionManager;
@@ -41,12 +43,13 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
   const address = app.server.address() as { port: number };
   return {
     url: `http://127.0.0.1:${address.port}`,
+    instanceId,
     config,
     driver,
     sessions,
     async stop() {
       terminals.closeAll();
-      // The pool may be starting a sandbox: let it finish, or it would outlive the sweep below.
+      // Drains the pool (waiting out a sandbox it is starting) before the sweep below.
       await sessions.stop();
       const own = (await driver.list()).filter((s) => s.labels[SERVER_LABEL] === instanceId);
       await Promise.all(own.map((s) => driver.remove(s.id)));
