@@ -21,7 +21,7 @@ const until = (cmd: string, seconds = 30) =>
   `for i in $(seq ${seconds * 4}); do if ${cmd}; then break; fi; sleep 0.25; done; ${cmd}`;
 
 beforeAll(async () => {
-  // Roomy limits: the inner engine's storage is a tmpfs, which counts against memory.
+  // Roomy limits: golang and postgres are large, and the build needs room on the sandbox's disk.
   await driver.create({ id, limits: { memoryBytes: 4 * GiB, cpus: 2, pids: 2048, storageBytes: 6 * GiB } });
 });
 afterAll(() => driver.remove(id));

@@ -16,6 +16,11 @@ else
   sed -e 's/ / +/g' -e 's/^/+/' </sys/fs/cgroup/cgroup.controllers >/sys/fs/cgroup/cgroup.subtree_control 2>/dev/null || true
 fi
 
+# The root filesystem is read-only; root's home, /tmp and the engine's storage are on the sandbox's
+# own disk, and /etc/docker is a small tmpfs. A new disk has an empty home: seed it.
+[ -e /root/.bashrc ] || cp -a /etc/skel/. /root/
+mkdir -p /root/work
+
 mirror_host=${DOCKYARD_MIRROR#*://}
 mkdir -p /etc/docker
 cat >/etc/docker/daemon.json <<JSON

@@ -14,7 +14,7 @@ now_ms() { date +%s%3N; }
 took() { printf '  done in %ss\n' "$(awk -v a="$1" -v b="$(now_ms)" 'BEGIN { printf "%.1f", (b - a) / 1000 }')"; }
 
 # Debian packages the host needs. Chromium only for the browser tests.
-packages=(docker.io iptables debootstrap busybox-static ca-certificates git)
+packages=(docker.io iptables debootstrap busybox-static ca-certificates git runsc)
 [ "$MODE" = test ] && packages+=(chromium fonts-liberation)
 
 missing=()

@@ -5,8 +5,8 @@ export interface SandboxMemory {
   /** memory.usage_in_bytes: everything charged to the cgroup, page cache included. */
   usage: number;
   /**
-   * usage minus reclaimable page cache. total_cache also holds tmpfs pages (the inner engine's
-   * /var/lib/docker is a tmpfs), which cannot be reclaimed without swap, so those stay counted.
+   * usage minus reclaimable page cache. total_cache also holds tmpfs pages (the sandbox's /run and
+   * /etc/docker), which cannot be reclaimed without swap, so those stay counted.
    */
   unreclaimable: number;
 }

@@ -64,7 +64,16 @@ export const configSchema = z.object({
   DOCKYARD_SANDBOX_STORAGE_MB: count
     .min(512)
     .default(4096)
-    .describe("Size cap of the sandbox's inner engine storage, in MiB (a tmpfs, so it also counts as memory)"),
+    .describe(
+      "Size of each sandbox's own disk (inner engine storage, home, /tmp), in MiB: a sparse file under DATA_DIR/disks",
+    ),
+  DOCKYARD_SANDBOX_RUNTIME: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'a runtime name as the engine lists it (runc, runsc, crun)')
+    .default('runc')
+    .describe(
+      "OCI runtime the engine starts sandboxes with; it must be in the engine's runtimes and able to run Docker inside",
+    ),
   DOCKYARD_REAPER_INTERVAL_S: seconds
     .default(15)
     .describe('How often expired and orphaned sandboxes are looked for, in seconds'),
@@ -86,6 +95,7 @@ export type Config = Readonly<{
   maxSandboxes: number;
   warmPoolSize: number;
   limits: Readonly<{ memoryBytes: number; cpus: number; pids: number; storageBytes: number }>;
+  runtime: string;
   reaperIntervalMs: number;
   fileMaxBytes: number;
 }>;
@@ -131,6 +141,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       pids: c.DOCKYARD_SANDBOX_PIDS,
       storageBytes: c.DOCKYARD_SANDBOX_STORAGE_MB * MiB,
     }),
+    runtime: c.DOCKYARD_SANDBOX_RUNTIME,
     reaperIntervalMs: c.DOCKYARD_REAPER_INTERVAL_S * 1000,
     fileMaxBytes: c.DOCKYARD_FILE_MAX_BYTES,
   });

@@ -66,6 +66,16 @@ export const errorCatalogue = {
     title: 'That path is a folder, not a file',
     hint: 'Pick a file inside it from the file list.',
   },
+  RUNTIME_UNKNOWN: {
+    status: 503,
+    title: 'The Docker Engine does not know the configured sandbox runtime',
+    hint: 'Register the runtime under "runtimes" in the engine\'s daemon.json and restart the engine, or set DOCKYARD_SANDBOX_RUNTIME to one that `docker info` lists.',
+  },
+  RUNTIME_CANNOT_HOST_ENGINE: {
+    status: 503,
+    title: 'Sandboxes on the configured runtime cannot start their own Docker Engine',
+    hint: 'Set DOCKYARD_SANDBOX_RUNTIME=runc, or use a runtime that runs Docker inside it (gVisor from release 2023-12 on, with the flags in infra/engine/README.md).',
+  },
   INTERNAL: {
     status: 500,
     title: 'Something went wrong on our side',

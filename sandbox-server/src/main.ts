@@ -2,12 +2,14 @@
 import { pino } from 'pino';
 import { buildApp } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
+import { ApiError, errorCatalogue } from './errors.ts';
 import { createPlatform } from './platform.ts';
 
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
   const logger = pino({ level: config.logLevel });
   const platform = createPlatform(config, logger);
+  await platform.driver.checkRuntime();
   const app = await buildApp({ config, engine: platform.engine, logger, platform });
   await platform.sessions.start();
   await app.listen({ host: config.host, port: config.port });
@@ -28,6 +30,10 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: Error) => {
-  console.error(err instanceof ConfigError ? err.message : err);
+  if (err instanceof ConfigError) console.error(err.message);
+  else if (err instanceof ApiError) {
+    const { title, hint } = errorCatalogue[err.code];
+    console.error(`\n  ${err.code}: ${title}\n  ${err.message}\n  What to do: ${hint}\n`);
+  } else console.error(err);
   process.exit(1);
 });

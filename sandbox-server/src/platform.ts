@@ -1,4 +1,5 @@
 // Wires the real parts (engine, driver, sessions, terminals, signing) from the configuration.
+import { join } from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Platform } from './app.ts';
 import type { Config } from './config.ts';
@@ -18,7 +19,7 @@ export interface RealPlatform extends Platform {
 
 export function createPlatform(config: Config, logger: FastifyBaseLogger): RealPlatform {
   const docker = dockerClient(config.dockerSocket);
-  const driver = new DockerDriver(docker);
+  const driver = new DockerDriver(docker, { diskDir: join(config.dataDir, 'disks'), runtime: config.runtime });
   const key = loadOrCreateKey(config.dataDir);
   const signer = hmacSigner(key);
   const instanceId = instanceIdOf(key);

@@ -37,6 +37,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
   const logger = pino({ level: config.logLevel });
   const platform = createPlatform(config, logger);
   const { driver, sessions, terminals, instanceId } = platform;
+  await driver.checkRuntime();
   const app = await buildApp({ config, engine: platform.engine, logger, platform });
   await sessions.start();
   await app.listen({ host: '127.0.0.1', port: 0 });

@@ -1,8 +1,9 @@
 // The docker driver against the real engine: the shared conformance suite, then what is docker-specific.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statfsSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { dockerClient } from '../../engine/engine.ts';
 import { driverConformance, TEST_LIMITS, testSandboxId } from '../conformance.ts';
+import { ApiError } from '../../errors.ts';
 import { DockerDriver } from './docker-driver.ts';
 import { containerName } from './sandbox-options.ts';
 
@@ -36,5 +37,82 @@ describe('docker driver', () => {
     expect(sec.stdout).toContain('blocked: Operation not permitted');
     const memLimit = readFileSync(`/sys/fs/cgroup/memory/docker/${info.Id}/memory.limit_in_bytes`, 'utf8');
     expect(Number(memLimit)).toBe(TEST_LIMITS.memoryBytes);
+  });
+});
+
+describe("a sandbox's own disk", () => {
+  const driver = new DockerDriver(docker);
+  const id = testSandboxId();
+  const limits = { ...TEST_LIMITS, storageBytes: 512 * 2 ** 20 };
+  afterAll(() => driver.remove(id));
+
+  it('holds home, /tmp and the engine storage under one cap; the rest is read-only', async () => {
+    await driver.create({ id, limits });
+    const hostFreeBefore = statfsSync('/').bavail * statfsSync('/').bsize;
+    const r = await driver.exec(id, [
+      'bash',
+      '-c',
+      `df -B1 --output=source,size / /root/work /tmp /var/lib/docker | tail -n +2
+       dd if=/dev/zero of=/root/work/fill bs=1M count=700 2>&1 | grep -o 'No space left on device'
+       dd if=/dev/zero of=/tmp/more bs=1M count=10 2>&1 | grep -o 'No space left on device'
+       touch /outside 2>&1 | grep -o 'Read-only file system'
+       rm -f /root/work/fill /tmp/more; docker run --rm busybox echo engine-still-works`,
+    ]);
+    const lines = r.stdout.trim().split('\n');
+    const [rootfs, ...onDisk] = lines.slice(0, 4).map((l) => l.split(/\s+/));
+    // One loop device behind the three writable places, sized to the cap; the root is something else.
+    expect(new Set(onDisk.map(([source]) => source)).size).toBe(1);
+    expect(onDisk[0]![0]).toMatch(/^\/dev\/loop\d+$/);
+    expect(rootfs![0]).not.toBe(onDisk[0]![0]);
+    expect(Number(onDisk[0]![1])).toBeGreaterThan(0.9 * limits.storageBytes);
+    expect(Number(onDisk[0]![1])).toBeLessThanOrEqual(limits.storageBytes);
+    expect(lines.filter((l) => l === 'No space left on device')).toHaveLength(2);
+    expect(r.stdout).toContain('Read-only file system');
+    expect(r.stdout).toContain('engine-still-works');
+    // The host paid for what was written, at most, not more: its free space barely moved.
+    const hostFreeAfter = statfsSync('/').bavail * statfsSync('/').bsize;
+    expect(hostFreeBefore - hostFreeAfter).toBeLessThan(limits.storageBytes);
+  });
+
+  it('is unmounted and deleted with its sandbox', async () => {
+    const mnt = driver.disks.mountPoint(id);
+    expect(readFileSync('/proc/self/mounts', 'utf8')).toContain(` ${mnt} `);
+    await driver.remove(id);
+    expect(readFileSync('/proc/self/mounts', 'utf8')).not.toContain(` ${mnt} `);
+    expect(existsSync(mnt)).toBe(false);
+    expect(await driver.disks.list()).not.toContain(id);
+  });
+});
+
+describe('the runtime setting', () => {
+  it('passes the runtime through to the engine and accepts runc without a probe', async () => {
+    const driver = new DockerDriver(docker, { runtime: 'runc' });
+    await driver.checkRuntime();
+    const id = testSandboxId();
+    try {
+      await driver.create({ id, limits: TEST_LIMITS });
+      expect((await docker.getContainer(containerName(id)).inspect()).HostConfig.Runtime).toBe('runc');
+    } finally {
+      await driver.remove(id);
+    }
+  });
+
+  it('refuses a runtime the engine does not know, naming the ones it does', async () => {
+    const err = await new DockerDriver(docker, { runtime: 'kata-nope' }).checkRuntime().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    expect((err as ApiError).code).toBe('RUNTIME_UNKNOWN');
+    expect((err as ApiError).message).toMatch(/"kata-nope".*runc/);
+  });
+
+  it("refuses Debian's gVisor, which cannot run an inner engine, and leaves nothing behind", async () => {
+    const driver = new DockerDriver(docker, { runtime: 'runsc', readyTimeoutMs: 10_000 });
+    const before = (await driver.list()).length;
+    const err = await driver.checkRuntime().catch((e: unknown) => e);
+    expect((err as ApiError).code).toBe('RUNTIME_CANNOT_HOST_ENGINE');
+    // The reason is runsc's own (its netstack setup), so the engine really started the sandbox with it.
+    expect((err as ApiError).message).toMatch(
+      /runtime "runsc" \(\/usr\/bin\/runsc\) could not start its Docker Engine: .*OCI runtime/,
+    );
+    expect((await driver.list()).length).toBe(before);
   });
 });

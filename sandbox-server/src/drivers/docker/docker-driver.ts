@@ -1,4 +1,5 @@
 // The `docker` driver: sandboxes are containers on the local Docker Engine, via dockerode.
+import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
@@ -11,7 +12,9 @@ import type {
   TerminalOptions,
   TerminalStream,
 } from '../driver.ts';
+import { ApiError } from '../../errors.ts';
 import { delegateCgroups, remappedRoot } from './cgroup-delegation.ts';
+import { SandboxDisks } from './sandbox-disk.ts';
 import { containerName, SANDBOX_LABEL, sandboxCreateOptions } from './sandbox-options.ts';
 
 export interface DockerDriverOptions {
@@ -19,7 +22,19 @@ export interface DockerDriverOptions {
   readyTimeoutMs?: number;
   /** The sandbox image (defaults to the one the image builder makes). */
   image?: string;
+  /** Where the sandboxes' disk files and mount points live. */
+  diskDir?: string;
+  /** The engine's OCI runtime for sandboxes. */
+  runtime?: string;
 }
+
+const MiB = 2 ** 20;
+const PROBE_LIMITS = { memoryBytes: 512 * MiB, cpus: 1, pids: 256, storageBytes: 512 * MiB };
+
+/** Default disk folder, for drivers made outside a server (tests, benchmarks). */
+export const DEFAULT_DISK_DIR = '/var/lib/dockyard/disks';
+/** A disk with no container for this long was left by a crash between the two steps of create. */
+const ORPHAN_DISK_AGE_MS = 10 * 60_000;
 
 /** 404: already gone; 409: Docker is removing it already. Either way it will not be there. */
 const isGoneOrGoing = (err: unknown) => [404, 409].includes((err as { statusCode?: number }).statusCode ?? 0);
@@ -28,11 +43,17 @@ export class DockerDriver implements SandboxDriver {
   readonly name = 'docker';
   readonly #docker: Docker;
   readonly #opts: Required<Omit<DockerDriverOptions, 'image'>> & { image?: string };
+  readonly disks: SandboxDisks;
   #userns: Promise<number | undefined> | undefined;
 
   constructor(docker: Docker, opts: DockerDriverOptions = {}) {
     this.#docker = docker;
-    this.#opts = { readyTimeoutMs: 30_000, ...opts };
+    this.#opts = { readyTimeoutMs: 30_000, diskDir: DEFAULT_DISK_DIR, runtime: 'runc', ...opts };
+    this.disks = new SandboxDisks(this.#opts.diskDir);
+  }
+
+  get runtime(): string {
+    return this.#opts.runtime;
   }
 
   /** The host uid of sandbox root when the engine remaps user namespaces, else undefined. */
@@ -49,17 +70,52 @@ export class DockerDriver implements SandboxDriver {
   }
 
   async create(spec: SandboxSpec): Promise<Sandbox> {
-    const container = await this.#docker.createContainer(sandboxCreateOptions(spec, this.#opts.image));
+    const uid = await this.#remappedRoot();
+    const mnt = await this.disks.create(spec.id, spec.limits.storageBytes, uid ?? 0);
     try {
+      const options = sandboxCreateOptions(spec, {
+        diskBinds: this.disks.binds(mnt),
+        runtime: this.#opts.runtime,
+        ...(this.#opts.image ? { image: this.#opts.image } : {}),
+      });
+      const container = await this.#docker.createContainer(options);
       await container.start();
       const info = await container.inspect();
-      const uid = await this.#remappedRoot();
       if (uid !== undefined) await delegateCgroups(info.State.Pid, uid);
       await this.#waitReady(spec.id);
       return { id: spec.id, ref: info.Id, createdAt: new Date(info.Created), labels: info.Config.Labels ?? {} };
     } catch (err) {
-      await container.remove({ force: true, v: true }).catch(() => undefined);
+      await this.remove(spec.id).catch(() => undefined);
       throw err;
+    }
+  }
+
+  /**
+   * Start-up check of the runtime setting: the engine must know the runtime, and a sandbox on any
+   * runtime but runc (which every engine has and the test suite covers) must start its inner engine.
+   */
+  async checkRuntime(): Promise<void> {
+    const { runtime } = this.#opts;
+    const info = (await this.#docker.info()) as { Runtimes?: Record<string, { path?: string }> };
+    const known = Object.keys(info.Runtimes ?? {});
+    if (!known.includes(runtime)) {
+      throw new ApiError(
+        'RUNTIME_UNKNOWN',
+        `DOCKYARD_SANDBOX_RUNTIME is "${runtime}"; the engine knows ${known.join(', ')}.`,
+      );
+    }
+    if (runtime === 'runc') return;
+    const id = `probe${randomBytes(4).toString('hex')}`;
+    try {
+      await this.create({ id, limits: PROBE_LIMITS });
+    } catch (err) {
+      const reason = err instanceof Error ? err.message.split('\n')[0] : String(err);
+      throw new ApiError(
+        'RUNTIME_CANNOT_HOST_ENGINE',
+        `A test sandbox on runtime "${runtime}" (${info.Runtimes?.[runtime]?.path ?? '?'}) could not start its Docker Engine: ${reason}`,
+      );
+    } finally {
+      await this.remove(id).catch(() => undefined);
     }
   }
 
@@ -141,6 +197,7 @@ export class DockerDriver implements SandboxDriver {
 
   async list(): Promise<Sandbox[]> {
     const containers = await this.#docker.listContainers({ all: true, filters: { label: [SANDBOX_LABEL] } });
+    void this.#pruneOrphanDisks(new Set(containers.map((c) => c.Labels[SANDBOX_LABEL]!)));
     return containers.map((c) => ({
       id: c.Labels[SANDBOX_LABEL]!,
       ref: c.Id,
@@ -154,6 +211,15 @@ export class DockerDriver implements SandboxDriver {
       await this.#docker.getContainer(containerName(sandboxId)).remove({ force: true, v: true });
     } catch (err) {
       if (!isGoneOrGoing(err)) throw err;
+    }
+    await this.disks.remove(sandboxId);
+  }
+
+  /** Disks whose sandbox container is gone for good (a crash mid-create or mid-remove). */
+  async #pruneOrphanDisks(live: Set<string>): Promise<void> {
+    for (const id of await this.disks.list()) {
+      if (live.has(id) || (await this.disks.ageMs(id)) < ORPHAN_DISK_AGE_MS) continue;
+      await this.disks.remove(id).catch(() => undefined);
     }
   }
 }

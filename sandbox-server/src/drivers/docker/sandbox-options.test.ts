@@ -9,13 +9,13 @@ const spec = {
 };
 
 describe('sandboxCreateOptions', () => {
-  const o = sandboxCreateOptions(spec);
+  const o = sandboxCreateOptions(spec, { diskBinds: ['/d/abc123/docker:/var/lib/docker'], runtime: 'crun' });
   const h = o.HostConfig!;
 
   it('is never privileged and adds only the capabilities the inner engine needs', () => {
     expect(h.Privileged).toBe(false);
     expect(h.CapAdd).toEqual(['SYS_ADMIN', 'NET_ADMIN', 'SYS_PTRACE']);
-    expect(h.Binds ?? []).not.toContainEqual(expect.stringContaining('docker.sock'));
+    expect(h.Binds).toEqual(['/d/abc123/docker:/var/lib/docker']);
     expect(h.Devices ?? []).toEqual([]);
   });
 
@@ -36,14 +36,19 @@ describe('sandboxCreateOptions', () => {
     expect(h.SecurityOpt).not.toContain('seccomp=unconfined');
   });
 
-  it('sets memory equal to memory+swap, CPUs, pids and a storage cap', () => {
+  it('sets memory equal to memory+swap, CPUs and pids; keeps the in-memory scratch space small', () => {
     expect(h.Memory).toBe(2 ** 30);
     expect(h.MemorySwap).toBe(h.Memory);
     expect(h.NanoCpus).toBe(1_500_000_000);
     expect(h.PidsLimit).toBe(512);
-    expect(h.Tmpfs?.['/var/lib/docker']).toContain(`size=${2 * 2 ** 30}`);
+    expect(Object.keys(h.Tmpfs ?? {}).sort()).toEqual(['/etc/docker', '/run']);
     expect(h.LogConfig?.Config).toMatchObject({ 'max-size': '1m' });
     expect(h.DnsOptions).toEqual(['timeout:1', 'attempts:1']);
+  });
+
+  it('keeps the root filesystem read-only and passes the runtime through', () => {
+    expect(h.ReadonlyRootfs).toBe(true);
+    expect(h.Runtime).toBe('crun');
   });
 
   it('labels the sandbox so the reaper can find it, keeping the caller labels', () => {

@@ -21,9 +21,18 @@ export const SANDBOX_CAPS = ['SYS_ADMIN', 'NET_ADMIN', 'SYS_PTRACE'] as const;
 
 export const containerName = (sandboxId: string) => `dockyard-sbx-${sandboxId}`;
 
+export interface SandboxPlacement {
+  /** Binds of the sandbox's own disk (see sandbox-disk.ts): its only writable, persistent places. */
+  diskBinds: string[];
+  /** The OCI runtime the engine starts it with (`runc`, `runsc`, ...). */
+  runtime: string;
+  image?: string;
+}
+
 /** The create options for a sandbox container. Pure, so tests can read every setting. */
-export function sandboxCreateOptions(spec: SandboxSpec, image = SANDBOX_IMAGE): Docker.ContainerCreateOptions {
+export function sandboxCreateOptions(spec: SandboxSpec, placement: SandboxPlacement): Docker.ContainerCreateOptions {
   const { limits } = spec;
+  const { diskBinds, runtime, image = SANDBOX_IMAGE } = placement;
   return {
     name: containerName(spec.id),
     Image: image,
@@ -39,8 +48,13 @@ export function sandboxCreateOptions(spec: SandboxSpec, image = SANDBOX_IMAGE): 
       MemorySwap: limits.memoryBytes,
       NanoCpus: Math.round(limits.cpus * 1e9),
       PidsLimit: limits.pids,
-      // The inner engine's storage lives on a size-capped tmpfs (overlay2 works on it).
-      Tmpfs: { '/var/lib/docker': `size=${limits.storageBytes},mode=0710` },
+      Runtime: runtime,
+      // Nothing outside the sandbox's own disk is writable, so nothing a learner writes lands on
+      // the host's disk uncapped (overlay2 on ext4 has no per-container quota).
+      ReadonlyRootfs: true,
+      Binds: diskBinds,
+      // Small scratch space in memory: sockets and state of the inner engine, and its config.
+      Tmpfs: { '/run': 'size=64m,mode=0755', '/etc/docker': 'size=1m,mode=0755' },
       LogConfig: { Type: 'json-file', Config: { 'max-size': '1m', 'max-file': '2' } },
       NetworkMode: SANDBOX_NETWORK,
       // External names do not resolve (the network policy refuses DNS egress). Give up after a
