@@ -12,6 +12,9 @@ import { ownerOf } from './identity/owner.ts';
 import type { Signer } from './identity/signing.ts';
 import type { TicketIssuer } from './identity/tickets.ts';
 import { createMetrics } from './metrics.ts';
+import type { PreviewGrants } from './previews/preview-grants.ts';
+import type { PreviewHosts } from './previews/preview-hosts.ts';
+import type { PublishedPortsRegistry } from './previews/published-ports.ts';
 import { healthRoutes } from './routes/health.ts';
 import { sessionRoutes } from './routes/sessions.ts';
 import type { SessionManager } from './sessions/session-manager.ts';
@@ -25,6 +28,14 @@ export interface Platform {
   terminals: TerminalRegistry;
   signer: Signer;
   tickets: TicketIssuer;
+  previews: Previews;
+}
+
+/** Port previews: their addresses, the grants that open them, and the live list of published ports. */
+export interface Previews {
+  hosts: PreviewHosts;
+  grants: PreviewGrants;
+  ports: PublishedPortsRegistry;
 }
 
 export interface AppDeps {
@@ -66,6 +77,7 @@ export async function buildApp({ config, engine, platform, logger }: AppDeps): P
       sessions: platform.sessions,
       driver: platform.driver,
       tickets: platform.tickets,
+      previews: platform.previews,
       ownerOf: (req, reply) => ownerOf(req, reply, platform.signer, secure),
       fileMaxBytes: config.fileMaxBytes,
       onCreated: (ms, fromPool) => metrics.sessionCreated(ms, fromPool),
@@ -74,6 +86,7 @@ export async function buildApp({ config, engine, platform, logger }: AppDeps): P
       sessions: platform.sessions,
       terminals: platform.terminals,
       tickets: platform.tickets,
+      ports: platform.previews.ports,
       allowedOrigins: config.allowedOrigins,
     });
   }

@@ -26,6 +26,15 @@ export const configSchema = z.object({
     .describe(
       'More origins (comma-separated) allowed to open terminal WebSockets, besides the public URL and loopback',
     ),
+  DOCKYARD_PREVIEW_PORT: port
+    .default(8081)
+    .describe("TCP port of the preview proxy, which shows learners' published ports on their own origins"),
+  DOCKYARD_PREVIEW_URL: z
+    .url()
+    .optional()
+    .describe(
+      'Base address of previews; each one gets its own host under it, p<port>-<session>.<host>. Default http://localhost:PREVIEW_PORT (browsers send any *.localhost name to this machine)',
+    ),
   DOCKYARD_SITE_DIR: z
     .string()
     .min(1)
@@ -85,6 +94,8 @@ export type Config = Readonly<{
   port: number;
   publicUrl: string;
   allowedOrigins: readonly string[];
+  previewPort: number;
+  previewUrl: string;
   siteDir: string;
   dataDir: string;
   dockerSocket: string;
@@ -116,6 +127,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}\nSee the configuration table in README.md.`);
   }
   const c = parsed.data;
+  if (c.DOCKYARD_PREVIEW_PORT === c.DOCKYARD_PORT) {
+    throw new ConfigError(
+      'Invalid configuration:\n  DOCKYARD_PREVIEW_PORT: must differ from DOCKYARD_PORT (previews get their own listener)',
+    );
+  }
   const publicUrl = (c.DOCKYARD_PUBLIC_URL ?? `http://localhost:${c.DOCKYARD_PORT}`).replace(/\/+$/, '');
   const loopback = [`http://localhost:${c.DOCKYARD_PORT}`, `http://127.0.0.1:${c.DOCKYARD_PORT}`];
   const extra = c.DOCKYARD_ALLOWED_ORIGINS.split(',')
@@ -126,6 +142,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     port: c.DOCKYARD_PORT,
     publicUrl,
     allowedOrigins: Object.freeze([...new Set([new URL(publicUrl).origin, ...loopback, ...extra])]),
+    previewPort: c.DOCKYARD_PREVIEW_PORT,
+    previewUrl: (c.DOCKYARD_PREVIEW_URL ?? `http://localhost:${c.DOCKYARD_PREVIEW_PORT}`).replace(/\/+$/, ''),
     siteDir: c.DOCKYARD_SITE_DIR,
     dataDir: c.DOCKYARD_DATA_DIR,
     dockerSocket: c.DOCKYARD_DOCKER_SOCKET,

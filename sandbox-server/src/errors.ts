@@ -66,6 +66,16 @@ export const errorCatalogue = {
     title: 'That path is a folder, not a file',
     hint: 'Pick a file inside it from the file list.',
   },
+  PREVIEW_FORBIDDEN: {
+    status: 403,
+    title: 'This preview is private',
+    hint: 'Open it from your lesson: the port buttons next to the terminal let you in. Their links work for two minutes, so open a fresh one if this one is old.',
+  },
+  PREVIEW_UNREACHABLE: {
+    status: 502,
+    title: 'Nothing answers on this port in your sandbox',
+    hint: 'Check that a running container publishes it: `docker ps` should show something like 0.0.0.0:8080->80/tcp. A server that has just started may need a few seconds; then reload.',
+  },
   RUNTIME_UNKNOWN: {
     status: 503,
     title: 'The Docker Engine does not know the configured sandbox runtime',

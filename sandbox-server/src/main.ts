@@ -3,7 +3,7 @@ import { pino } from 'pino';
 import { buildApp } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { ApiError, errorCatalogue } from './errors.ts';
-import { createPlatform } from './platform.ts';
+import { createPlatform, listenPreviews } from './platform.ts';
 
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
@@ -13,7 +13,9 @@ async function main(): Promise<void> {
   const app = await buildApp({ config, engine: platform.engine, logger, platform });
   await platform.sessions.start();
   await app.listen({ host: config.host, port: config.port });
-  console.log(`\n  Dockyard is running: open ${config.publicUrl}/  (Ctrl-C to stop)\n`);
+  const closePreviews = await listenPreviews(config, platform, logger);
+  console.log(`\n  Dockyard is running: open ${config.publicUrl}/  (Ctrl-C to stop)`);
+  console.log(`  Previews of published ports: ${config.previewUrl.replace('://', '://p<port>-<session>.')}\n`);
 
   let closing = false;
   const shutdown = async (signal: string) => {
@@ -21,6 +23,8 @@ async function main(): Promise<void> {
     closing = true;
     logger.info({ signal }, 'shutting down');
     platform.terminals.closeAll();
+    platform.previews.ports.stopAll();
+    await closePreviews();
     await platform.sessions.stop();
     await app.close();
     process.exit(0);

@@ -10,6 +10,10 @@ import { ticketIssuer } from './identity/tickets.ts';
 import { SessionManager } from './sessions/session-manager.ts';
 import { fileSessionStore } from './sessions/session-store.ts';
 import { TerminalRegistry } from './terminals/terminal-registry.ts';
+import { previewGrants } from './previews/preview-grants.ts';
+import { PreviewHosts } from './previews/preview-hosts.ts';
+import { createPreviewServer } from './previews/preview-proxy.ts';
+import { PublishedPortsRegistry } from './previews/published-ports.ts';
 
 export interface RealPlatform extends Platform {
   driver: DockerDriver;
@@ -37,5 +41,33 @@ export function createPlatform(config: Config, logger: FastifyBaseLogger): RealP
     terminals: new TerminalRegistry(driver),
     signer,
     tickets: ticketIssuer(signer),
+    previews: {
+      hosts: new PreviewHosts(config.previewUrl),
+      grants: previewGrants(signer),
+      ports: new PublishedPortsRegistry(driver, sessions),
+    },
   };
+}
+
+/** Starts the preview proxy on its own port; resolves with its close function. */
+export async function listenPreviews(
+  config: Config,
+  platform: RealPlatform,
+  logger: FastifyBaseLogger,
+): Promise<() => Promise<void>> {
+  const server = createPreviewServer({
+    ...platform.previews,
+    sessions: platform.sessions,
+    driver: platform.driver,
+    log: logger,
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.previewPort, config.host, () => resolve());
+  });
+  return () =>
+    new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
 }

@@ -56,12 +56,24 @@ export interface TerminalStream {
   exited: Promise<number>;
 }
 
+/** A long-running command whose output is read line by line (e.g. `docker events`). */
+export interface Watch {
+  /** Ends the reading side; the command ends at its next write. */
+  stop(): void;
+  /** Resolves when the output ends, for whatever reason. */
+  ended: Promise<void>;
+}
+
 export interface SandboxDriver {
   readonly name: string;
   /** Creates a sandbox and resolves once its inner engine answers. */
   create(spec: SandboxSpec): Promise<Sandbox>;
   /** Runs a command (no TTY) in the sandbox and collects its output. */
   exec(sandboxId: string, cmd: string[], opts?: ExecOptions): Promise<ExecResult>;
+  /** Runs a command and calls `onLine` with each line of its stdout as it comes. */
+  watch(sandboxId: string, cmd: string[], onLine: (line: string) => void): Promise<Watch>;
+  /** The address the server reaches the sandbox's published ports on. */
+  address(sandboxId: string): Promise<string>;
   /** Starts a login shell with a TTY in the learner's working directory. */
   openTerminal(sandboxId: string, opts: TerminalOptions): Promise<TerminalStream>;
   /** Sandboxes this driver's backend holds, tracked or not. */

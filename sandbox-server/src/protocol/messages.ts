@@ -72,6 +72,21 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
     })
     .describe('Something failed; the connection stays open unless the session is gone'),
   z.object({ type: z.literal('pong'), at: z.number() }).describe('Answer to ping'),
+  z
+    .object({
+      type: z.literal('ports'),
+      ports: z.array(
+        z.object({
+          port: z.number().int().describe('Published on the sandbox (8080 in -p 8080:80)'),
+          target: z.number().int().describe("The container's own port (80 in -p 8080:80)"),
+          container: z.string().describe('Name of the container that publishes it'),
+          image: z.string(),
+        }),
+      ),
+    })
+    .describe(
+      'The TCP ports published in the sandbox: sent on connect and whenever they change. Open one with POST /api/sessions/:id/previews',
+    ),
 ]);
 
 export type ClientMessage = z.infer<typeof clientMessageSchema>;

@@ -6,11 +6,15 @@ import type { SandboxDriver } from '../drivers/driver.ts';
 import { SandboxFiles } from '../files/sandbox-files.ts';
 import type { TicketIssuer } from '../identity/tickets.ts';
 import type { SessionManager } from '../sessions/session-manager.ts';
+import type { Previews } from '../app.ts';
+import { LINK_TTL_MS } from '../previews/preview-grants.ts';
+import { GRANT_PARAM } from '../previews/preview-proxy.ts';
 
 export interface SessionRouteDeps {
   sessions: SessionManager;
   driver: SandboxDriver;
   tickets: TicketIssuer;
+  previews: Previews;
   /** The caller's identity (cookie today, accounts later). */
   ownerOf: (req: FastifyRequest, reply: import('fastify').FastifyReply) => string;
   fileMaxBytes: number;
@@ -25,6 +29,10 @@ const createBody = z
       .optional(),
   })
   .optional();
+const previewBody = z.object({
+  port: z.number().int().min(1).max(65535).describe('The port published in the sandbox'),
+  path: z.string().startsWith('/').max(2048).default('/').describe('Where to open the preview'),
+});
 const pathQuery = z.object({ path: z.string().max(4096).default('') });
 const writeBody = z.object({
   content: z.string(),
@@ -87,6 +95,25 @@ export function sessionRoutes(app: FastifyInstance, deps: SessionRouteDeps): voi
   app.delete<WithId>('/api/sessions/:id', async (req, reply) => {
     await sessions.destroy(ownedSession(req, reply).id, 'ended');
     return reply.status(204).send();
+  });
+
+  app.get<WithId>('/api/sessions/:id/ports', async (req, reply) => {
+    const r = ownedSession(req, reply);
+    const ports = await deps.previews.ports.list(r.id);
+    return {
+      ports: ports.map((p) => ({ ...p, previewUrl: deps.previews.hosts.url({ sessionId: r.id, port: p.port }) })),
+    };
+  });
+
+  // A link that opens one port's preview for two minutes; the preview origin swaps it for its own cookie.
+  app.post<WithId>('/api/sessions/:id/previews', async (req, reply) => {
+    const r = ownedSession(req, reply);
+    const { port, path } = parse(previewBody, req.body);
+    const expiresAt = Math.min(Date.now() + LINK_TTL_MS, r.expiresAt);
+    const grant = deps.previews.grants.issue('link', r.id, port, expiresAt);
+    const url = new URL(deps.previews.hosts.url({ sessionId: r.id, port }, path));
+    url.searchParams.set(GRANT_PARAM, grant);
+    return { url: url.toString(), expiresAt };
   });
 
   app.get<WithId>('/api/sessions/:id/files', async (req, reply) => {

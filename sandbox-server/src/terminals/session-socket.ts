@@ -4,6 +4,7 @@ import type { WebSocket } from 'ws';
 import type { TicketIssuer } from '../identity/tickets.ts';
 import { ApiError, errorCatalogue, type ErrorCode } from '../errors.ts';
 import { clientMessageSchema, CLOSE_CODES, type ServerMessage } from '../protocol/messages.ts';
+import type { PublishedPortsRegistry } from '../previews/published-ports.ts';
 import type { SessionManager } from '../sessions/session-manager.ts';
 import type { Terminal } from './terminal.ts';
 import type { TerminalRegistry } from './terminal-registry.ts';
@@ -12,6 +13,7 @@ export interface SocketDeps {
   sessions: SessionManager;
   terminals: TerminalRegistry;
   tickets: TicketIssuer;
+  ports: PublishedPortsRegistry;
   allowedOrigins: readonly string[];
 }
 
@@ -61,6 +63,7 @@ function serve(socket: WebSocket, sessionId: string, deps: SocketDeps): void {
   });
   const view = sessions.viewOf(sessionId);
   if (view) send({ type: 'session', state: view.state, expiresAt: view.endsAt });
+  const unwatchPorts = deps.ports.subscribe(sessionId, (ports) => send({ type: 'ports', ports }));
 
   // One bad moment must not take the process down: an async handler's throw would be an
   // unhandled rejection, which ends Node.
@@ -115,6 +118,7 @@ function serve(socket: WebSocket, sessionId: string, deps: SocketDeps): void {
 
   socket.on('close', () => {
     unsubscribe();
+    unwatchPorts();
     for (const t of shown) {
       t.detach(send);
       terminals.scheduleClose(t);

@@ -1,5 +1,7 @@
 // Integration-test harness: a real server on the real engine, and clients that talk to it as a browser would.
+import { once } from 'node:events';
 import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -7,7 +9,8 @@ import { WebSocket } from 'ws';
 import { buildApp } from '../app.ts';
 import { loadConfig, type Config } from '../config.ts';
 import type { ServerMessage } from '../protocol/messages.ts';
-import { createPlatform } from '../platform.ts';
+import type { Previews } from '../app.ts';
+import { createPlatform, listenPreviews } from '../platform.ts';
 import { SERVER_LABEL, type SessionManager } from '../sessions/session-manager.ts';
 import type { DockerDriver } from '../drivers/docker/docker-driver.ts';
 
@@ -19,6 +22,7 @@ export interface TestServer {
   instanceId: string;
   config: Config;
   driver: DockerDriver;
+  previews: Previews;
   sessions: SessionManager;
   stop(): Promise<void>;
 }
@@ -32,6 +36,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     DOCKYARD_WARM_POOL_SIZE: '0',
     DOCKYARD_SANDBOX_MEMORY_MB: '1024',
     DOCKYARD_SANDBOX_STORAGE_MB: '2048',
+    DOCKYARD_PREVIEW_PORT: String(await freePort()),
     ...env,
   });
   const logger = pino({ level: config.logLevel });
@@ -41,15 +46,19 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
   const app = await buildApp({ config, engine: platform.engine, logger, platform });
   await sessions.start();
   await app.listen({ host: '127.0.0.1', port: 0 });
+  const closePreviews = await listenPreviews(config, platform, logger);
   const address = app.server.address() as { port: number };
   return {
     url: `http://127.0.0.1:${address.port}`,
+    previews: platform.previews,
     instanceId,
     config,
     driver,
     sessions,
     async stop() {
       terminals.closeAll();
+      platform.previews.ports.stopAll();
+      await closePreviews();
       // Drains the pool (waiting out a sandbox it is starting) before the sweep below.
       await sessions.stop();
       const own = (await driver.list()).filter((s) => s.labels[SERVER_LABEL] === instanceId);
@@ -57,6 +66,15 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
       await app.close();
     },
   };
+}
+
+/** A port nothing listens on right now (the kernel's pick). */
+export async function freePort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  await new Promise((r) => server.close(r));
+  return port;
 }
 
 export interface Reply<T = unknown> {

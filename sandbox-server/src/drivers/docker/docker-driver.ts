@@ -11,11 +11,13 @@ import type {
   SandboxSpec,
   TerminalOptions,
   TerminalStream,
+  Watch,
 } from '../driver.ts';
 import { ApiError } from '../../errors.ts';
 import { delegateCgroups, remappedRoot } from './cgroup-delegation.ts';
 import { SandboxDisks } from './sandbox-disk.ts';
 import { containerName, SANDBOX_LABEL, sandboxCreateOptions } from './sandbox-options.ts';
+import { SANDBOX_NETWORK } from '../../../../images/platform.ts';
 
 export interface DockerDriverOptions {
   /** How long a new sandbox's inner engine may take to answer, in ms. */
@@ -160,6 +162,33 @@ export class DockerDriver implements SandboxDriver {
     const stdout = Buffer.concat(outChunks).toString('utf8');
     const stderr = Buffer.concat(errChunks).toString('utf8');
     return { exitCode: ExitCode ?? -1, stdout, stderr };
+  }
+
+  async watch(sandboxId: string, cmd: string[], onLine: (line: string) => void): Promise<Watch> {
+    const container = this.#docker.getContainer(containerName(sandboxId));
+    const exec = await container.exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
+    const stream = await exec.start({ hijack: true, stdin: false });
+    const out = new PassThrough();
+    this.#docker.modem.demuxStream(stream, out, new PassThrough().resume());
+    let pending = '';
+    out.setEncoding('utf8').on('data', (chunk: string) => {
+      const lines = (pending + chunk).split('\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines) if (line) onLine(line);
+    });
+    const ended = new Promise<void>((resolve) => {
+      stream.on('end', resolve);
+      stream.on('close', resolve);
+      stream.on('error', () => resolve());
+    });
+    return { stop: () => stream.destroy(), ended };
+  }
+
+  async address(sandboxId: string): Promise<string> {
+    const info = await this.#docker.getContainer(containerName(sandboxId)).inspect();
+    const ip = info.NetworkSettings.Networks[SANDBOX_NETWORK]?.IPAddress;
+    if (!ip) throw new Error(`Sandbox ${sandboxId} has no address on ${SANDBOX_NETWORK}`);
+    return ip;
   }
 
   async openTerminal(sandboxId: string, opts: TerminalOptions): Promise<TerminalStream> {

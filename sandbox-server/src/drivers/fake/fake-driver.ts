@@ -1,6 +1,6 @@
 // An in-memory SandboxDriver for unit tests of the layers above drivers (never the only test of a feature).
 import { PassThrough } from 'node:stream';
-import type { ExecResult, Sandbox, SandboxDriver, SandboxSpec, TerminalStream } from '../driver.ts';
+import type { ExecResult, Sandbox, SandboxDriver, SandboxSpec, TerminalStream, Watch } from '../driver.ts';
 
 export class FakeDriver implements SandboxDriver {
   readonly name = 'fake';
@@ -22,9 +22,34 @@ export class FakeDriver implements SandboxDriver {
     return s;
   }
 
+  /** Answers exec calls; by default echoes the command line. */
+  onExec: (cmd: string[]) => ExecResult = (cmd) => ({ exitCode: 0, stdout: cmd.join(' '), stderr: '' });
+
   async exec(sandboxId: string, cmd: string[]): Promise<ExecResult> {
     if (!this.sandboxes.has(sandboxId)) throw new Error(`no sandbox ${sandboxId}`);
-    return { exitCode: 0, stdout: cmd.join(' '), stderr: '' };
+    return this.onExec(cmd);
+  }
+
+  /** Lines pushed to the watchers of a sandbox with `emit`. */
+  readonly #watchers = new Map<string, Set<(line: string) => void>>();
+
+  async watch(sandboxId: string, _cmd: string[], onLine: (line: string) => void): Promise<Watch> {
+    if (!this.sandboxes.has(sandboxId)) throw new Error(`no sandbox ${sandboxId}`);
+    let set = this.#watchers.get(sandboxId);
+    if (!set) this.#watchers.set(sandboxId, (set = new Set()));
+    set.add(onLine);
+    let end!: () => void;
+    const ended = new Promise<void>((resolve) => (end = resolve));
+    return { stop: () => (set.delete(onLine), end()), ended };
+  }
+
+  emit(sandboxId: string, line: string): void {
+    for (const l of this.#watchers.get(sandboxId) ?? []) l(line);
+  }
+
+  /** Fake sandboxes "publish" on this host: tests serve their ports on loopback. */
+  async address(): Promise<string> {
+    return '127.0.0.1';
   }
 
   async openTerminal(sandboxId: string): Promise<TerminalStream> {
