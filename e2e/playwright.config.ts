@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const port = 18080;
+export const previewPort = 18081;
 
 export default defineConfig({
   testDir: './tests',
@@ -30,6 +31,7 @@ export default defineConfig({
     // No warm pool, and a data dir of this run's own: the test server leaves nothing behind.
     env: {
       DOCKYARD_PORT: String(port),
+      DOCKYARD_PREVIEW_PORT: String(previewPort),
       DOCKYARD_LOG_LEVEL: 'warn',
       DOCKYARD_WARM_POOL_SIZE: '0',
       DOCKYARD_DATA_DIR: mkdtempSync(join(tmpdir(), 'dockyard-e2e-')),
