@@ -37,7 +37,6 @@ describe('docker driver', () => {
     expect(sec.stdout).toContain('blocked: Operation not permitted');
     // Docker's masked paths and device allow-list are kept: /proc/keys is /dev/null (this kernel
     // has no /proc/kcore), /sys/firmware is empty, and /dev holds only the default devices.
-    // is empty, and /dev holds only the default devices.
     const masks = await driver.exec(id, ['sh', '-c', 'stat -c %t:%T /proc/keys; ls -A /sys/firmware | wc -l; ls /dev']);
     const [keys, firmware, ...devices] = masks.stdout.trim().split('\n');
     expect(keys).toBe('1:3');
