@@ -26,6 +26,22 @@ async function app(engine: Engine) {
 }
 
 describe('app', () => {
+  it('refuses changes requested by a page of another origin, but not reads or tools without Origin', async () => {
+    const a = await app(up);
+    const foreign = await a.inject({
+      method: 'POST',
+      url: '/api/sessions',
+      headers: { origin: 'http://p8080-0123456789abcdef.localhost:8081' },
+    });
+    expect(foreign.statusCode).toBe(403);
+    expect((foreign.json() as { error: { code: string } }).error.code).toBe('ORIGIN_REFUSED');
+    const own = await a.inject({ method: 'POST', url: '/api/nothing', headers: { origin: 'http://localhost:8080' } });
+    expect(own.statusCode).toBe(404);
+    expect((await a.inject({ method: 'POST', url: '/api/nothing' })).statusCode).toBe(404);
+    const read = await a.inject({ url: '/api/health', headers: { origin: 'http://evil.test' } });
+    expect(read.statusCode).toBe(200);
+  });
+
   it('reports the engine version on /api/health', async () => {
     const res = await (await app(up)).inject({ url: '/api/health' });
     expect(res.statusCode).toBe(200);

@@ -46,6 +46,8 @@ export interface AppDeps {
   logger?: FastifyBaseLogger;
 }
 
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
 export async function buildApp({ config, engine, platform, logger }: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({ ...(logger ? { loggerInstance: logger } : { logger: { level: config.logLevel } }) });
   const metrics = createMetrics(platform?.sessions, platform?.terminals);
@@ -62,6 +64,17 @@ export async function buildApp({ config, engine, platform, logger }: AppDeps): P
     metrics.apiError(apiError.code);
     if (apiError.extra.retryAfterSeconds) reply.header('retry-after', String(apiError.extra.retryAfterSeconds));
     return reply.status(apiError.status).send(apiError.toBody());
+  });
+
+  // CSRF: a browser names the page behind every POST, PUT and DELETE in Origin. A page of another
+  // origin (another site, or a learner's preview on a sibling host) may not change anything here.
+  // Tools that send no Origin (curl, tests) are not browsers and are let through.
+  app.addHook('onRequest', async (req) => {
+    if (SAFE_METHODS.has(req.method) || !req.url.startsWith('/api/')) return;
+    const origin = req.headers.origin;
+    if (origin !== undefined && !config.allowedOrigins.includes(origin)) {
+      throw new ApiError('ORIGIN_REFUSED', `Origin ${origin} may not call ${req.method} ${req.url.split('?')[0]}.`);
+    }
   });
 
   healthRoutes(app, engine, platform?.sessions);

@@ -31,6 +31,11 @@ export const errorCatalogue = {
     title: 'This page is not allowed to open a terminal',
     hint: 'Open Dockyard from its own address. Administrators: add the origin to DOCKYARD_ALLOWED_ORIGINS.',
   },
+  ORIGIN_REFUSED: {
+    status: 403,
+    title: 'This page may not change your sandbox',
+    hint: 'Use Dockyard from its own address. Administrators: add the origin to DOCKYARD_ALLOWED_ORIGINS.',
+  },
   WS_TICKET_INVALID: {
     status: 401,
     title: 'The terminal connection ticket is missing, expired or not yours',
