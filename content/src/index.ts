@@ -1,3 +1,5 @@
-// Public entry of @dockyard/content: the course outline and its schemas.
+// Public entry of @dockyard/content: the course outline, the exercises and their schemas.
 export * from './course.ts';
 export * from './outline.ts';
+export * from './checks.ts';
+export * from './exercises.ts';

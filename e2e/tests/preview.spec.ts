@@ -14,7 +14,7 @@ async function publishFromTerminal(page: Page, sessionId: string, command: strin
   await page.evaluate(
     ({ url, command, port }) =>
       new Promise<void>((resolve, reject) => {
-        const ws = new WebSocket(new URL(url, location.href).toString().replace(/^http/, 'ws'));
+        const ws = new WebSocket(url);
         const timer = setTimeout(() => reject(new Error(`port ${port} never showed up`)), 60_000);
         ws.onmessage = (e) => {
           const msg = JSON.parse(String(e.data)) as {
@@ -34,7 +34,7 @@ async function publishFromTerminal(page: Page, sessionId: string, command: strin
         ws.onopen = () => ws.send(JSON.stringify({ type: 'open', term: 't1', cols: 100, rows: 30 }));
         ws.onerror = () => reject(new Error('WebSocket failed'));
       }),
-    { url, command, port },
+    { url: new URL(url, page.url()).toString().replace(/^http/, 'ws'), command, port },
   );
 }
 
