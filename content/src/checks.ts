@@ -43,7 +43,9 @@ export const containerCheckSchema = z
       .string()
       .min(1)
       .optional()
-      .describe('Or: any container from this image (as given to docker run); passes if one of them meets every expectation'),
+      .describe(
+        'Or: any container from this image (as given to docker run); passes if one of them meets every expectation',
+      ),
     state: z
       .enum(['running', 'exited', 'healthy', 'created'])
       .optional()
@@ -54,10 +56,14 @@ export const containerCheckSchema = z
       .int()
       .min(1)
       .optional()
-      .describe('Started again at least this many times after its first start (docker restart, stop+start, restart policy)'),
+      .describe(
+        'Started again at least this many times after its first start (docker restart, stop+start, restart policy)',
+      ),
     imageIs: z.string().min(1).optional().describe('The image it was created from, as given to docker run'),
     ports: z
-      .array(z.object({ port: port.describe('Published on the sandbox'), target: port.describe("The container's port") }))
+      .array(
+        z.object({ port: port.describe('Published on the sandbox'), target: port.describe("The container's port") }),
+      )
       .optional()
       .describe('Published TCP ports, e.g. -p 8080:80 is { port: 8080, target: 80 }'),
     env: z.record(z.string(), textMatchSchema).optional().describe('Environment variables and their values'),
@@ -196,10 +202,7 @@ export const dockerfileCheckSchema = z
       .describe('Instructions that must appear in this order, each as a prefix like "COPY package.json" or "RUN npm"'),
     nonRootUser: z.boolean().optional().describe('The final stage sets a USER other than root'),
     healthcheck: z.boolean().optional().describe('The final stage has a HEALTHCHECK'),
-    noFindings: z
-      .array(z.enum(DOCKERFILE_RULES))
-      .optional()
-      .describe('Lint rules that must report nothing'),
+    noFindings: z.array(z.enum(DOCKERFILE_RULES)).optional().describe('Lint rules that must report nothing'),
   })
   .strict()
   .describe("The learner's Dockerfile, parsed: stages, bases, instruction order, USER, HEALTHCHECK, lint");

@@ -73,8 +73,12 @@ export function parseExercise(text: string, file: string): Exercise {
     const lines = r.error.issues.map((i) => `  ${i.path.join('.') || '(top)'}: ${i.message}`);
     throw new ContentError(`${file}: the exercise is not valid:\n${lines.join('\n')}`);
   }
-  const expected = file.split('/').pop()!.replace(/\.ya?ml$/, '');
-  if (r.data.id !== expected) throw new ContentError(`${file}: id is "${r.data.id}", but the file name says "${expected}"`);
+  const expected = file
+    .split('/')
+    .pop()!
+    .replace(/\.ya?ml$/, '');
+  if (r.data.id !== expected)
+    throw new ContentError(`${file}: id is "${r.data.id}", but the file name says "${expected}"`);
   return r.data;
 }
 

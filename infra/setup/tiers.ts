@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { run } from './lib/run.ts';
 import { bold, dim, green, red, seconds } from './lib/steps.ts';
 
-export const TIERS = ['lint', 'typecheck', 'unit', 'int', 'e2e'] as const;
+export const TIERS = ['lint', 'typecheck', 'unit', 'int', 'content', 'e2e'] as const;
 export type TierName = (typeof TIERS)[number];
 
 interface Counts {
@@ -56,6 +56,16 @@ function tier(name: TierName, reports: string): Tier {
       return vitest('unit');
     case 'int':
       return vitest('int');
+    case 'content':
+      return {
+        title: 'Exercise proofs (npm run content:verify)',
+        cmd: ['node', 'sandbox-server/src/grader/verify.ts', '--report', join(reports, 'content.json')],
+        report: join(reports, 'content.json'),
+        count: (text) => {
+          const r = JSON.parse(text) as Counts;
+          return { passed: r.passed, failed: r.failed };
+        },
+      };
     case 'e2e':
       return {
         title: 'End-to-end tests (Playwright, Chromium)',
