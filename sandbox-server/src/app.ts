@@ -12,10 +12,13 @@ import { ownerOf } from './identity/owner.ts';
 import type { Signer } from './identity/signing.ts';
 import type { TicketIssuer } from './identity/tickets.ts';
 import { createMetrics } from './metrics.ts';
+import type { Grading } from './grader/grading.ts';
 import type { PreviewGrants } from './previews/preview-grants.ts';
+import type { EngineEvents } from './sessions/engine-events.ts';
 import type { PreviewHosts } from './previews/preview-hosts.ts';
 import type { PublishedPortsRegistry } from './previews/published-ports.ts';
 import { healthRoutes } from './routes/health.ts';
+import { exerciseRoutes } from './routes/exercises.ts';
 import { sessionRoutes } from './routes/sessions.ts';
 import type { SessionManager } from './sessions/session-manager.ts';
 import { sessionSocketRoute } from './terminals/session-socket.ts';
@@ -29,6 +32,9 @@ export interface Platform {
   signer: Signer;
   tickets: TicketIssuer;
   previews: Previews;
+  /** Each session's engine events, shared by the port list and live grading. */
+  events: EngineEvents;
+  grading: Grading;
 }
 
 /** Port previews: their addresses, the grants that open them, and the live list of published ports. */
@@ -86,11 +92,13 @@ export async function buildApp({ config, engine, platform, logger }: AppDeps): P
     await app.register(fastifyCookie);
     await app.register(fastifyWebsocket, { options: { maxPayload: 128 * 1024 } });
     const secure = config.publicUrl.startsWith('https:');
+    exerciseRoutes(app, platform.grading);
     sessionRoutes(app, {
       sessions: platform.sessions,
       driver: platform.driver,
       tickets: platform.tickets,
       previews: platform.previews,
+      grading: platform.grading,
       ownerOf: (req, reply) => ownerOf(req, reply, platform.signer, secure),
       fileMaxBytes: config.fileMaxBytes,
       onCreated: (ms, fromPool) => metrics.sessionCreated(ms, fromPool),
@@ -100,6 +108,7 @@ export async function buildApp({ config, engine, platform, logger }: AppDeps): P
       terminals: platform.terminals,
       tickets: platform.tickets,
       ports: platform.previews.ports,
+      grading: platform.grading,
       allowedOrigins: config.allowedOrigins,
     });
   }

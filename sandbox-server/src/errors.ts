@@ -51,6 +51,11 @@ export const errorCatalogue = {
     title: 'The request is not valid',
     hint: 'The detail says which field is wrong.',
   },
+  EXERCISE_NOT_FOUND: {
+    status: 404,
+    title: 'There is no such exercise',
+    hint: 'Reload the lesson; the exercise may have been renamed. GET /api/exercises lists them.',
+  },
   FILE_PATH_INVALID: {
     status: 400,
     title: 'That path is outside your working directory',

@@ -23,7 +23,7 @@ async function main(): Promise<void> {
     closing = true;
     logger.info({ signal }, 'shutting down');
     platform.terminals.closeAll();
-    platform.previews.ports.stopAll();
+    platform.events.stopAll();
     await closePreviews();
     await platform.sessions.stop();
     await app.close();

@@ -14,6 +14,9 @@ import { previewGrants } from './previews/preview-grants.ts';
 import { PreviewHosts } from './previews/preview-hosts.ts';
 import { createPreviewServer } from './previews/preview-proxy.ts';
 import { PublishedPortsRegistry } from './previews/published-ports.ts';
+import { loadExercises } from '@dockyard/content';
+import { Grading } from './grader/grading.ts';
+import { EngineEvents } from './sessions/engine-events.ts';
 
 export interface RealPlatform extends Platform {
   driver: DockerDriver;
@@ -33,8 +36,11 @@ export function createPlatform(config: Config, logger: FastifyBaseLogger): RealP
     settings: { ...config, instanceId },
     log: logger,
   });
+  const events = new EngineEvents(driver, sessions);
   return {
     driver,
+    events,
+    grading: new Grading({ driver, sessions, events, exercises: loadExercises() }),
     engine: dockerEngine(docker),
     instanceId,
     sessions,
@@ -44,7 +50,7 @@ export function createPlatform(config: Config, logger: FastifyBaseLogger): RealP
     previews: {
       hosts: new PreviewHosts(config.previewUrl),
       grants: previewGrants(signer),
-      ports: new PublishedPortsRegistry(driver, sessions),
+      ports: new PublishedPortsRegistry(driver, sessions, events),
     },
   };
 }

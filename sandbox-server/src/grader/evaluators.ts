@@ -4,6 +4,7 @@
 import { posix } from 'node:path';
 import type { Check, CheckKind, CheckOf, TextMatch } from '@dockyard/content';
 import { finalUser, isNonRoot, lint, parseDockerfile } from './dockerfile.ts';
+import { GRADER_PREFIX } from '../sessions/engine-events.ts';
 import { PlatformFault, WORK_DIR, type Probe } from './probe.ts';
 
 export interface Outcome {
@@ -25,6 +26,8 @@ const quote = (s: string | undefined) =>
 /** Shell-quotes one argument. */
 const q = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
 const enc = encodeURIComponent;
+/** Helper containers the grader makes; live grading ignores their events. */
+const graderName = () => `${GRADER_PREFIX}${Math.random().toString(36).slice(2, 10)}`;
 
 function parseJson<T>(text: string): T | undefined {
   try {
@@ -236,7 +239,7 @@ async function inspectImage(p: Probe, ref: string): Promise<ImageInfo | undefine
 
 /** Which of `paths` exist in an image's filesystem: a created (never started) container's archive. */
 async function pathsInImage(p: Probe, ref: string, paths: string[]): Promise<Map<string, boolean>> {
-  const name = `dockyard-grader-${Math.random().toString(36).slice(2, 10)}`;
+  const name = graderName();
   const created = await p.api<{ Id: string; message?: string }>(`/containers/create?name=${name}`, {
     method: 'POST',
     body: {
@@ -362,7 +365,10 @@ async function volume(p: Probe, check: CheckOf<'volume'>): Promise<Outcome> {
   }
   if (check.containsPaths?.length) {
     const tests = check.containsPaths.map((path) => `[ -e /v/${q(path)} ] || echo ${q(path)}`).join('; ');
-    const out = await p.sh(`/usr/bin/docker run --rm -v ${q(`${check.name}:/v:ro`)} busybox sh -c ${q(tests)}`, 15_000);
+    const out = await p.sh(
+      `/usr/bin/docker run --rm --name ${graderName()} -v ${q(`${check.name}:/v:ro`)} busybox sh -c ${q(tests)}`,
+      15_000,
+    );
     if (out.exitCode !== 0) throw new PlatformFault(`could not look into volume ${check.name}: ${out.stderr.trim()}`);
     const missing = out.stdout.trim().split('\n').filter(Boolean);
     if (missing.length) return no(`Volume ${check.name} has no ${missing.join(', ')}.`);

@@ -2,35 +2,14 @@
 // time budget and all within the exercise's), scored with partial credit. A check the platform
 // could not evaluate is an error with its own message, never a failure the learner must fix.
 import type { Check, Exercise } from '@dockyard/content';
+import type { z } from 'zod';
+import type { gradeReportSchema } from '../protocol/messages.ts';
 import { evaluate } from './evaluators.ts';
 import { PlatformFault, type Probe } from './probe.ts';
 
-export type CheckStatus = 'passed' | 'failed' | 'error';
-
-export interface CheckResult {
-  id: string;
-  title: string;
-  status: CheckStatus;
-  message: string;
-  /** The author's hint, on failure only. */
-  hint?: string;
-  points: number;
-  earned: number;
-  ms: number;
-}
-
-export interface GradeReport {
-  exercise: string;
-  score: number;
-  maxScore: number;
-  /** Every check passed. */
-  passed: boolean;
-  /** At least one check could not be evaluated (a platform problem): try again. */
-  incomplete: boolean;
-  checks: CheckResult[];
-  ms: number;
-  gradedAt: number;
-}
+/** The report's shape is part of the WebSocket protocol (and REST), shared with the site. */
+export type GradeReport = z.infer<typeof gradeReportSchema>;
+export type CheckResult = GradeReport['checks'][number];
 
 export interface GradeBudget {
   checkTimeoutMs: number;

@@ -7,6 +7,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { FakeDriver } from '../drivers/fake/fake-driver.ts';
 import { hmacSigner } from '../identity/signing.ts';
 import { ticketIssuer } from '../identity/tickets.ts';
+import { EngineEvents } from '../sessions/engine-events.ts';
 import { SessionManager } from '../sessions/session-manager.ts';
 import { memorySessionStore } from '../sessions/session-store.ts';
 import { previewGrants } from './preview-grants.ts';
@@ -257,18 +258,18 @@ describe('the preview proxy', () => {
   });
 
   it('keeps the port list live from engine events', async () => {
-    const registry = new PublishedPortsRegistry(driver, sessions);
+    const registry = new PublishedPortsRegistry(driver, sessions, new EngineEvents(driver, sessions));
     let containers: object[] = [];
     driver.onExec = () => ({ exitCode: 0, stdout: JSON.stringify(containers), stderr: '' });
     const updates: number[][] = [];
     const stop = registry.subscribe(sessionId, (ports) => updates.push(ports.map((p) => p.port)));
     await expect.poll(() => updates).toEqual([[]]);
     containers = [{ Names: ['/web'], Image: 'nginx', Ports: [{ PrivatePort: 80, PublicPort: 8080, Type: 'tcp' }] }];
-    driver.emit(sessions.sandboxOf(sessionId), 'start');
+    driver.emit(sessions.sandboxOf(sessionId), 'container start web');
     await expect.poll(() => updates).toEqual([[], [8080]]);
-    driver.emit(sessions.sandboxOf(sessionId), 'exec_start');
+    driver.emit(sessions.sandboxOf(sessionId), 'container exec_start: sh web');
     containers = [];
-    driver.emit(sessions.sandboxOf(sessionId), 'die');
+    driver.emit(sessions.sandboxOf(sessionId), 'container die web');
     await expect.poll(() => updates).toEqual([[], [8080], []]);
     stop();
   });

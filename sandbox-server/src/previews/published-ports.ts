@@ -1,6 +1,7 @@
 // The ports a learner's containers publish, read from the sandbox's own engine, and kept live from
 // its events while anyone watches (the lesson page's port buttons).
-import type { SandboxDriver, Watch } from '../drivers/driver.ts';
+import type { SandboxDriver } from '../drivers/driver.ts';
+import type { EngineEvents } from '../sessions/engine-events.ts';
 import type { SessionManager } from '../sessions/session-manager.ts';
 
 export interface PublishedPort {
@@ -23,8 +24,6 @@ const LIST = [
   '/var/run/docker.sock',
   'http://docker/containers/json',
 ];
-const EVENTS = ['/usr/bin/docker', 'events', '--format', '{{.Action}}', '--filter', 'type=container'];
-for (const e of ['start', 'die', 'destroy']) EVENTS.push('--filter', `event=${e}`);
 
 /** Published TCP ports from the engine API's `GET /containers/json`, one entry per port, sorted. */
 export function publishedPorts(containersJson: string): PublishedPort[] {
@@ -55,23 +54,25 @@ type Listener = (ports: PublishedPort[]) => void;
 
 interface Watched {
   listeners: Set<Listener>;
-  watch?: Watch;
   last?: string;
   timer?: NodeJS.Timeout;
-  stopped: boolean;
+  unfollow: () => void;
 }
 
 const DEBOUNCE_MS = 150;
-const RETRY_MS = 1000;
+/** Container events that can change what is published. */
+const CHANGES = new Set(['start', 'die', 'destroy', 'stop', 'kill', 'pause', 'unpause']);
 
 export class PublishedPortsRegistry {
   readonly #driver: SandboxDriver;
   readonly #sessions: SessionManager;
+  readonly #events: EngineEvents;
   readonly #watched = new Map<string, Watched>();
 
-  constructor(driver: SandboxDriver, sessions: SessionManager) {
+  constructor(driver: SandboxDriver, sessions: SessionManager, events: EngineEvents) {
     this.#driver = driver;
     this.#sessions = sessions;
+    this.#events = events;
   }
 
   /** The session's published ports now. */
@@ -84,41 +85,22 @@ export class PublishedPortsRegistry {
   subscribe(sessionId: string, listener: Listener): () => void {
     let w = this.#watched.get(sessionId);
     if (!w) {
-      w = { listeners: new Set(), stopped: false };
-      this.#watched.set(sessionId, w);
-      void this.#start(sessionId, w);
+      const created: Watched = { listeners: new Set(), unfollow: () => undefined };
+      created.unfollow = this.#events.subscribe(sessionId, (e) => {
+        if (e === 'reconnected' || (e.type === 'container' && CHANGES.has(e.action))) this.#soon(sessionId, created);
+      });
+      this.#watched.set(sessionId, (w = created));
     } else if (w.last !== undefined) listener(JSON.parse(w.last) as PublishedPort[]);
     w.listeners.add(listener);
     const watched = w;
     return () => {
       watched.listeners.delete(listener);
-      if (watched.listeners.size === 0) this.#stop(sessionId, watched);
-    };
-  }
-
-  stopAll(): void {
-    for (const [id, w] of this.#watched) this.#stop(id, w);
-  }
-
-  #stop(sessionId: string, w: Watched): void {
-    w.stopped = true;
-    clearTimeout(w.timer);
-    w.watch?.stop();
-    this.#watched.delete(sessionId);
-  }
-
-  /** Follows the engine's container events; starts again when they end (reset, engine restart). */
-  async #start(sessionId: string, w: Watched): Promise<void> {
-    while (!w.stopped && this.#sessions.viewOf(sessionId)) {
-      try {
-        w.watch = await this.#driver.watch(this.#sessions.sandboxOf(sessionId), EVENTS, () => this.#soon(sessionId, w));
-        await this.#refresh(sessionId, w);
-        await w.watch.ended;
-      } catch {
-        // The sandbox is being replaced or its engine is not up yet: try again shortly.
+      if (watched.listeners.size === 0) {
+        clearTimeout(watched.timer);
+        watched.unfollow();
+        this.#watched.delete(sessionId);
       }
-      if (!w.stopped) await new Promise((r) => setTimeout(r, RETRY_MS));
-    }
+    };
   }
 
   #soon(sessionId: string, w: Watched): void {
@@ -129,7 +111,7 @@ export class PublishedPortsRegistry {
   async #refresh(sessionId: string, w: Watched): Promise<void> {
     const ports = await this.list(sessionId);
     const json = JSON.stringify(ports);
-    if (w.stopped || json === w.last) return;
+    if (this.#watched.get(sessionId) !== w || json === w.last) return;
     w.last = json;
     for (const l of w.listeners) l(ports);
   }

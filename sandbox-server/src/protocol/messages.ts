@@ -5,6 +5,10 @@ const termId = z
   .string()
   .regex(/^[A-Za-z0-9_-]{1,32}$/)
   .describe('Terminal id chosen by the client; reusing one after a reload reattaches that terminal');
+const exerciseId = z
+  .string()
+  .regex(/^[a-z0-9-]{1,80}$/)
+  .describe('Exercise id, as in content/exercises/<id>.yaml');
 const cols = z.number().int().min(2).max(1000).describe('Terminal width in columns');
 const rows = z.number().int().min(2).max(500).describe('Terminal height in rows');
 
@@ -35,11 +39,44 @@ export const clientMessageSchema = z.discriminatedUnion('type', [
   z
     .object({ type: z.literal('ping'), at: z.number().describe('Client clock, echoed back in pong') })
     .describe('Keep-alive'),
+  z
+    .object({ type: z.literal('grade'), exercise: exerciseId })
+    .describe('Grade an exercise now: a grade message answers'),
+  z
+    .object({
+      type: z.literal('live'),
+      exercise: exerciseId.nullable().describe('The exercise to follow, or null to stop'),
+    })
+    .describe('Live grading: grade now and again whenever the sandbox or a file changes; grade messages follow'),
 ]);
 
 export const sessionStateSchema = z
   .enum(['creating', 'ready', 'expiring', 'expired'])
   .describe('creating: sandbox starting; ready; expiring: ends soon (see expiresAt); expired: gone');
+
+export const checkResultSchema = z.object({
+  id: z.string(),
+  title: z.string(),
+  status: z
+    .enum(['passed', 'failed', 'error'])
+    .describe("error: the platform could not evaluate it (not the learner's fault); try again"),
+  message: z.string().describe('What was found, against what was expected'),
+  hint: z.string().optional().describe("The author's hint, on failure"),
+  points: z.number().int(),
+  earned: z.number().int(),
+  ms: z.number().int(),
+});
+
+export const gradeReportSchema = z.object({
+  exercise: z.string(),
+  score: z.number().int(),
+  maxScore: z.number().int(),
+  passed: z.boolean().describe('Every check passed'),
+  incomplete: z.boolean().describe('Some check could not be evaluated'),
+  checks: z.array(checkResultSchema),
+  ms: z.number().int().describe('How long grading took'),
+  gradedAt: z.number().describe('ms since the epoch'),
+});
 
 /** Messages the server sends. */
 export const serverMessageSchema = z.discriminatedUnion('type', [
@@ -72,6 +109,13 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
     })
     .describe('Something failed; the connection stays open unless the session is gone'),
   z.object({ type: z.literal('pong'), at: z.number() }).describe('Answer to ping'),
+  z
+    .object({
+      type: z.literal('grade'),
+      live: z.boolean().describe('Pushed by live grading (true) or answering a grade message (false)'),
+      report: gradeReportSchema,
+    })
+    .describe("An exercise's grade report"),
   z
     .object({
       type: z.literal('ports'),

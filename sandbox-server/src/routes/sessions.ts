@@ -7,6 +7,7 @@ import { SandboxFiles } from '../files/sandbox-files.ts';
 import type { TicketIssuer } from '../identity/tickets.ts';
 import type { SessionManager } from '../sessions/session-manager.ts';
 import type { Previews } from '../app.ts';
+import type { Grading } from '../grader/grading.ts';
 import { LINK_TTL_MS } from '../previews/preview-grants.ts';
 import { GRANT_PARAM } from '../previews/preview-proxy.ts';
 
@@ -15,6 +16,7 @@ export interface SessionRouteDeps {
   driver: SandboxDriver;
   tickets: TicketIssuer;
   previews: Previews;
+  grading: Grading;
   /** The caller's identity (cookie today, accounts later). */
   ownerOf: (req: FastifyRequest, reply: import('fastify').FastifyReply) => string;
   fileMaxBytes: number;
@@ -29,6 +31,12 @@ const createBody = z
       .optional(),
   })
   .optional();
+const gradeBody = z.object({
+  exercise: z
+    .string()
+    .regex(/^[a-z0-9-]{1,80}$/)
+    .describe('The exercise id'),
+});
 const previewBody = z.object({
   port: z.number().int().min(1).max(65535).describe('The port published in the sandbox'),
   path: z.string().startsWith('/').max(2048).default('/').describe('Where to open the preview'),
@@ -97,6 +105,12 @@ export function sessionRoutes(app: FastifyInstance, deps: SessionRouteDeps): voi
     return reply.status(204).send();
   });
 
+  app.post<WithId>('/api/sessions/:id/grade', async (req, reply) => {
+    const r = ownedSession(req, reply);
+    const { exercise } = parse(gradeBody, req.body);
+    return { report: await deps.grading.grade(r.id, exercise) };
+  });
+
   app.get<WithId>('/api/sessions/:id/ports', async (req, reply) => {
     const r = ownedSession(req, reply);
     const ports = await deps.previews.ports.list(r.id);
@@ -132,7 +146,10 @@ export function sessionRoutes(app: FastifyInstance, deps: SessionRouteDeps): voi
     async (req, reply) => {
       const { path } = parse(pathQuery, req.query);
       const body = parse(writeBody, req.body);
-      return filesOf(ownedSession(req, reply).sandboxId).write(path, body.content, body.encoding);
+      const r = ownedSession(req, reply);
+      const written = await filesOf(r.sandboxId).write(path, body.content, body.encoding);
+      deps.grading.fileSaved(r.id);
+      return written;
     },
   );
 }

@@ -3,7 +3,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { TicketIssuer } from '../identity/tickets.ts';
 import { ApiError, errorCatalogue, type ErrorCode } from '../errors.ts';
-import { clientMessageSchema, CLOSE_CODES, type ServerMessage } from '../protocol/messages.ts';
+import { clientMessageSchema, CLOSE_CODES, type ClientMessage, type ServerMessage } from '../protocol/messages.ts';
+import type { Grading } from '../grader/grading.ts';
 import type { PublishedPortsRegistry } from '../previews/published-ports.ts';
 import type { SessionManager } from '../sessions/session-manager.ts';
 import type { Terminal } from './terminal.ts';
@@ -14,6 +15,7 @@ export interface SocketDeps {
   terminals: TerminalRegistry;
   tickets: TicketIssuer;
   ports: PublishedPortsRegistry;
+  grading: Grading;
   allowedOrigins: readonly string[];
 }
 
@@ -64,6 +66,7 @@ function serve(socket: WebSocket, sessionId: string, deps: SocketDeps): void {
   const view = sessions.viewOf(sessionId);
   if (view) send({ type: 'session', state: view.state, expiresAt: view.endsAt });
   const unwatchPorts = deps.ports.subscribe(sessionId, (ports) => send({ type: 'ports', ports }));
+  let stopLive: (() => void) | undefined;
 
   // One bad moment must not take the process down: an async handler's throw would be an
   // unhandled rejection, which ends Node.
@@ -82,6 +85,7 @@ function serve(socket: WebSocket, sessionId: string, deps: SocketDeps): void {
     if (!result.success) return send(errorMessage('BAD_MESSAGE'));
     const msg = result.data;
     if (msg.type === 'ping') return send({ type: 'pong', at: msg.at });
+    if (msg.type === 'grade' || msg.type === 'live') return gradeMessage(msg);
     let sandboxId: string;
     try {
       sandboxId = sessions.sandboxOf(sessionId);
@@ -116,9 +120,25 @@ function serve(socket: WebSocket, sessionId: string, deps: SocketDeps): void {
     }
   }
 
+  async function gradeMessage(msg: Extract<ClientMessage, { type: 'grade' | 'live' }>): Promise<void> {
+    try {
+      if (msg.type === 'grade') {
+        return send({ type: 'grade', live: false, report: await deps.grading.grade(sessionId, msg.exercise) });
+      }
+      stopLive?.();
+      stopLive = undefined;
+      if (msg.exercise) {
+        stopLive = deps.grading.watch(sessionId, msg.exercise, (report) => send({ type: 'grade', live: true, report }));
+      }
+    } catch (err) {
+      send(errorMessage(err instanceof ApiError ? err.code : 'INTERNAL'));
+    }
+  }
+
   socket.on('close', () => {
     unsubscribe();
     unwatchPorts();
+    stopLive?.();
     for (const t of shown) {
       t.detach(send);
       terminals.scheduleClose(t);

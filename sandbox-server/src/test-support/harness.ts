@@ -57,7 +57,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     sessions,
     async stop() {
       terminals.closeAll();
-      platform.previews.ports.stopAll();
+      platform.events.stopAll();
       await closePreviews();
       // Drains the pool (waiting out a sandbox it is starting) before the sweep below.
       await sessions.stop();

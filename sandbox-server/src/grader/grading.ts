@@ -1,0 +1,125 @@
+// Grading for sessions: on request (REST, WebSocket), and live while a lesson is open, re-grading
+// when the learner's engine changes or a file is saved, and pushing only reports that differ.
+import type { Exercise } from '@dockyard/content';
+import type { SandboxDriver } from '../drivers/driver.ts';
+import { ApiError } from '../errors.ts';
+import { isOwnLooking, type EngineEvents } from '../sessions/engine-events.ts';
+import type { SessionManager } from '../sessions/session-manager.ts';
+import { DEFAULT_BUDGET, grade, type GradeBudget, type GradeReport } from './grader.ts';
+import { sandboxProbe } from './probe.ts';
+
+type Listener = (report: GradeReport) => void;
+
+interface Live {
+  exerciseId: string;
+  listener: Listener;
+  timer?: NodeJS.Timeout;
+  running: boolean;
+  again: boolean;
+  /** Statuses and messages of the last report pushed: a report that says the same is not pushed. */
+  last?: string;
+  unfollow: () => void;
+}
+
+export const LIVE_DEBOUNCE_MS = 400;
+
+export class Grading {
+  readonly #driver: SandboxDriver;
+  readonly #sessions: SessionManager;
+  readonly #events: EngineEvents;
+  readonly #exercises: Map<string, Exercise>;
+  readonly #budget: GradeBudget;
+  readonly #live = new Map<string, Set<Live>>();
+  /** Called with every report made, for metrics. */
+  onGraded?: (report: GradeReport) => void;
+
+  constructor(opts: {
+    driver: SandboxDriver;
+    sessions: SessionManager;
+    events: EngineEvents;
+    exercises: Exercise[];
+    budget?: GradeBudget;
+  }) {
+    this.#driver = opts.driver;
+    this.#sessions = opts.sessions;
+    this.#events = opts.events;
+    this.#exercises = new Map(opts.exercises.map((e) => [e.id, e]));
+    this.#budget = opts.budget ?? DEFAULT_BUDGET;
+  }
+
+  exercise(id: string): Exercise {
+    const e = this.#exercises.get(id);
+    if (!e) throw new ApiError('EXERCISE_NOT_FOUND', `There is no exercise "${id}".`);
+    return e;
+  }
+
+  list(): Exercise[] {
+    return [...this.#exercises.values()];
+  }
+
+  async grade(sessionId: string, exerciseId: string): Promise<GradeReport> {
+    const exercise = this.exercise(exerciseId);
+    const probe = sandboxProbe(this.#driver, this.#sessions.sandboxOf(sessionId));
+    const report = await grade(exercise, probe, this.#budget);
+    this.onGraded?.(report);
+    return report;
+  }
+
+  /**
+   * Live mode: grades now, then again after each change of the learner's engine or files
+   * (debounced), calling `listener` whenever the outcome changes. Returns the stop function.
+   */
+  watch(sessionId: string, exerciseId: string, listener: Listener): () => void {
+    this.exercise(exerciseId);
+    const live: Live = { exerciseId, listener, running: false, again: false, unfollow: () => undefined };
+    let set = this.#live.get(sessionId);
+    if (!set) this.#live.set(sessionId, (set = new Set()));
+    set.add(live);
+    live.unfollow = this.#events.subscribe(sessionId, (e) => {
+      if (e === 'reconnected' || !isOwnLooking(e)) this.#soon(sessionId, live);
+    });
+    // Grade now: the engine's event stream may be followed already, so no "reconnected" comes.
+    this.#soon(sessionId, live);
+    return () => {
+      clearTimeout(live.timer);
+      live.unfollow();
+      set.delete(live);
+      if (set.size === 0) this.#live.delete(sessionId);
+    };
+  }
+
+  /** A file of the session was saved (the editor): live exercises may have changed. */
+  fileSaved(sessionId: string): void {
+    for (const live of this.#live.get(sessionId) ?? []) this.#soon(sessionId, live);
+  }
+
+  #soon(sessionId: string, live: Live): void {
+    clearTimeout(live.timer);
+    live.timer = setTimeout(() => void this.#regrade(sessionId, live), LIVE_DEBOUNCE_MS);
+  }
+
+  /** One grading at a time per live exercise; changes during it cause one more afterwards. */
+  async #regrade(sessionId: string, live: Live): Promise<void> {
+    if (live.running) {
+      live.again = true;
+      return;
+    }
+    live.running = true;
+    try {
+      const report = await this.grade(sessionId, live.exerciseId);
+      const key = JSON.stringify(report.checks.map((c) => [c.id, c.status, c.message]));
+      if (key !== live.last && this.#live.get(sessionId)?.has(live)) {
+        live.last = key;
+        live.listener(report);
+      }
+    } catch {
+      // The session ended or its sandbox is being replaced; the next event tries again.
+    } finally {
+      live.running = false;
+      if (live.again) {
+        live.again = false;
+        this.#soon(sessionId, live);
+      }
+    }
+  }
+}
