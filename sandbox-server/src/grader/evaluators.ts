@@ -355,7 +355,7 @@ async function reach(p: Probe, check: CheckOf<'reach'>): Promise<Outcome> {
 }
 
 async function volume(p: Probe, check: CheckOf<'volume'>): Promise<Outcome> {
-  const r = await p.api(`/volumes/${enc(check.name)}`);
+  const r = await p.api<{ Driver: string; Mountpoint: string }>(`/volumes/${enc(check.name)}`);
   if (r.status !== 200) return no(`There is no volume named ${check.name}.`);
   if (check.mountedBy) {
     const c = await inspectContainer(p, check.mountedBy);
@@ -364,11 +364,16 @@ async function volume(p: Probe, check: CheckOf<'volume'>): Promise<Outcome> {
       return no(`${check.mountedBy} does not mount volume ${check.name}.`);
   }
   if (check.containsPaths?.length) {
-    const tests = check.containsPaths.map((path) => `[ -e /v/${q(path)} ] || echo ${q(path)}`).join('; ');
-    const out = await p.sh(
-      `/usr/bin/docker run --rm --name ${graderName()} -v ${q(`${check.name}:/v:ro`)} busybox sh -c ${q(tests)}`,
-      15_000,
-    );
+    // A local volume is a folder of the sandbox's engine: look there, no helper container needed.
+    const root = r.body.Driver === 'local' && r.body.Mountpoint ? r.body.Mountpoint : undefined;
+    const tests = (dir: string) =>
+      check.containsPaths!.map((path) => `[ -e ${q(`${dir}/${path}`)} ] || echo ${q(path)}`).join('; ');
+    const out = root
+      ? await p.sh(`[ -d ${q(root)} ] || exit 9; ${tests(root)}`)
+      : await p.sh(
+          `/usr/bin/docker run --rm --name ${graderName()} -v ${q(`${check.name}:/v:ro`)} busybox sh -c ${q(tests('/v'))}`,
+          15_000,
+        );
     if (out.exitCode !== 0) throw new PlatformFault(`could not look into volume ${check.name}: ${out.stderr.trim()}`);
     const missing = out.stdout.trim().split('\n').filter(Boolean);
     if (missing.length) return no(`Volume ${check.name} has no ${missing.join(', ')}.`);

@@ -43,6 +43,25 @@ describe('grading', () => {
     expect(missing.body.error.code).toBe('EXERCISE_NOT_FOUND');
   });
 
+  it("puts an exercise's starter files in ~/work, keeping the learner's own", async () => {
+    await learner.req('PUT', `/api/sessions/${sessionId}/file?path=server.js`, { content: '// mine\n' });
+    const r = await learner.req<{ written: string[]; kept: string[] }>(
+      'POST',
+      `/api/sessions/${sessionId}/exercises/hello-app/start`,
+      {},
+    );
+    expect(r.status).toBe(200);
+    expect(r.body).toEqual({ written: ['Dockerfile'], kept: ['server.js'] });
+    const mine = await learner.req<{ content: string }>('GET', `/api/sessions/${sessionId}/file?path=server.js`);
+    expect(mine.body.content).toBe('// mine\n');
+    const again = await learner.req<{ written: string[] }>(
+      'POST',
+      `/api/sessions/${sessionId}/exercises/hello-app/start`,
+      { overwrite: true },
+    );
+    expect(again.body.written.sort()).toEqual(['Dockerfile', 'server.js']);
+  });
+
   it('fails every check of a fresh sandbox, with what was found and a hint', async () => {
     const r = await grade('restarted-web');
     expect(statuses(r)).toEqual({ 'web-running': 'failed', 'web-restarted': 'failed' });

@@ -37,6 +37,9 @@ const gradeBody = z.object({
     .regex(/^[a-z0-9-]{1,80}$/)
     .describe('The exercise id'),
 });
+const startBody = z.object({
+  overwrite: z.boolean().default(false).describe("Replace the learner's own files of the same names"),
+});
 const previewBody = z.object({
   port: z.number().int().min(1).max(65535).describe('The port published in the sandbox'),
   path: z.string().startsWith('/').max(2048).default('/').describe('Where to open the preview'),
@@ -110,6 +113,37 @@ export function sessionRoutes(app: FastifyInstance, deps: SessionRouteDeps): voi
     const { exercise } = parse(gradeBody, req.body);
     return { report: await deps.grading.grade(r.id, exercise) };
   });
+
+  // Puts an exercise's starting point in ~/work: its files (keeping the learner's own unless
+  // `overwrite`), then its setup script.
+  app.post<{ Params: { id: string; exercise: string } }>(
+    '/api/sessions/:id/exercises/:exercise/start',
+    async (req, reply) => {
+      const r = ownedSession(req, reply);
+      const exercise = deps.grading.exercise(req.params.exercise);
+      const { overwrite } = parse(startBody, req.body ?? {});
+      const files = filesOf(r.sandboxId);
+      const written: string[] = [];
+      const kept: string[] = [];
+      for (const [path, content] of Object.entries(exercise.starter.files)) {
+        const exists = await files.read(path).then(
+          () => true,
+          () => false,
+        );
+        if (exists && !overwrite) kept.push(path);
+        else written.push((await files.write(path, content)).path);
+      }
+      if (exercise.starter.setup) {
+        const s = await deps.driver.exec(r.sandboxId, ['bash', '-e', '-c', exercise.starter.setup], {
+          timeoutMs: 120_000,
+        });
+        if (s.exitCode !== 0)
+          throw new ApiError('SANDBOX_FAILED', `The exercise's setup failed: ${s.stderr.trim().slice(0, 300)}`);
+      }
+      deps.grading.fileSaved(r.id);
+      return { written, kept };
+    },
+  );
 
   app.get<WithId>('/api/sessions/:id/ports', async (req, reply) => {
     const r = ownedSession(req, reply);
