@@ -10,6 +10,7 @@ import { checkSchema } from './checks.ts';
 import { outline } from './outline.ts';
 
 const slug = z.string().regex(/^[a-z0-9-]{1,80}$/, 'kebab-case: lowercase letters, digits and dashes');
+const SAFE_PATH = /^(?!\/)(?!.*\.\.)[A-Za-z0-9_./-]+$/;
 const lessonSlugs = new Set(outline.flatMap((m) => m.lessons.map((l) => l.slug)));
 
 export const exerciseSchema = z
@@ -22,14 +23,19 @@ export const exerciseSchema = z
     starter: z
       .object({
         files: z
-          .record(
-            z
-              .string()
-              .regex(/^(?!\/)(?!.*\.\.)[A-Za-z0-9_./-]+$/, 'a path inside ~/work, without ..')
-              .describe('Path relative to ~/work'),
-            z.string(),
-          )
+          .record(z.string().describe('Path relative to ~/work'), z.string())
           .default({})
+          .superRefine((files, ctx) => {
+            for (const path of Object.keys(files)) {
+              if (!SAFE_PATH.test(path)) {
+                ctx.addIssue({
+                  code: 'custom',
+                  path: [path],
+                  message: 'not a path inside ~/work (no leading /, no ..)',
+                });
+              }
+            }
+          })
           .describe('Files put in ~/work before the learner starts'),
         setup: z.string().optional().describe('Bash run in ~/work after the files, e.g. to start a broken container'),
       })
