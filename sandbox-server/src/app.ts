@@ -93,6 +93,7 @@ export async function buildApp({ config, engine, platform, logger }: AppDeps): P
     await app.register(fastifyWebsocket, { options: { maxPayload: 128 * 1024 } });
     const secure = config.publicUrl.startsWith('https:');
     exerciseRoutes(app, platform.grading);
+    platform.grading.onGraded = (report) => metrics.graded(report);
     sessionRoutes(app, {
       sessions: platform.sessions,
       driver: platform.driver,

@@ -56,8 +56,19 @@ export function createMetrics(sessions?: SessionManager, terminals?: TerminalReg
     labelNames: ['code'],
     registers: [registry],
   });
+  const grades = new Histogram({
+    name: 'dockyard_grade_seconds',
+    help: 'Time to grade an exercise, by outcome: passed, failed, incomplete (a check could not be evaluated)',
+    labelNames: ['outcome'],
+    buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 20],
+    registers: [registry],
+  });
   return {
     registry,
+    graded(report: { ms: number; passed: boolean; incomplete: boolean }) {
+      const outcome = report.incomplete ? 'incomplete' : report.passed ? 'passed' : 'failed';
+      grades.observe({ outcome }, report.ms / 1000);
+    },
     sessionCreated(ms: number, fromPool: boolean) {
       const source = fromPool ? 'pool' : 'cold';
       sessionsCreated.inc({ source });

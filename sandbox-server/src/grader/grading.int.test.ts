@@ -120,6 +120,8 @@ describe('grading', () => {
     )) as GradeMessage;
     expect(m.report.exercise).toBe('publish-web2');
     expect(m.report.passed).toBe(false);
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    expect(metrics).toMatch(/dockyard_grade_seconds_count\{outcome="failed"\} [1-9]/);
   });
 
   it('is not fooled by a fake docker first in PATH', async () => {
