@@ -3,7 +3,13 @@
 // reported as errors, not failures.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerMessage } from '../protocol/messages.ts';
-import { startTestServer, TestClient, type TestServer, type TestSocket } from '../test-support/harness.ts';
+import {
+  learnerWithTerminal,
+  startTestServer,
+  TestClient,
+  type TestServer,
+  type TestSocket,
+} from '../test-support/harness.ts';
 import type { GradeReport } from './grader.ts';
 
 let server: TestServer;
@@ -21,10 +27,7 @@ type GradeMessage = Extract<ServerMessage, { type: 'grade' }>;
 
 beforeAll(async () => {
   server = await startTestServer();
-  learner = new TestClient(server.url);
-  sessionId = await learner.createSession();
-  socket = await learner.connect(sessionId);
-  await socket.open('t1');
+  ({ client: learner, sessionId, socket } = await learnerWithTerminal(server));
 });
 afterAll(async () => {
   await socket?.close();

@@ -2,7 +2,13 @@
 // updates by itself, and the preview origin shows the page to the grant holder only.
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, TestClient, type TestServer, type TestSocket } from '../test-support/harness.ts';
+import {
+  learnerWithTerminal,
+  startTestServer,
+  TestClient,
+  type TestServer,
+  type TestSocket,
+} from '../test-support/harness.ts';
 import { GRANT_COOKIE } from './preview-proxy.ts';
 
 let server: TestServer;
@@ -44,10 +50,7 @@ function open(
 
 beforeAll(async () => {
   server = await startTestServer();
-  learner = new TestClient(server.url);
-  sessionId = await learner.createSession();
-  socket = await learner.connect(sessionId);
-  await socket.open('t1');
+  ({ client: learner, sessionId, socket } = await learnerWithTerminal(server));
 });
 afterAll(async () => {
   await socket?.close();

@@ -77,6 +77,18 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+/** A learner as the lesson page has them: a session, and a terminal `term` open on its socket. */
+export async function learnerWithTerminal(
+  server: TestServer,
+  term = 't1',
+): Promise<{ client: TestClient; sessionId: string; socket: TestSocket }> {
+  const client = new TestClient(server.url);
+  const sessionId = await client.createSession();
+  const socket = await client.connect(sessionId);
+  await socket.open(term);
+  return { client, sessionId, socket };
+}
+
 export interface Reply<T = unknown> {
   status: number;
   body: T;
