@@ -6,8 +6,15 @@ export type DockerfileRule = (typeof DOCKERFILE_RULES)[number];
 
 export interface Instruction {
   keyword: string;
+  /** The arguments, without flags. */
   args: string;
+  /** Its flags as written, e.g. `--from=build` (empty when none). */
+  flags: string;
   line: number;
+}
+
+interface Flagged {
+  getFlags(): Array<{ getName(): string; getValue(): string | null }>;
 }
 
 export interface Stage {
@@ -33,6 +40,7 @@ export function parseDockerfile(text: string): ParsedDockerfile {
     const ins = {
       keyword: i.getKeyword().toUpperCase(),
       args: i.getArgumentsContent() ?? '',
+      flags: 'getFlags' in i ? flagText(i as unknown as Flagged) : '',
       line: i.getRange().start.line + 1,
     };
     instructions.push(ins);
@@ -54,12 +62,31 @@ export function parseDockerfile(text: string): ParsedDockerfile {
   return { stages, instructions };
 }
 
+const flagText = (i: Flagged) =>
+  i
+    .getFlags()
+    .map((f) => `--${f.getName()}${f.getValue() === null ? '' : `=${f.getValue()}`}`)
+    .join(' ');
+
 const isRoot = (user: string) => /^(root|0)(:.*)?$/.test(user.trim());
+
+/**
+ * The final stage's instructions, after those of the stages it is built on (`FROM build`): a stage
+ * inherits its parent stage's USER and HEALTHCHECK like any image's.
+ */
+export function finalInstructions(df: ParsedDockerfile): Instruction[] {
+  const chain: Stage[] = [];
+  for (let i = df.stages.length - 1; i >= 0;) {
+    const s = df.stages[i]!;
+    chain.unshift(s);
+    i = df.stages.findLastIndex((o, j) => j < i && o.alias !== null && o.alias === s.from.toLowerCase());
+  }
+  return chain.flatMap((s) => s.instructions);
+}
 
 /** The final stage's effective USER ("" when none is set). */
 export function finalUser(df: ParsedDockerfile): string {
-  const last = df.stages.at(-1);
-  const users = last?.instructions.filter((i) => i.keyword === 'USER') ?? [];
+  const users = finalInstructions(df).filter((i) => i.keyword === 'USER');
   return users.at(-1)?.args.trim() ?? '';
 }
 

@@ -3,7 +3,7 @@
 // PlatformFault, reported as an error, never as a failed check.
 import { posix } from 'node:path';
 import type { Check, CheckKind, CheckOf, TextMatch } from '@dockyard/content';
-import { finalUser, isNonRoot, lint, parseDockerfile } from './dockerfile.ts';
+import { finalInstructions, finalUser, isNonRoot, lint, parseDockerfile } from './dockerfile.ts';
 import { GRADER_PREFIX } from '../sessions/engine-events.ts';
 import { PlatformFault, WORK_DIR, type Probe } from './probe.ts';
 
@@ -53,7 +53,15 @@ interface ContainerInfo {
   Name: string;
   Created: string;
   RestartCount: number;
-  State: { Status: string; Running: boolean; ExitCode: number; Pid: number; Health?: { Status: string } };
+  State: {
+    Status: string;
+    Running: boolean;
+    ExitCode: number;
+    Pid: number;
+    /** "0001-01-01T00:00:00Z" until the container first stops. */
+    FinishedAt: string;
+    Health?: { Status: string };
+  };
   Config: { Image: string; Env: string[] | null; User: string; Labels: Record<string, string> | null };
   HostConfig: {
     Memory: number;
@@ -62,6 +70,8 @@ interface ContainerInfo {
     CpuPeriod: number;
     PidsLimit: number | null;
     LogConfig: { Type: string; Config: Record<string, string> };
+    /** `--tmpfs` mounts: they are not in Mounts (only `--mount type=tmpfs` ones are). */
+    Tmpfs?: Record<string, string> | null;
   };
   Mounts: Array<{ Type: string; Name?: string; Source: string; Destination: string }>;
   NetworkSettings: {
@@ -84,7 +94,9 @@ interface ImageInfo {
 
 async function inspectContainer(p: Probe, name: string): Promise<ContainerInfo | undefined> {
   const r = await p.api<ContainerInfo>(`/containers/${enc(name)}/json`);
-  return r.status === 200 ? r.body : undefined;
+  // The engine takes an id prefix as well as a name: without a container named c1, `c1` would
+  // find one whose id starts with c1.
+  return r.status === 200 && (r.body.Id === name || short(r.body) === name) ? r.body : undefined;
 }
 
 const short = (c: ContainerInfo) => c.Name.replace(/^\//, '');
@@ -95,15 +107,20 @@ function stateText(c: ContainerInfo): string {
   return c.State.Status;
 }
 
-/** How many times the container started after its first start, from the engine's event log. */
+/**
+ * How many times the container started after its first start. The engine's event log keeps only
+ * its last 256 events (health checks fill it fast), so it can undercount. A container that is
+ * running but has stopped before (FinishedAt is set) was certainly started again: at least one.
+ */
 async function restarts(p: Probe, c: ContainerInfo): Promise<number> {
+  const stoppedBefore = c.State.Running && !c.State.FinishedAt.startsWith('0001-') ? 1 : 0;
   const since = Math.floor(new Date(c.Created).getTime() / 1000) - 1;
   // Now, to the millisecond: an `until` in the future makes the engine wait for it.
   const until = (Date.now() / 1000).toFixed(3);
   const filters = enc(JSON.stringify({ container: [c.Id], event: ['start'] }));
   const r = await p.api<string>(`/events?since=${since}&until=${until}&filters=${filters}`);
   const starts = typeof r.body === 'string' ? r.body.split('\n').filter((l) => l.includes('"start"')).length : 1;
-  return Math.max(starts - 1, c.RestartCount);
+  return Math.max(starts - 1, c.RestartCount, stoppedBefore);
 }
 
 /** Every unmet expectation of a container check, in words. */
@@ -145,7 +162,10 @@ async function containerProblems(p: Probe, check: CheckOf<'container'>, c: Conta
       problems.push(`${name}'s ${k} is ${quote(env.get(k))}; it should be ${describeMatch(m)}`);
   }
   for (const m of check.mounts ?? []) {
-    const found = c.Mounts.find((x) => x.Destination === m.destination);
+    const tmpfs = c.HostConfig.Tmpfs && m.destination in c.HostConfig.Tmpfs;
+    const found: ContainerInfo['Mounts'][number] | undefined =
+      c.Mounts.find((x) => x.Destination === m.destination) ??
+      (tmpfs ? { Type: 'tmpfs', Source: '', Destination: m.destination } : undefined);
     if (!found) problems.push(`${name} has nothing mounted at ${m.destination}`);
     else if (m.type && found.Type !== m.type)
       problems.push(`${m.destination} in ${name} is a ${found.Type} mount; it should be a ${m.type} mount`);
@@ -211,9 +231,7 @@ async function container(p: Probe, check: CheckOf<'container'>): Promise<Outcome
     const c = await inspectContainer(p, check.name);
     if (!c) return no(`There is no container named ${check.name}.`);
     const problems = await containerProblems(p, check, c);
-    return problems.length
-      ? no(`${capital(problems.join('; '))}.`)
-      : ok(`${check.name} is ${stateText(c)}, as expected.`);
+    return problems.length ? no(`${problems.join('; ')}.`) : ok(`${check.name} is ${stateText(c)}, as expected.`);
   }
   const image = check.image!;
   const all = await p.api<Array<{ Id: string; Image: string }>>(`/containers/json?all=1`);
@@ -227,10 +245,8 @@ async function container(p: Probe, check: CheckOf<'container'>): Promise<Outcome
     if (problems.length === 0) return ok(`${short(c)} from ${image} is ${stateText(c)}, as expected.`);
     first ??= problems;
   }
-  return no(`${capital((first ?? [`no container from ${image} could be read`]).join('; '))}.`);
+  return no(`${(first ?? [`no container from ${image} could be read`]).join('; ')}.`);
 }
-
-const capital = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
 async function inspectImage(p: Probe, ref: string): Promise<ImageInfo | undefined> {
   const r = await p.api<ImageInfo>(`/images/${enc(ref)}/json`);
@@ -309,12 +325,10 @@ async function image(p: Probe, check: CheckOf<'image'>): Promise<Outcome> {
     for (const path of check.lacksPaths ?? [])
       if (found.get(path)) problems.push(`${path} is still in it; it should not be`);
   }
-  return problems.length
-    ? no(`${capital(problems.join('; '))}.`)
-    : ok(`Image ${check.ref} is as expected (${mb(img.Size)}).`);
+  return problems.length ? no(`${problems.join('; ')}.`) : ok(`Image ${check.ref} is as expected (${mb(img.Size)}).`);
 }
 
-const mb = (bytes: number) => `${Math.round(bytes / 1e5) / 10} MB`;
+const mb = (bytes: number) => (bytes < 1e6 ? `${Math.round(bytes / 1e3)} kB` : `${Math.round(bytes / 1e5) / 10} MB`);
 
 async function network(p: Probe, check: CheckOf<'network'>): Promise<Outcome> {
   const r = await p.api<{ Driver: string; Containers: Record<string, { Name: string }> | null }>(
@@ -331,7 +345,7 @@ async function network(p: Probe, check: CheckOf<'network'>): Promise<Outcome> {
       `${missing.join(' and ')} ${missing.length === 1 ? 'is' : 'are'} not attached to ${check.name} (attached: ${attached.join(', ') || 'none'})`,
     );
   }
-  return problems.length ? no(`${capital(problems.join('; '))}.`) : ok(`Network ${check.name} is as expected.`);
+  return problems.length ? no(`${problems.join('; ')}.`) : ok(`Network ${check.name} is as expected.`);
 }
 
 /**
@@ -456,7 +470,7 @@ async function dockerfile(p: Probe, check: CheckOf<'dockerfile'>): Promise<Outco
       const [kw = '', ...rest] = prefix.split(/\s+/);
       const args = rest.join(' ');
       const at = df.instructions.findIndex(
-        (i, idx) => idx > last && i.keyword === kw.toUpperCase() && i.args.startsWith(args),
+        (i, idx) => idx > last && i.keyword === kw.toUpperCase() && `${i.flags} ${i.args}`.trim().startsWith(args),
       );
       if (at < 0) {
         problems.push(
@@ -470,9 +484,9 @@ async function dockerfile(p: Probe, check: CheckOf<'dockerfile'>): Promise<Outco
   if (check.nonRootUser && !isNonRoot(finalUser(df)))
     problems.push('the final stage runs as root: add a USER that is not root');
   if (check.healthcheck !== undefined) {
-    const has = df.stages
-      .at(-1)!
-      .instructions.some((i) => i.keyword === 'HEALTHCHECK' && !/^NONE\b/i.test(i.args.trim()));
+    // The last HEALTHCHECK of the final stage or of a stage it is built on counts; NONE turns it off.
+    const last = finalInstructions(df).findLast((i) => i.keyword === 'HEALTHCHECK');
+    const has = last !== undefined && !/^NONE\b/i.test(last.args.trim());
     if (has !== check.healthcheck)
       problems.push(
         check.healthcheck ? 'the final stage has no HEALTHCHECK' : 'the final stage has a HEALTHCHECK; it should not',
@@ -528,7 +542,7 @@ async function compose(p: Probe, check: CheckOf<'compose'>): Promise<Outcome> {
       }
     }
   }
-  return problems.length ? no(`${capital(problems.join('; '))}.`) : ok(`Project ${project} is as expected.`);
+  return problems.length ? no(`${problems.join('; ')}.`) : ok(`Project ${project} is as expected.`);
 }
 
 async function registry(p: Probe, check: CheckOf<'registry'>): Promise<Outcome> {
