@@ -11,6 +11,7 @@ import { ApiError } from './errors.ts';
 import { ownerOf } from './identity/owner.ts';
 import type { Signer } from './identity/signing.ts';
 import type { TicketIssuer } from './identity/tickets.ts';
+import type { SandboxMapRegistry } from './map/sandbox-map.ts';
 import { createMetrics } from './metrics.ts';
 import type { Grading } from './grader/grading.ts';
 import type { PreviewGrants } from './previews/preview-grants.ts';
@@ -32,9 +33,11 @@ export interface Platform {
   signer: Signer;
   tickets: TicketIssuer;
   previews: Previews;
-  /** Each session's engine events, shared by the port list and live grading. */
+  /** Each session's engine events, shared by the port list, the map and live grading. */
   events: EngineEvents;
   grading: Grading;
+  /** The live sandbox map of each session. */
+  map: SandboxMapRegistry;
 }
 
 /** Port previews: their addresses, the grants that open them, and the live list of published ports. */
@@ -100,6 +103,7 @@ export async function buildApp({ config, engine, platform, logger }: AppDeps): P
       tickets: platform.tickets,
       previews: platform.previews,
       grading: platform.grading,
+      map: platform.map,
       ownerOf: (req, reply) => ownerOf(req, reply, platform.signer, secure),
       fileMaxBytes: config.fileMaxBytes,
       onCreated: (ms, fromPool) => metrics.sessionCreated(ms, fromPool),
@@ -109,6 +113,7 @@ export async function buildApp({ config, engine, platform, logger }: AppDeps): P
       terminals: platform.terminals,
       tickets: platform.tickets,
       ports: platform.previews.ports,
+      map: platform.map,
       grading: platform.grading,
       allowedOrigins: config.allowedOrigins,
     });

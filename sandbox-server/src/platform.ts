@@ -17,6 +17,7 @@ import { PublishedPortsRegistry } from './previews/published-ports.ts';
 import { loadExercises } from '@dockyard/content';
 import { Grading } from './grader/grading.ts';
 import { EngineEvents } from './sessions/engine-events.ts';
+import { SandboxMapRegistry } from './map/sandbox-map.ts';
 
 export interface RealPlatform extends Platform {
   driver: DockerDriver;
@@ -41,6 +42,7 @@ export function createPlatform(config: Config, logger: FastifyBaseLogger): RealP
     driver,
     events,
     grading: new Grading({ driver, sessions, events, exercises: loadExercises() }),
+    map: new SandboxMapRegistry(driver, sessions, events),
     engine: dockerEngine(docker),
     instanceId,
     sessions,

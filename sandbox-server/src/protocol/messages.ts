@@ -78,6 +78,41 @@ export const gradeReportSchema = z.object({
   gradedAt: z.number().describe('ms since the epoch'),
 });
 
+const mapPort = z.object({
+  port: z.number().int().describe('Published on the sandbox (8080 in -p 8080:80)'),
+  target: z.number().int().describe("The container's own port (80 in -p 8080:80)"),
+});
+
+/** What is in the learner's engine: their containers, networks and volumes, each sorted by name. */
+export const sandboxMapSchema = z.object({
+  containers: z
+    .array(
+      z.object({
+        name: z.string().describe('Container name, without the leading slash'),
+        image: z.string().describe('The image it runs, as the learner named it (nginx, redis:7)'),
+        state: z
+          .string()
+          .describe("The engine's state: created, running, paused, restarting, removing, exited or dead"),
+        networks: z.array(z.string()).describe('Names of the networks it is attached to, sorted'),
+        ports: z.array(mapPort).describe('Ports it publishes, once each, sorted'),
+        volumes: z.array(z.string()).describe('Names of the volumes mounted in it (not bind mounts), sorted'),
+      }),
+    )
+    .describe("The learner's containers, running or not; the grader's helper containers are left out"),
+  networks: z
+    .array(
+      z.object({
+        name: z.string().describe('Network name (app-net, bridge)'),
+        driver: z.string().describe('bridge, host, null, overlay, macvlan...'),
+        builtin: z.boolean().describe("One of the engine's own networks: bridge, host or none"),
+      }),
+    )
+    .describe('Every network of the engine, its own included'),
+  volumes: z
+    .array(z.object({ name: z.string().describe('Volume name; an anonymous volume has 64 hex digits') }))
+    .describe('Every volume, named or anonymous'),
+});
+
 /** Messages the server sends. */
 export const serverMessageSchema = z.discriminatedUnion('type', [
   z
@@ -131,11 +166,15 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
     .describe(
       'The TCP ports published in the sandbox: sent on connect and whenever they change. Open one with POST /api/sessions/:id/previews',
     ),
+  z
+    .object({ type: z.literal('map'), map: sandboxMapSchema })
+    .describe("The sandbox map: sent on connect and whenever the learner's containers, networks or volumes change"),
 ]);
 
 export type ClientMessage = z.infer<typeof clientMessageSchema>;
 export type ServerMessage = z.infer<typeof serverMessageSchema>;
 export type SessionState = z.infer<typeof sessionStateSchema>;
+export type SandboxMap = z.infer<typeof sandboxMapSchema>;
 
 /** Flow control: the server stops reading a terminal's output past this many unacknowledged characters. */
 export const FLOW_HIGH_WATER = 128 * 1024;

@@ -1,4 +1,4 @@
-// REST for sessions: create, get, reset, extend, end, a WebSocket ticket, and the editor's files.
+// REST for sessions: create, get, reset, extend, end, a WebSocket ticket, the editor's files and the sandbox map.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { ApiError } from '../errors.ts';
@@ -8,6 +8,7 @@ import type { TicketIssuer } from '../identity/tickets.ts';
 import type { SessionManager } from '../sessions/session-manager.ts';
 import type { Previews } from '../app.ts';
 import type { Grading } from '../grader/grading.ts';
+import type { SandboxMapRegistry } from '../map/sandbox-map.ts';
 import { LINK_TTL_MS } from '../previews/preview-grants.ts';
 import { GRANT_PARAM } from '../previews/preview-proxy.ts';
 
@@ -17,6 +18,7 @@ export interface SessionRouteDeps {
   tickets: TicketIssuer;
   previews: Previews;
   grading: Grading;
+  map: SandboxMapRegistry;
   /** The caller's identity (cookie today, accounts later). */
   ownerOf: (req: FastifyRequest, reply: import('fastify').FastifyReply) => string;
   fileMaxBytes: number;
@@ -152,6 +154,10 @@ export function sessionRoutes(app: FastifyInstance, deps: SessionRouteDeps): voi
       ports: ports.map((p) => ({ ...p, previewUrl: deps.previews.hosts.url({ sessionId: r.id, port: p.port }) })),
     };
   });
+
+  app.get<WithId>('/api/sessions/:id/map', async (req, reply) => ({
+    map: await deps.map.list(ownedSession(req, reply).id),
+  }));
 
   // A link that opens one port's preview for two minutes; the preview origin swaps it for its own cookie.
   app.post<WithId>('/api/sessions/:id/previews', async (req, reply) => {

@@ -5,6 +5,7 @@ import type { TicketIssuer } from '../identity/tickets.ts';
 import { ApiError, errorCatalogue, type ErrorCode } from '../errors.ts';
 import { clientMessageSchema, CLOSE_CODES, type ClientMessage, type ServerMessage } from '../protocol/messages.ts';
 import type { Grading } from '../grader/grading.ts';
+import type { SandboxMapRegistry } from '../map/sandbox-map.ts';
 import type { PublishedPortsRegistry } from '../previews/published-ports.ts';
 import type { SessionManager } from '../sessions/session-manager.ts';
 import type { Terminal } from './terminal.ts';
@@ -15,6 +16,7 @@ export interface SocketDeps {
   terminals: TerminalRegistry;
   tickets: TicketIssuer;
   ports: PublishedPortsRegistry;
+  map: SandboxMapRegistry;
   grading: Grading;
   allowedOrigins: readonly string[];
 }
@@ -66,6 +68,7 @@ function serve(socket: WebSocket, sessionId: string, deps: SocketDeps): void {
   const view = sessions.viewOf(sessionId);
   if (view) send({ type: 'session', state: view.state, expiresAt: view.endsAt });
   const unwatchPorts = deps.ports.subscribe(sessionId, (ports) => send({ type: 'ports', ports }));
+  const unwatchMap = deps.map.subscribe(sessionId, (map) => send({ type: 'map', map }));
   let stopLive: (() => void) | undefined;
 
   // One bad moment must not take the process down: an async handler's throw would be an
@@ -138,6 +141,7 @@ function serve(socket: WebSocket, sessionId: string, deps: SocketDeps): void {
   socket.on('close', () => {
     unsubscribe();
     unwatchPorts();
+    unwatchMap();
     stopLive?.();
     for (const t of shown) {
       t.detach(send);
