@@ -1,9 +1,32 @@
-// Astro builds the site into static pages served by the sandbox server.
+// Astro builds the site into static pages served by the sandbox server; lessons are MDX in content/.
+import mdx from '@astrojs/mdx';
 import { defineConfig } from 'astro/config';
+
+/**
+ * Monaco's stylesheets go into the editor's own lazy chunk and are added to the page when it runs.
+ * Astro links the CSS of every module a page's script can reach, dynamic imports included, so as
+ * plain CSS they would load on every lesson page before the learner opens the editor.
+ */
+const monacoStylesInEditorChunk = {
+  name: 'dockyard:monaco-styles',
+  enforce: 'pre',
+  async resolveId(source, importer) {
+    if (!importer?.includes('/node_modules/monaco-editor/') || !source.endsWith('.css')) return null;
+    const css = await this.resolve(source, importer, { skipSelf: true });
+    return css && `\0monaco-style:${css.id}.js`;
+  },
+  load(id) {
+    if (!id.startsWith('\0monaco-style:')) return null;
+    const css = JSON.stringify(`${id.slice('\0monaco-style:'.length, -'.js'.length)}?inline`);
+    return `import text from ${css};\nconst style = document.createElement('style');\nstyle.textContent = text;\ndocument.head.append(style);\n`;
+  },
+};
 
 export default defineConfig({
   outDir: './dist',
   trailingSlash: 'ignore',
   build: { format: 'directory' },
   devToolbar: { enabled: false },
+  integrations: [mdx()],
+  vite: { plugins: [monacoStylesInEditorChunk] },
 });

@@ -3,3 +3,4 @@ export * from './course.ts';
 export * from './outline.ts';
 export * from './checks.ts';
 export * from './exercises.ts';
+export * from './lessons.ts';

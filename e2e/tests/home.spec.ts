@@ -8,7 +8,8 @@ test('home page shows what Dockyard is and the course outline', async ({ page })
   await expect(page.getByRole('heading', { name: 'The course' })).toBeVisible();
   await expect(page.locator('.module')).toHaveCount(9);
   await page.getByRole('link', { name: 'Start the course' }).click();
-  await expect(page).toHaveURL(/#course$/);
+  await expect(page).toHaveURL(/\/course\/?$/);
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('The course');
 });
 
 test('an unknown page gets the friendly 404', async ({ page }) => {

@@ -1,5 +1,5 @@
 // The HTTP layer with a fake engine: health, error bodies from the catalogue, the site and its 404.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -11,6 +11,8 @@ function siteDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'dockyard-site-'));
   writeFileSync(join(dir, 'index.html'), '<h1>home</h1>');
   writeFileSync(join(dir, '404.html'), '<h1>lost</h1>');
+  mkdirSync(join(dir, 'lessons/a-lesson'), { recursive: true });
+  writeFileSync(join(dir, 'lessons/a-lesson/index.html'), '<h1>a lesson</h1>');
   return dir;
 }
 
@@ -63,6 +65,12 @@ describe('app', () => {
     const page = await a.inject({ url: '/nowhere' });
     expect(page.statusCode).toBe(404);
     expect(page.body).toContain('lost');
+    for (const url of ['/lessons/a-lesson', '/lessons/a-lesson/', '/lessons/a-lesson?x=1']) {
+      const lesson = await a.inject({ url });
+      expect(lesson.statusCode, url).toBe(200);
+      expect(lesson.body).toContain('a lesson');
+    }
+    expect((await a.inject({ url: '/lessons/../../etc' })).statusCode).toBe(404);
     const api = await a.inject({ url: '/api/nowhere' });
     expect(api.statusCode).toBe(404);
     expect((api.json() as { error: { code: string } }).error.code).toBe('NOT_FOUND');

@@ -1,5 +1,6 @@
 // Builds the Fastify app from its parts; main.ts gives it real ones, tests give it fakes.
 import { existsSync } from 'node:fs';
+import { join, posix } from 'node:path';
 import fastifyCookie from '@fastify/cookie';
 import fastifyStatic from '@fastify/static';
 import fastifyWebsocket from '@fastify/websocket';
@@ -128,8 +129,14 @@ export async function buildApp({ config, engine, platform, logger }: AppDeps): P
   app.setNotFoundHandler((req, reply) => {
     const notFound = new ApiError('NOT_FOUND', `No route for ${req.method} ${req.url}`);
     const page = `${config.siteDir}/404.html`;
-    if (!req.url.startsWith('/api/') && req.method === 'GET' && existsSync(page)) {
-      return reply.status(404).type('text/html').sendFile('404.html');
+    if (!req.url.startsWith('/api/') && req.method === 'GET') {
+      // A page of the site asked without its trailing slash (/course for /course/index.html).
+      const path = posix.normalize(decodeURIComponent(req.url.split('?')[0]!)).replace(/\/+$/, '');
+      const index = `${path.slice(1)}/index.html`;
+      if (!path.includes('..') && path !== '' && existsSync(join(config.siteDir, index))) {
+        return reply.type('text/html').sendFile(index);
+      }
+      if (existsSync(page)) return reply.status(404).type('text/html').sendFile('404.html');
     }
     return reply.status(404).send(notFound.toBody());
   });

@@ -1,0 +1,86 @@
+// Clicks through every lesson: in a fresh sandbox of its own, with its exercises' starter files, each
+// <Run> command in reading order must succeed, as it would for a learner. Needs a Docker Engine.
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { DockerDriver } from '../sandbox-server/src/drivers/docker/docker-driver.ts';
+import { dockerClient } from '../sandbox-server/src/engine/engine.ts';
+import { SandboxFiles } from '../sandbox-server/src/files/sandbox-files.ts';
+import { WORK_DIR } from '../sandbox-server/src/grader/probe.ts';
+import { loadExercises, type Exercise } from './src/exercises.ts';
+import { loadLessons } from './src/lessons.ts';
+
+const GiB = 2 ** 30;
+const LIMITS = { memoryBytes: 2 * GiB, cpus: 1, pids: 1024, storageBytes: 4 * GiB };
+const TIMEOUT_MS = 120_000;
+/** A learner reads for a while between two clicks: a failing step gets this long to succeed (a server starting). */
+const SETTLE_MS = 10_000;
+
+/**
+ * What a lesson tells the learner to type into a command that needs a terminal, one batch a second
+ * apart, and the status the command then ends with. A command that needs a terminal and is not
+ * here fails with "the input device is not a TTY", so a new one cannot slip through untested.
+ */
+const INTERACTIVE: Record<string, { keys: string[]; exitCode: number }> = {
+  'docker run -it --rm busybox sh': { keys: ['ps\n', 'exit\n'], exitCode: 0 },
+  // Detaching with Ctrl-P Ctrl-Q ends `docker attach` with status 1 and "read escape sequence"; the lesson says so.
+  'docker attach box': { keys: ['echo still here\n', '\x10\x11'], exitCode: 1 },
+};
+
+/** Files the learner saves in the editor before the lesson's first command needs them, from the exercise's solution. */
+const SAVED: Record<string, string[]> = { 'first-dockerfile': ['Dockerfile'] };
+
+/** The content of `path` as an exercise's solution writes it, with a quoted heredoc (`cat > path <<'END'`). */
+function solutionFile(exercises: Exercise[], path: string): string {
+  const heredoc = new RegExp(`cat > ${path} <<'(\\w+)'\\n([\\s\\S]*?\\n)\\1\\n`);
+  for (const e of exercises) {
+    const m = heredoc.exec(e.solution);
+    if (m) return m[2]!;
+  }
+  throw new Error(`no solution of ${exercises.map((e) => e.id).join(', ')} writes ${path} with a heredoc`);
+}
+
+// `script` gives the command a terminal; the keys follow once it is up (Ctrl-Q would be eaten as XON before).
+const TYPE = 'cmd=$1; shift; { for k in "$@"; do sleep 1; printf %s "$k"; done; } | script -qec "$cmd" /dev/null';
+
+const driver = new DockerDriver(dockerClient('/var/run/docker.sock'));
+const exercises = loadExercises();
+
+describe('lessons, clicked through in a fresh sandbox', () => {
+  it.each(loadLessons(undefined, exercises).map((l) => [l.slug, l] as const))(
+    '%s: every Run succeeds in order',
+    async (_slug, lesson) => {
+      const id = `l${randomBytes(5).toString('hex')}`;
+      try {
+        await driver.create({ id, limits: LIMITS, labels: { 'org.dockyard.test': `lesson-${lesson.slug}` } });
+        const exec = (cmd: string[]) => driver.exec(id, cmd, { timeoutMs: TIMEOUT_MS });
+        const files = new SandboxFiles((cmd, o) => driver.exec(id, cmd, o), { root: WORK_DIR, maxBytes: 1 << 20 });
+        const mine = exercises.filter((e) => lesson.frontmatter.exercises.includes(e.id));
+        for (const e of mine) {
+          for (const [path, content] of Object.entries(e.starter.files)) await files.write(path, content);
+          if (e.starter.setup) expect((await exec(['bash', '-e', '-c', e.starter.setup])).exitCode).toBe(0);
+        }
+        for (const path of SAVED[lesson.slug] ?? []) await files.write(path, solutionFile(mine, path));
+        for (const [i, cmd] of lesson.runs.entries()) {
+          const step = `${lesson.slug}, Run ${i + 1} of ${lesson.runs.length}: ${cmd}`;
+          const typed = INTERACTIVE[cmd];
+          if (typed) {
+            const r = await exec(['bash', '-c', TYPE, 'type', cmd, ...typed.keys]);
+            expect(r.exitCode, `${step}\n${r.stdout}${r.stderr}`).toBe(typed.exitCode);
+            continue;
+          }
+          const deadline = Date.now() + SETTLE_MS;
+          let r = await exec(['bash', '-c', cmd]);
+          const first = r;
+          while (r.exitCode !== 0 && Date.now() < deadline) {
+            await new Promise((res) => setTimeout(res, 1000));
+            r = await exec(['bash', '-c', cmd]);
+          }
+          expect(r.exitCode, `${step}\nexit ${first.exitCode}: ${first.stderr || first.stdout}`).toBe(0);
+        }
+      } finally {
+        await driver.remove(id).catch(() => undefined);
+      }
+    },
+    180_000,
+  );
+});

@@ -1,0 +1,71 @@
+// A learner works through lesson 7 in Chromium: starts the sandbox, clicks Run, sees the output,
+// finishes the exercise and watches every check turn green; then reloads and finds the same
+// sandbox, terminal history and containers.
+import { expect, test, type Page } from '@playwright/test';
+
+const shots = 'test-results/screens';
+const terminal = (page: Page) => page.locator('.term:not([hidden]) .xterm-rows');
+
+test('lesson 7: Run, finish the exercise, every check turns green, and a reload keeps the sandbox', async ({
+  page,
+}) => {
+  await page.goto('/lessons/container-lifecycle');
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('The container lifecycle');
+  await page.screenshot({ path: `${shots}/lesson7-1-opened.png` });
+
+  await page.getByRole('button', { name: 'Start my sandbox' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Sandbox ready' })).toBeVisible({ timeout: 30_000 });
+  await expect(terminal(page)).toContainText('Dockyard sandbox', { timeout: 15_000 });
+
+  await page.locator('[data-run="docker run -d --name web nginx"]').first().click();
+  await expect(terminal(page)).toContainText(/[0-9a-f]{64}/, { timeout: 60_000 });
+  await page.screenshot({ path: `${shots}/lesson7-2-ran.png` });
+
+  const exercise = page.locator('[data-exercise="restarted-web"]');
+  await expect(exercise.locator('[data-check="web-running"]')).toHaveAttribute('data-status', 'passed', {
+    timeout: 20_000,
+  });
+  await expect(exercise.locator('[data-check="web-restarted"]')).toHaveAttribute('data-status', 'failed');
+
+  // The learner finishes it by typing in the terminal.
+  await page.locator('.term:not([hidden]) .xterm').click();
+  await page.keyboard.type('docker restart web');
+  await page.keyboard.press('Enter');
+  await expect(exercise.locator('[data-check="web-restarted"]')).toHaveAttribute('data-status', 'passed', {
+    timeout: 30_000,
+  });
+  await expect(exercise.locator('[data-celebrate]')).toBeVisible();
+  await expect(exercise.locator('[data-score]')).toHaveText('2 / 2 points');
+  await exercise.scrollIntoViewIfNeeded();
+  await page.screenshot({ path: `${shots}/lesson7-3-green.png` });
+
+  // A reload: the workspace comes back by itself, on the same sandbox, with the terminal's history.
+  await page.reload();
+  await expect(page.getByRole('status').filter({ hasText: 'Sandbox ready' })).toBeVisible({ timeout: 30_000 });
+  await expect(terminal(page)).toContainText('docker restart web', { timeout: 15_000 });
+  await page.locator('.term:not([hidden]) .xterm').click();
+  await page.keyboard.type('docker ps --format "{{.Names}} {{.Status}}"');
+  await page.keyboard.press('Enter');
+  await expect(terminal(page)).toContainText(/web Up/, { timeout: 15_000 });
+  await page.screenshot({ path: `${shots}/lesson7-4-reloaded.png` });
+});
+
+test('lesson 15: the sandbox map shows both containers on app-net', async ({ page }) => {
+  await page.goto('/lessons/user-defined-networks');
+  await page.getByRole('button', { name: 'Start my sandbox' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Sandbox ready' })).toBeVisible({ timeout: 30_000 });
+  await page.locator('.term:not([hidden]) .xterm').click();
+  await page.keyboard.type(
+    'docker network create app-net && docker run -d --name db --network app-net redis && docker run -d --name api --network app-net busybox sleep 3600',
+  );
+  await page.keyboard.press('Enter');
+  await page.getByRole('tab', { name: 'Sandbox map' }).click();
+  const net = page.locator('[data-network="app-net"]');
+  await expect(net.locator('[data-container="api"]')).toBeVisible({ timeout: 60_000 });
+  await expect(net.locator('[data-container="db"]')).toBeVisible();
+  await page.screenshot({ path: `${shots}/lesson15-map.png` });
+  const exercise = page.locator('[data-exercise="app-net"]');
+  await expect(exercise.locator('[data-check="api-reaches-db"]')).toHaveAttribute('data-status', 'passed', {
+    timeout: 30_000,
+  });
+});

@@ -1,0 +1,48 @@
+// The server's REST API, as the workspace uses it: JSON in and out, errors with their catalogue code.
+
+export interface ApiErrorBody {
+  code: string;
+  title: string;
+  hint: string;
+  detail?: string;
+  retryAfterSeconds?: number;
+}
+
+export class ApiFailure extends Error {
+  readonly status: number;
+  readonly body: ApiErrorBody;
+  constructor(status: number, body: ApiErrorBody) {
+    super(body.title);
+    this.status = status;
+    this.body = body;
+  }
+}
+
+export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetch(path, {
+      method,
+      credentials: 'same-origin',
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+  } catch {
+    throw new ApiFailure(0, {
+      code: 'OFFLINE',
+      title: 'The server cannot be reached',
+      hint: 'Check your connection; the workspace tries again by itself.',
+    });
+  }
+  const text = await res.text();
+  const json = text ? (JSON.parse(text) as unknown) : undefined;
+  if (!res.ok) throw new ApiFailure(res.status, (json as { error: ApiErrorBody }).error);
+  return json as T;
+}
+
+export interface SessionView {
+  id: string;
+  state: 'creating' | 'ready' | 'expiring' | 'expired';
+  expiresAt: number;
+  endsAt: number;
+}

@@ -1,0 +1,106 @@
+// What a lesson page runs before the workspace opens: kept tiny. Run buttons, Copy buttons,
+// quizzes, the resizable split and the phone tabs; the workspace itself (xterm and the rest)
+// is loaded only when the learner starts it, or at once after a reload if it was open.
+import type { Workspace } from './workspace.ts';
+
+const page = document.querySelector<HTMLElement>('[data-lesson]');
+const root = document.querySelector<HTMLElement>('[data-workspace]');
+let workspace: Promise<Workspace> | undefined;
+
+function ensureWorkspace(): Promise<Workspace> {
+  workspace ??= import('./workspace.ts').then((m) => m.startWorkspace(root!, page!.dataset.lesson!));
+  return workspace;
+}
+
+function showWorkspaceTab(): void {
+  page?.setAttribute('data-tab', 'workspace');
+  for (const t of document.querySelectorAll('[data-tab-button]')) {
+    t.setAttribute('aria-selected', String(t.getAttribute('data-tab-button') === 'workspace'));
+  }
+}
+
+if (page && root) {
+  root.querySelector('[data-start]')?.addEventListener('click', () => void ensureWorkspace());
+  if (sessionStorage.getItem('dockyard:workspace')) void ensureWorkspace();
+
+  document.addEventListener('click', (e) => {
+    const target = e.target as HTMLElement;
+    const run = target.closest<HTMLElement>('[data-run]');
+    if (run) {
+      showWorkspaceTab();
+      void ensureWorkspace().then((w) => w.run(run.dataset.run!));
+      return;
+    }
+    const copy = target.closest<HTMLElement>('[data-copy]');
+    if (copy) {
+      const code = copy.parentElement?.querySelector('code')?.textContent ?? '';
+      void navigator.clipboard?.writeText(code).then(() => {
+        copy.textContent = 'Copied';
+        setTimeout(() => (copy.textContent = 'Copy'), 1500);
+      });
+    }
+    const tab = target.closest<HTMLElement>('[data-tab-button]');
+    if (tab) {
+      page.dataset.tab = tab.dataset.tabButton!;
+      for (const t of document.querySelectorAll('[data-tab-button]'))
+        t.setAttribute('aria-selected', String(t === tab));
+    }
+  });
+
+  // Plain code blocks get a Copy button; runnable ones have their Run button already.
+  for (const pre of document.querySelectorAll<HTMLElement>('article pre')) {
+    if (pre.closest('.run, .diagram')) continue;
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.className = 'copy-button';
+    button.dataset.copy = '';
+    button.textContent = 'Copy';
+    pre.classList.add('copyable');
+    pre.append(button);
+  }
+
+  for (const quiz of document.querySelectorAll<HTMLFormElement>('[data-quiz]')) {
+    quiz.addEventListener('submit', (e) => {
+      e.preventDefault();
+      const picked = new FormData(quiz).values().next().value;
+      const feedback = quiz.querySelector<HTMLElement>('.quiz-feedback')!;
+      if (picked === undefined) {
+        feedback.textContent = 'Pick an answer first.';
+        delete feedback.dataset.correct;
+        return;
+      }
+      const right = String(picked) === quiz.dataset.answer;
+      feedback.dataset.correct = String(right);
+      feedback.textContent = `${right ? 'Right.' : 'Not quite.'} ${quiz.dataset.explain ?? ''}`;
+    });
+  }
+
+  // The split between the lesson and the workspace: drag it, or focus it and use the arrow keys.
+  const splitter = document.querySelector<HTMLElement>('[data-splitter]');
+  if (splitter) {
+    const set = (pct: number) => {
+      const v = Math.min(75, Math.max(25, pct));
+      page.style.setProperty('--split', `${v}%`);
+      splitter.setAttribute('aria-valuenow', String(Math.round(v)));
+      localStorage.setItem('dockyard:split', String(v));
+    };
+    const saved = Number(localStorage.getItem('dockyard:split'));
+    if (saved) set(saved);
+    splitter.addEventListener('pointerdown', (e) => {
+      splitter.setPointerCapture(e.pointerId);
+      const move = (ev: PointerEvent) =>
+        set(((ev.clientX - page.getBoundingClientRect().left) / page.clientWidth) * 100);
+      const up = () => (
+        splitter.removeEventListener('pointermove', move),
+        splitter.removeEventListener('pointerup', up)
+      );
+      splitter.addEventListener('pointermove', move);
+      splitter.addEventListener('pointerup', up);
+    });
+    splitter.addEventListener('keydown', (e) => {
+      const now = Number(splitter.getAttribute('aria-valuenow'));
+      if (e.key === 'ArrowLeft') set(now - 5);
+      if (e.key === 'ArrowRight') set(now + 5);
+    });
+  }
+}

@@ -1,0 +1,39 @@
+// Shows a grade report in its <Exercise>: each check's status, message and hint, the score, and a
+// celebration the first time everything passes.
+import type { ServerMessage } from '@dockyard/sandbox-server/protocol';
+
+type Report = Extract<ServerMessage, { type: 'grade' }>['report'];
+
+const STATUS_TEXT = { passed: 'passed', failed: 'not yet', error: 'could not be checked' } as const;
+
+export function renderReport(el: HTMLElement, report: Report): void {
+  for (const c of report.checks) {
+    const li = el.querySelector<HTMLElement>(`[data-check="${CSS.escape(c.id)}"]`);
+    if (!li) continue;
+    li.dataset.status = c.status;
+    li.querySelector('[data-status-text]')!.textContent = STATUS_TEXT[c.status];
+    li.querySelector('[data-message]')!.textContent = c.status === 'passed' ? '' : c.message;
+    li.querySelector('[data-hint]')!.textContent = c.status === 'failed' ? (c.hint ?? '') : '';
+  }
+  el.querySelector('[data-score]')!.textContent = `${report.score} / ${report.maxScore} points`;
+  const note = el.querySelector('[data-check-note]');
+  if (note)
+    note.textContent = report.incomplete
+      ? 'Some checks could not run just now; they will try again.'
+      : 'Checks run by themselves while your sandbox is open.';
+  const banner = el.querySelector<HTMLElement>('[data-celebrate]')!;
+  const wasPassed = el.dataset.passed === 'true';
+  el.dataset.passed = String(report.passed);
+  if (report.passed) {
+    // Progress, kept in this browser until accounts come: the course page marks the lesson done.
+    const done = JSON.parse(localStorage.getItem('dockyard:passed') ?? '[]') as string[];
+    if (!done.includes(report.exercise))
+      localStorage.setItem('dockyard:passed', JSON.stringify([...done, report.exercise]));
+  }
+  banner.hidden = !report.passed;
+  if (report.passed && !wasPassed) {
+    banner.classList.remove('pop');
+    void banner.offsetWidth; // restart the animation
+    banner.classList.add('pop');
+  }
+}

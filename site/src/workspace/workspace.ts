@@ -1,0 +1,268 @@
+// The workspace, loaded when the learner starts their sandbox: the session and its WebSocket
+// (reconnecting by itself), terminals, live checks and published ports.
+import type { ClientMessage, ServerMessage } from '@dockyard/sandbox-server/protocol';
+import { api, ApiFailure, type SessionView } from './api.ts';
+import { renderReport } from './checks.ts';
+import { renderPorts } from './ports.ts';
+import { Terminals } from './terminals.ts';
+
+export interface Workspace {
+  /** Types a command into the active terminal and runs it. */
+  run(command: string): void;
+}
+
+type State = SessionView['state'] | 'offline' | 'connecting';
+type MapData = Extract<ServerMessage, { type: 'map' }>['map'];
+
+/** The editor view (editor.ts): Monaco on the sandbox's ~/work, loaded on first use. */
+export interface EditorView {
+  /** Called each time its tab is shown (it sizes itself, and re-reads the file tree). */
+  show(): void;
+}
+
+/** The sandbox map view (map.ts). */
+export interface MapView {
+  render(map: MapData): void;
+}
+type GradeMessage = Extract<ServerMessage, { type: 'grade' }>;
+
+const $ = <T extends Element>(root: ParentNode, sel: string) => root.querySelector<T>(sel)!;
+const OPEN_KEY = 'dockyard:workspace';
+
+export async function startWorkspace(root: HTMLElement, lesson: string): Promise<Workspace> {
+  $<HTMLElement>(root, '[data-start-panel]').hidden = true;
+  $<HTMLElement>(root, '[data-live]').hidden = false;
+  sessionStorage.setItem(OPEN_KEY, lesson);
+
+  const status = $<HTMLElement>(root, '[data-status]');
+  const restartButton = $<HTMLButtonElement>(root, '[data-restart]');
+  const exercises = [...document.querySelectorAll<HTMLElement>('[data-exercise]')];
+  let session: SessionView | undefined;
+  let socket: WebSocket | undefined;
+  let state: State = 'connecting';
+  let retries = 0;
+  let countdown: number | undefined;
+  const queue: ClientMessage[] = [];
+
+  const send = (msg: ClientMessage) => {
+    if (socket?.readyState === WebSocket.OPEN) socket.send(JSON.stringify(msg));
+    else if (msg.type === 'input' || msg.type === 'grade') queue.push(msg);
+  };
+
+  const terminals = new Terminals(
+    $<HTMLElement>(root, '[data-terms]'),
+    $<HTMLElement>(root, '[data-tabs]'),
+    $<HTMLButtonElement>(root, '[data-add-term]'),
+    {
+      input: (term, data) => send({ type: 'input', term, data }),
+      resize: (term, cols, rows) => send({ type: 'resize', term, cols, rows }),
+      ack: (term, bytes) => send({ type: 'ack', term, bytes }),
+      open: (term, cols, rows) => send({ type: 'open', term, cols, rows }),
+      close: (term) => send({ type: 'close', term }),
+    },
+  );
+  terminals.restore();
+
+  function show(next: State, text: string): void {
+    state = next;
+    root.dataset.state = next;
+    status.textContent = text;
+    restartButton.hidden = next !== 'expired';
+    clearInterval(countdown);
+  }
+
+  function showSession(s: { state: SessionView['state']; expiresAt: number }): void {
+    if (s.state === 'creating') return show('creating', 'Starting a fresh sandbox…');
+    if (s.state === 'expired') return show('expired', 'Your sandbox has ended. Start again to get a fresh one.');
+    if (s.state === 'ready') return show('ready', 'Sandbox ready');
+    show('expiring', '');
+    const tick = () => {
+      const left = Math.max(0, Math.round((s.expiresAt - Date.now()) / 1000));
+      status.textContent = `Sandbox ends in ${Math.floor(left / 60)}:${String(left % 60).padStart(2, '0')}. Extend to keep it.`;
+    };
+    tick();
+    countdown = window.setInterval(tick, 1000);
+  }
+
+  function showError(e: unknown): void {
+    const body = e instanceof ApiFailure ? e.body : { title: 'Something went wrong', hint: 'Try again in a moment.' };
+    show('offline', `${body.title}. ${body.hint}`);
+  }
+
+  async function ensureSession(): Promise<SessionView> {
+    show('connecting', 'Starting your sandbox…');
+    for (;;) {
+      try {
+        const r = await api<{ session: SessionView }>('POST', '/api/sessions', { lesson });
+        return r.session;
+      } catch (e) {
+        if (e instanceof ApiFailure && e.body.retryAfterSeconds) {
+          show('offline', `${e.body.title}. Trying again in ${e.body.retryAfterSeconds} s…`);
+          await new Promise((r) => setTimeout(r, e.body.retryAfterSeconds! * 1000));
+          continue;
+        }
+        throw e;
+      }
+    }
+  }
+
+  async function connect(): Promise<void> {
+    if (!session) return;
+    const { url } = await api<{ url: string }>('POST', `/api/sessions/${session.id}/ticket`, {});
+    const ws = new WebSocket(new URL(url, location.href).toString().replace(/^http/, 'ws'));
+    socket = ws;
+    ws.onopen = () => {
+      retries = 0;
+      terminals.openAll();
+      for (const m of queue.splice(0)) ws.send(JSON.stringify(m));
+      const live = exercises[0]?.dataset.exercise;
+      if (live) send({ type: 'live', exercise: live });
+    };
+    ws.onmessage = (e) => handle(JSON.parse(String(e.data)) as ServerMessage);
+    ws.onclose = (e) => {
+      if (socket !== ws) return;
+      socket = undefined;
+      if (e.code === 4404 || state === 'expired') return showSession({ state: 'expired', expiresAt: Date.now() });
+      // A network blip or a server restart: say so, and come back by ourselves.
+      const wait = Math.min(10_000, 500 * 2 ** retries++);
+      show('offline', `Connection lost. Reconnecting in ${Math.ceil(wait / 1000)} s…`);
+      setTimeout(() => void reconnect(), wait);
+    };
+  }
+
+  async function reconnect(): Promise<void> {
+    try {
+      await connect();
+    } catch (e) {
+      if (e instanceof ApiFailure && e.body.code === 'SESSION_NOT_FOUND') {
+        return showSession({ state: 'expired', expiresAt: Date.now() });
+      }
+      const wait = Math.min(10_000, 500 * 2 ** retries++);
+      show('offline', `Connection lost. Reconnecting in ${Math.ceil(wait / 1000)} s…`);
+      setTimeout(() => void reconnect(), wait);
+    }
+  }
+
+  function handle(msg: ServerMessage): void {
+    switch (msg.type) {
+      case 'session':
+        if (msg.reason === 'reset' && msg.state === 'creating') terminals.clearAll();
+        showSession(msg);
+        if (msg.reason === 'reset' && msg.state === 'ready') terminals.openAll();
+        return;
+      case 'opened':
+        return terminals.opened(msg.term, msg.reattached);
+      case 'output':
+        return terminals.output(msg.term, msg.data);
+      case 'exit':
+        return terminals.exited(msg.term, msg.code);
+      case 'ports':
+        return renderPorts(root, msg.ports, (port) => openPreview(port));
+      case 'grade':
+        return renderGrade(msg);
+      case 'map':
+        lastMap = msg.map;
+        if (map) void map.then((m) => m.render(msg.map));
+        return;
+      case 'error':
+        status.textContent = `${msg.title}. ${msg.hint}`;
+        return;
+      case 'pong':
+        return;
+    }
+  }
+
+  function renderGrade(msg: GradeMessage): void {
+    const el = exercises.find((x) => x.dataset.exercise === msg.report.exercise);
+    if (el) renderReport(el, msg.report);
+  }
+
+  async function openPreview(port: number): Promise<void> {
+    // Open the tab now, in the click, so that no pop-up blocker stops it; point it once we know where.
+    const tab = window.open('about:blank', '_blank');
+    try {
+      const { url } = await api<{ url: string }>('POST', `/api/sessions/${session!.id}/previews`, { port });
+      if (tab) tab.location.href = url;
+      else location.assign(url);
+    } catch (e) {
+      tab?.close();
+      showError(e);
+    }
+  }
+
+  async function begin(): Promise<void> {
+    try {
+      session = await ensureSession();
+      showSession(session);
+      await connect();
+    } catch (e) {
+      showError(e);
+    }
+  }
+
+  $<HTMLButtonElement>(root, '[data-extend]').addEventListener('click', async () => {
+    if (!session) return;
+    try {
+      const r = await api<{ session: SessionView }>('POST', `/api/sessions/${session.id}/extend`, {});
+      session = r.session;
+    } catch (e) {
+      showError(e);
+    }
+  });
+  $<HTMLButtonElement>(root, '[data-reset]').addEventListener('click', async () => {
+    if (
+      !session ||
+      !confirm('Reset replaces your sandbox with a fresh one: its containers, images and files are lost.')
+    )
+      return;
+    try {
+      await api('POST', `/api/sessions/${session.id}/reset`, {});
+    } catch (e) {
+      showError(e);
+    }
+  });
+  // Views: the terminal is there from the start; the editor (Monaco) and the map load when first opened.
+  const views = [...root.querySelectorAll<HTMLButtonElement>('[data-view]')];
+  let editor: Promise<EditorView> | undefined;
+  let map: Promise<MapView> | undefined;
+  let lastMap: MapData | undefined;
+  const openMap = () => {
+    map ??= import('./map.ts').then((m) => m.createMap($<HTMLElement>(root, '[data-view-panel="map"]')));
+    return map;
+  };
+  for (const button of views) {
+    button.addEventListener('click', () => {
+      const name = button.dataset.view!;
+      for (const b of views) b.setAttribute('aria-selected', String(b === button));
+      for (const p of root.querySelectorAll<HTMLElement>('[data-view-panel]')) p.hidden = p.dataset.viewPanel !== name;
+      if (name === 'terminal') terminals.select(terminals.active);
+      if (name === 'editor' && session) {
+        editor ??= import('./editor.ts').then((m) =>
+          m.createEditor($<HTMLElement>(root, '[data-view-panel="editor"]'), () => session!.id),
+        );
+        void editor.then((e) => e.show());
+      }
+      if (name === 'map') void openMap().then((m) => lastMap && m.render(lastMap));
+    });
+  }
+
+  restartButton.addEventListener('click', () => {
+    terminals.clearAll();
+    void begin();
+  });
+  for (const ex of exercises) {
+    ex.querySelector('[data-check-now]')?.addEventListener('click', () => {
+      const note = ex.querySelector('[data-check-note]');
+      if (note) note.textContent = 'Checking…';
+      send({ type: 'grade', exercise: ex.dataset.exercise! });
+    });
+  }
+
+  await begin();
+  return {
+    run(command) {
+      terminals.focus();
+      send({ type: 'input', term: terminals.active, data: `${command}\r` });
+    },
+  };
+}
