@@ -1,9 +1,9 @@
 // A learner works through lesson 7 in Chromium: starts the sandbox, clicks Run, sees the output,
 // finishes the exercise and watches every check turn green; then reloads and finds the same
 // sandbox, terminal history and containers.
+import { shot } from './shots.ts';
 import { expect, test, type Page } from '@playwright/test';
 
-const shots = 'test-results/screens';
 const terminal = (page: Page) => page.locator('.term:not([hidden]) .xterm-rows');
 
 test('lesson 7: Run, finish the exercise, every check turns green, and a reload keeps the sandbox', async ({
@@ -11,7 +11,7 @@ test('lesson 7: Run, finish the exercise, every check turns green, and a reload 
 }) => {
   await page.goto('/lessons/container-lifecycle');
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('The container lifecycle');
-  await page.screenshot({ path: `${shots}/lesson7-1-opened.png` });
+  await page.screenshot({ path: shot('lesson7-1-opened') });
 
   await page.getByRole('button', { name: 'Start my sandbox' }).click();
   await expect(page.getByRole('status').filter({ hasText: 'Sandbox ready' })).toBeVisible({ timeout: 30_000 });
@@ -19,7 +19,7 @@ test('lesson 7: Run, finish the exercise, every check turns green, and a reload 
 
   await page.locator('[data-run="docker run -d --name web nginx"]').first().click();
   await expect(terminal(page)).toContainText(/[0-9a-f]{64}/, { timeout: 60_000 });
-  await page.screenshot({ path: `${shots}/lesson7-2-ran.png` });
+  await page.screenshot({ path: shot('lesson7-2-ran') });
 
   const exercise = page.locator('[data-exercise="restarted-web"]');
   await expect(exercise.locator('[data-check="web-running"]')).toHaveAttribute('data-status', 'passed', {
@@ -37,7 +37,7 @@ test('lesson 7: Run, finish the exercise, every check turns green, and a reload 
   await expect(exercise.locator('[data-celebrate]')).toBeVisible();
   await expect(exercise.locator('[data-score]')).toHaveText('2 / 2 points');
   await exercise.scrollIntoViewIfNeeded();
-  await page.screenshot({ path: `${shots}/lesson7-3-green.png` });
+  await page.screenshot({ path: shot('lesson7-3-green') });
 
   // A reload: the workspace comes back by itself, on the same sandbox, with the terminal's history.
   await page.reload();
@@ -47,7 +47,7 @@ test('lesson 7: Run, finish the exercise, every check turns green, and a reload 
   await page.keyboard.type('docker ps --format "{{.Names}} {{.Status}}"');
   await page.keyboard.press('Enter');
   await expect(terminal(page)).toContainText(/web Up/, { timeout: 15_000 });
-  await page.screenshot({ path: `${shots}/lesson7-4-reloaded.png` });
+  await page.screenshot({ path: shot('lesson7-4-reloaded') });
 });
 
 test('lesson 15: the sandbox map shows both containers on app-net', async ({ page }) => {
@@ -63,7 +63,7 @@ test('lesson 15: the sandbox map shows both containers on app-net', async ({ pag
   const net = page.locator('[data-network="app-net"]');
   await expect(net.locator('[data-container="api"]')).toBeVisible({ timeout: 60_000 });
   await expect(net.locator('[data-container="db"]')).toBeVisible();
-  await page.screenshot({ path: `${shots}/lesson15-map.png` });
+  await page.screenshot({ path: shot('lesson15-map') });
   const exercise = page.locator('[data-exercise="app-net"]');
   await expect(exercise.locator('[data-check="api-reaches-db"]')).toHaveAttribute('data-status', 'passed', {
     timeout: 30_000,

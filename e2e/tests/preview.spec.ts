@@ -1,8 +1,7 @@
 // Port previews in Chromium: a learner publishes nginx from their terminal and opens it on its own
 // preview origin; the same address without the grant is refused.
+import { shot } from './shots.ts';
 import { expect, test, type Page } from '@playwright/test';
-
-const shots = 'test-results/screens';
 
 /**
  * As the lesson page will: open the session's WebSocket from the platform's origin, type a command
@@ -61,7 +60,7 @@ test('a published port is viewable through its preview URL, and refused without 
     await expect(tab.getByRole('heading', { name: 'Welcome to nginx!' })).toBeVisible({ timeout: 1000 });
   }).toPass({ timeout: 20_000 });
   expect(new URL(tab.url()).search).toBe('');
-  await tab.screenshot({ path: `${shots}/preview-granted.png` });
+  await tab.screenshot({ path: shot('preview-granted') });
 
   // Someone else (another browser profile) opening the very same address gets the refusal page.
   const stranger = await browser.newContext();
@@ -70,7 +69,7 @@ test('a published port is viewable through its preview URL, and refused without 
   expect(refused?.status()).toBe(403);
   await expect(other.getByRole('heading', { name: 'This preview is private' })).toBeVisible();
   await expect(other.getByText('Welcome to nginx!')).toHaveCount(0);
-  await other.screenshot({ path: `${shots}/preview-refused.png` });
+  await other.screenshot({ path: shot('preview-refused') });
   await stranger.close();
 
   await page.request.delete(`/api/sessions/${session.id}`);

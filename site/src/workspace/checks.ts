@@ -6,14 +6,26 @@ type Report = Extract<ServerMessage, { type: 'grade' }>['report'];
 
 const STATUS_TEXT = { passed: 'passed', failed: 'not yet', error: 'could not be checked' } as const;
 
+/** Text with `code` spans shown as code; built from text nodes, so nothing in it is ever HTML. */
+function setText(el: Element, text: string): void {
+  el.replaceChildren(
+    ...text.split('`').map((part, i) => {
+      if (i % 2 === 0) return document.createTextNode(part);
+      const code = document.createElement('code');
+      code.textContent = part;
+      return code;
+    }),
+  );
+}
+
 export function renderReport(el: HTMLElement, report: Report): void {
   for (const c of report.checks) {
     const li = el.querySelector<HTMLElement>(`[data-check="${CSS.escape(c.id)}"]`);
     if (!li) continue;
     li.dataset.status = c.status;
     li.querySelector('[data-status-text]')!.textContent = STATUS_TEXT[c.status];
-    li.querySelector('[data-message]')!.textContent = c.status === 'passed' ? '' : c.message;
-    li.querySelector('[data-hint]')!.textContent = c.status === 'failed' ? (c.hint ?? '') : '';
+    setText(li.querySelector('[data-message]')!, c.status === 'passed' ? '' : c.message);
+    setText(li.querySelector('[data-hint]')!, c.status === 'failed' ? (c.hint ?? '') : '');
   }
   el.querySelector('[data-score]')!.textContent = `${report.score} / ${report.maxScore} points`;
   const note = el.querySelector('[data-check-note]');
