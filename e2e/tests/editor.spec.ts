@@ -1,9 +1,9 @@
 // The editor in Chromium: Monaco stays off the lesson page until the learner opens the Editor tab;
 // then the file tree shows ~/work, a file opens, typing marks it unsaved, Ctrl+S saves it to the
 // sandbox, a new file can be made, and leaving unsaved changes asks first.
+import { shot } from './shots.ts';
 import { expect, test, type Page } from '@playwright/test';
 
-const shots = 'test-results/screens';
 /** What only the editor's lazy chunks are called or contain in their URL. */
 const EDITOR_CODE = /monaco|codicon|editor\.worker|\/editor\.[\w-]+\.(js|css)/i;
 
@@ -50,7 +50,7 @@ test('the editor loads only when opened, and edits and saves files in ~/work', a
   await expect(tree.locator('[data-dir="app"]')).toHaveAttribute('aria-expanded', 'true');
   await page.keyboard.press('ArrowDown');
   await expect(tree.locator('[data-file="app/main.py"]')).toBeFocused();
-  await page.screenshot({ path: `${shots}/editor-1-tree.png` });
+  await page.screenshot({ path: shot('editor-1-tree') });
 
   await tree.locator('[data-file="Dockerfile"]').click();
   const editor = page.locator('[data-editor] .monaco-editor');
@@ -64,12 +64,12 @@ test('the editor loads only when opened, and edits and saves files in ~/work', a
   await page.keyboard.press('Control+End');
   await page.keyboard.type('ENV GREETING=hello-from-the-editor');
   await expect(unsaved).toBeVisible();
-  await page.screenshot({ path: `${shots}/editor-2-unsaved.png` });
+  await page.screenshot({ path: shot('editor-2-unsaved') });
 
   await page.keyboard.press('Control+S');
   await expect(page.locator('[data-note]')).toHaveText('Saved');
   await expect(unsaved).toBeHidden();
-  await page.screenshot({ path: `${shots}/editor-3-saved.png` });
+  await page.screenshot({ path: shot('editor-3-saved') });
   const saved = (await (await page.request.get(file('Dockerfile'))).json()) as { content: string };
   expect(saved.content).toBe('FROM alpine:3.20\nENV GREETING=hello-from-the-editor');
 
@@ -93,13 +93,13 @@ test('the editor loads only when opened, and edits and saves files in ~/work', a
   await expect.poll(() => asked).toContain('compose.yaml has unsaved changes');
   await expect(page.locator('[data-title]')).toHaveText('compose.yaml');
   await expect(unsaved).toBeVisible();
-  await page.screenshot({ path: `${shots}/editor-4-new-file.png` });
+  await page.screenshot({ path: shot('editor-4-new-file') });
 
   // The editor's theme follows the system's.
   await expect(editor).toHaveClass(/(^|\s)vs(\s|$)/);
   await page.emulateMedia({ colorScheme: 'dark' });
   await expect(editor).toHaveClass(/(^|\s)vs-dark(\s|$)/);
-  await page.screenshot({ path: `${shots}/editor-5-dark.png` });
+  await page.screenshot({ path: shot('editor-5-dark') });
 
   await page.request.delete(`/api/sessions/${id}`);
 });

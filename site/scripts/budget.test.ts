@@ -30,11 +30,20 @@ describe('pageWeight', () => {
     });
     expect(lessonPages(d)).toEqual(['lessons/x/index.html']);
     const w = pageWeight(d, 'lessons/x/index.html');
-    expect(w.files.sort()).toEqual(['_astro/boot.js', '_astro/shared.js']);
+    expect(w.files.sort()).toEqual(['_astro/a.css', '_astro/boot.js', '_astro/shared.js']);
     expect(w.jsGzipBytes).toBeGreaterThan(0);
     expect(w.jsGzipBytes).toBeLessThan(200);
     expect(w.cssGzipBytes).toBeGreaterThan(0);
     expect(w.lazyOnlyLoaded).toEqual([]);
+  });
+
+  it("flags Monaco's styles linked up front", () => {
+    const d = dist({
+      'lessons/x/index.html': page,
+      '_astro/boot.js': '',
+      '_astro/a.css': '.monaco-editor{color:red}',
+    });
+    expect(pageWeight(d, 'lessons/x/index.html').lazyOnlyLoaded).toEqual(['_astro/a.css']);
   });
 
   it('flags xterm loaded up front', () => {

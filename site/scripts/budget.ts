@@ -41,12 +41,15 @@ export function pageWeight(dist: string, page: string): PageWeight {
     js += gz(m[1]!);
     for (const i of m[1]!.matchAll(/\bimport\s*(?:[\w*{}\s,$]*?from\s*)?["']([^"']+\.js)["']/g)) visit(fromRoot(i[1]!));
   }
+  const styles: string[] = [];
   for (const m of html.matchAll(/<link\b[^>]*rel="stylesheet"[^>]*href="([^"]+)"[^>]*>/g)) {
     const f = fromRoot(m[1]!);
-    if (existsSync(f)) css += gz(readFileSync(f));
+    if (!existsSync(f)) continue;
+    css += gz(readFileSync(f));
+    styles.push(f.slice(dist.length + 1));
   }
   for (const m of html.matchAll(/<style\b[^>]*>([\s\S]*?)<\/style>/g)) css += gz(m[1]!);
-  const files = [...seen].map((f) => f.slice(dist.length + 1));
+  const files = [...[...seen].map((f) => f.slice(dist.length + 1)), ...styles];
   return {
     page,
     jsGzipBytes: js,

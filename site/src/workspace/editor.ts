@@ -144,6 +144,11 @@ export function createEditor(panel: HTMLElement, sessionId: () => string): Edito
     theme: dark.matches ? 'vs-dark' : 'vs',
     automaticLayout: true,
     minimap: { enabled: false },
+    lineNumbersMinChars: 3,
+    lineDecorationsWidth: 8,
+    // The pane is narrow beside the lesson: wrap rather than hide the ends of long lines.
+    wordWrap: 'on',
+    wrappingIndent: 'same',
     fontSize: 14,
     scrollBeyondLastLine: false,
     readOnly: true,
