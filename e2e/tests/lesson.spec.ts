@@ -69,3 +69,48 @@ test('lesson 15: the sandbox map shows both containers on app-net', async ({ pag
     timeout: 30_000,
   });
 });
+
+test('lesson 10: edit the Dockerfile in the editor, build, every check passes, and the preview shows the app', async ({
+  page,
+  context,
+}) => {
+  await page.goto('/lessons/first-dockerfile');
+  await page.getByRole('button', { name: 'Start my sandbox' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Sandbox ready' })).toBeVisible({ timeout: 30_000 });
+
+  // The starter Dockerfile is in ~/work: the learner completes it in the editor and saves.
+  await page.getByRole('tab', { name: 'Editor' }).click();
+  await page.locator('[data-file="Dockerfile"]').click();
+  const editor = page.locator('[data-editor] .monaco-editor');
+  await expect(editor.locator('.view-lines')).toContainText('FROM node:24', { timeout: 30_000 });
+  await editor.locator('.view-lines').click();
+  await page.keyboard.press('Control+A');
+  await page.keyboard.insertText(
+    'FROM node:24\nWORKDIR /app\nCOPY server.js .\nEXPOSE 3000\nCMD ["node", "server.js"]\n',
+  );
+  await page.keyboard.press('Control+S');
+  await expect(page.locator('[data-note]')).toHaveText('Saved');
+  await page.screenshot({ path: shot('lesson10-1-edited') });
+
+  await page.getByRole('tab', { name: 'Terminal' }).click();
+  await page.locator('.term:not([hidden]) .xterm').click();
+  await page.keyboard.type('docker build -t hello-app . && docker run -d -p 3000:3000 hello-app');
+  await page.keyboard.press('Enter');
+
+  const exercise = page.locator('[data-exercise="hello-app"]');
+  for (const check of ['dockerfile-shape', 'image-built', 'app-answers']) {
+    await expect(exercise.locator(`[data-check="${check}"]`)).toHaveAttribute('data-status', 'passed', {
+      timeout: 120_000,
+    });
+  }
+  await expect(exercise.locator('[data-celebrate]')).toBeVisible();
+  await page.screenshot({ path: shot('lesson10-2-green') });
+
+  // The published port appears as a button; it opens the app on its own preview origin.
+  const open = page.getByRole('button', { name: /Open port 3000/ });
+  await expect(open).toBeVisible({ timeout: 15_000 });
+  const [preview] = await Promise.all([context.waitForEvent('page'), open.click()]);
+  await expect(preview.locator('body')).toContainText('Hello from Dockyard!', { timeout: 15_000 });
+  expect(new URL(preview.url()).hostname).toMatch(/^p3000-[0-9a-f]{16}\.localhost$/);
+  await preview.screenshot({ path: shot('lesson10-3-preview') });
+});

@@ -194,6 +194,10 @@ export async function startWorkspace(root: HTMLElement, lesson: string): Promise
     try {
       session = await ensureSession();
       showSession(session);
+      // The lesson's exercises start from their starter files (the learner's own files are kept).
+      for (const ex of exercises) {
+        await api('POST', `/api/sessions/${session.id}/exercises/${ex.dataset.exercise}/start`, {});
+      }
       await connect();
     } catch (e) {
       showError(e);
