@@ -29,7 +29,6 @@ export class Terminals {
   readonly #tabs = new Map<string, Tab>();
   readonly #panel: HTMLElement;
   readonly #bar: HTMLElement;
-  readonly #addButton: HTMLButtonElement;
   readonly #io: TermIo;
   #active = '';
   readonly #resizeObserver: ResizeObserver;
@@ -37,7 +36,6 @@ export class Terminals {
   constructor(panel: HTMLElement, bar: HTMLElement, addButton: HTMLButtonElement, io: TermIo) {
     this.#panel = panel;
     this.#bar = bar;
-    this.#addButton = addButton;
     this.#io = io;
     this.#resizeObserver = new ResizeObserver(() => this.#fitActive());
     this.#resizeObserver.observe(panel);
@@ -149,7 +147,7 @@ export class Terminals {
     button.addEventListener('keydown', (e) => {
       if (e.key === 'Delete' && this.#tabs.size > 1) this.#remove(id);
     });
-    this.#bar.insertBefore(button, this.#addButton);
+    this.#bar.append(button);
     el.setAttribute('aria-labelledby', (button.id = `tab-${id}`));
 
     const term = new Terminal({
