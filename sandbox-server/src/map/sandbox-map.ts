@@ -5,6 +5,7 @@ import { ApiError } from '../errors.ts';
 import { PlatformFault, sandboxProbe } from '../grader/probe.ts';
 import type { SandboxMap } from '../protocol/messages.ts';
 import { GRADER_PREFIX, isOwnLooking, type EngineEvents } from '../sessions/engine-events.ts';
+import { LiveView } from '../sessions/live-view.ts';
 import type { SessionManager } from '../sessions/session-manager.ts';
 
 export type { SandboxMap };
@@ -81,31 +82,23 @@ export function buildMap(containersJson: unknown, networksJson: unknown, volumes
   return { containers: containers.sort(byName), networks: networks.sort(byName), volumes: volumes.sort(byName) };
 }
 
-type Listener = (map: SandboxMap) => void;
-
-interface Watched {
-  listeners: Set<Listener>;
-  last?: string;
-  timer?: NodeJS.Timeout;
-  /** Counts reads: only the latest one's answer is pushed. */
-  reads: number;
-  unfollow: () => void;
-}
-
-const DEBOUNCE_MS = 200;
-/** Event types that can change the map. */
+/** Kinds of engine objects the map shows. */
 const CHANGES = new Set(['container', 'network', 'volume']);
 
 export class SandboxMapRegistry {
   readonly #driver: SandboxDriver;
   readonly #sessions: SessionManager;
-  readonly #events: EngineEvents;
-  readonly #watched = new Map<string, Watched>();
+  readonly #live: LiveView<SandboxMap>;
 
   constructor(driver: SandboxDriver, sessions: SessionManager, events: EngineEvents) {
     this.#driver = driver;
     this.#sessions = sessions;
-    this.#events = events;
+    this.#live = new LiveView({
+      events,
+      read: (id) => this.list(id),
+      relevant: (e) => CHANGES.has(e.type) && !isOwnLooking(e),
+      debounceMs: 200,
+    });
   }
 
   /** The session's map now; SANDBOX_FAILED when its engine does not answer. */
@@ -125,40 +118,7 @@ export class SandboxMapRegistry {
   }
 
   /** Calls `listener` with the map now and on every change; returns the unsubscribe function. */
-  subscribe(sessionId: string, listener: Listener): () => void {
-    let w = this.#watched.get(sessionId);
-    if (!w) {
-      const created: Watched = { listeners: new Set(), reads: 0, unfollow: () => undefined };
-      created.unfollow = this.#events.subscribe(sessionId, (e) => {
-        if (e === 'reconnected' || (CHANGES.has(e.type) && !isOwnLooking(e))) this.#soon(sessionId, created);
-      });
-      this.#watched.set(sessionId, (w = created));
-      // Read now too: the event stream may take a while to (re)start.
-      this.#soon(sessionId, created);
-    } else if (w.last !== undefined) listener(JSON.parse(w.last) as SandboxMap);
-    w.listeners.add(listener);
-    const watched = w;
-    return () => {
-      watched.listeners.delete(listener);
-      if (watched.listeners.size === 0) {
-        clearTimeout(watched.timer);
-        watched.unfollow();
-        this.#watched.delete(sessionId);
-      }
-    };
-  }
-
-  #soon(sessionId: string, w: Watched): void {
-    clearTimeout(w.timer);
-    w.timer = setTimeout(() => void this.#refresh(sessionId, w).catch(() => undefined), DEBOUNCE_MS);
-  }
-
-  async #refresh(sessionId: string, w: Watched): Promise<void> {
-    const read = ++w.reads;
-    const map = await this.list(sessionId);
-    const json = JSON.stringify(map);
-    if (this.#watched.get(sessionId) !== w || read !== w.reads || json === w.last) return;
-    w.last = json;
-    for (const l of w.listeners) l(map);
+  subscribe(sessionId: string, listener: (map: SandboxMap) => void): () => void {
+    return this.#live.subscribe(sessionId, listener);
   }
 }

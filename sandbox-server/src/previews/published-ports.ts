@@ -2,6 +2,7 @@
 // its events while anyone watches (the lesson page's port buttons).
 import type { SandboxDriver } from '../drivers/driver.ts';
 import type { EngineEvents } from '../sessions/engine-events.ts';
+import { LiveView } from '../sessions/live-view.ts';
 import type { SessionManager } from '../sessions/session-manager.ts';
 
 export interface PublishedPort {
@@ -50,29 +51,23 @@ export function publishedPorts(containersJson: string): PublishedPort[] {
   return [...byPort.values()].sort((a, b) => a.port - b.port);
 }
 
-type Listener = (ports: PublishedPort[]) => void;
-
-interface Watched {
-  listeners: Set<Listener>;
-  last?: string;
-  timer?: NodeJS.Timeout;
-  unfollow: () => void;
-}
-
-const DEBOUNCE_MS = 150;
 /** Container events that can change what is published. */
 const CHANGES = new Set(['start', 'die', 'destroy', 'stop', 'kill', 'pause', 'unpause']);
 
 export class PublishedPortsRegistry {
   readonly #driver: SandboxDriver;
   readonly #sessions: SessionManager;
-  readonly #events: EngineEvents;
-  readonly #watched = new Map<string, Watched>();
+  readonly #live: LiveView<PublishedPort[]>;
 
   constructor(driver: SandboxDriver, sessions: SessionManager, events: EngineEvents) {
     this.#driver = driver;
     this.#sessions = sessions;
-    this.#events = events;
+    this.#live = new LiveView({
+      events,
+      read: (id) => this.list(id),
+      relevant: (e) => e.type === 'container' && CHANGES.has(e.action),
+      debounceMs: 150,
+    });
   }
 
   /** The session's published ports now. */
@@ -82,37 +77,7 @@ export class PublishedPortsRegistry {
   }
 
   /** Calls `listener` with the list now and on every change; returns the unsubscribe function. */
-  subscribe(sessionId: string, listener: Listener): () => void {
-    let w = this.#watched.get(sessionId);
-    if (!w) {
-      const created: Watched = { listeners: new Set(), unfollow: () => undefined };
-      created.unfollow = this.#events.subscribe(sessionId, (e) => {
-        if (e === 'reconnected' || (e.type === 'container' && CHANGES.has(e.action))) this.#soon(sessionId, created);
-      });
-      this.#watched.set(sessionId, (w = created));
-    } else if (w.last !== undefined) listener(JSON.parse(w.last) as PublishedPort[]);
-    w.listeners.add(listener);
-    const watched = w;
-    return () => {
-      watched.listeners.delete(listener);
-      if (watched.listeners.size === 0) {
-        clearTimeout(watched.timer);
-        watched.unfollow();
-        this.#watched.delete(sessionId);
-      }
-    };
-  }
-
-  #soon(sessionId: string, w: Watched): void {
-    clearTimeout(w.timer);
-    w.timer = setTimeout(() => void this.#refresh(sessionId, w).catch(() => undefined), DEBOUNCE_MS);
-  }
-
-  async #refresh(sessionId: string, w: Watched): Promise<void> {
-    const ports = await this.list(sessionId);
-    const json = JSON.stringify(ports);
-    if (this.#watched.get(sessionId) !== w || json === w.last) return;
-    w.last = json;
-    for (const l of w.listeners) l(ports);
+  subscribe(sessionId: string, listener: (ports: PublishedPort[]) => void): () => void {
+    return this.#live.subscribe(sessionId, listener);
   }
 }

@@ -3,6 +3,7 @@ import { existsSync, readFileSync, statfsSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { dockerClient } from '../../engine/engine.ts';
 import { driverConformance, TEST_LIMITS, testSandboxId } from '../conformance.ts';
+import { run } from '../../../../infra/setup/lib/run.ts';
 import { ApiError } from '../../errors.ts';
 import { DockerDriver } from './docker-driver.ts';
 import { containerName } from './sandbox-options.ts';
@@ -122,5 +123,9 @@ describe('the runtime setting', () => {
       /runtime "runsc" \(\/usr\/bin\/runsc\) could not start its Docker Engine: .*OCI runtime/,
     );
     expect((await driver.list()).length).toBe(before);
+    // Nothing of it is left running or mounted: no runsc process, no loop device on a deleted disk.
+    const { stdout } = await run(['ps', '-eo', 'args']);
+    expect(stdout.split('\n').filter((l) => l.startsWith('runsc'))).toEqual([]);
+    expect((await run(['losetup', '-a'])).stdout).not.toMatch(/probe[0-9a-f]+\.img \(deleted\)/);
   });
 });

@@ -1,6 +1,6 @@
 // The `docker` driver: sandboxes are containers on the local Docker Engine, via dockerode.
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
 import type {
@@ -38,6 +38,23 @@ export const DEFAULT_DISK_DIR = '/var/lib/dockyard/disks';
 /** A disk with no container for this long was left by a crash between the two steps of create. */
 const ORPHAN_DISK_AGE_MS = 10 * 60_000;
 
+/** Kills the processes still carrying a removed container's (unique, 64-hex) id in their command line. */
+async function killLeftovers(containerId: string): Promise<void> {
+  for (const pid of await readdir('/proc').catch(() => [] as string[])) {
+    if (!/^\d+$/.test(pid)) continue;
+    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    if (cmdline.includes(containerId)) {
+      try {
+        process.kill(Number(pid), 'SIGKILL');
+      } catch {
+        // Gone already.
+      }
+    }
+  }
+  // Give the kernel a moment to release what they held (the disk's mount).
+  await new Promise((r) => setTimeout(r, 200));
+}
+
 /** 404: already gone; 409: Docker is removing it already. Either way it will not be there. */
 const isGoneOrGoing = (err: unknown) => [404, 409].includes((err as { statusCode?: number }).statusCode ?? 0);
 
@@ -74,6 +91,7 @@ export class DockerDriver implements SandboxDriver {
   async create(spec: SandboxSpec): Promise<Sandbox> {
     const uid = await this.#remappedRoot();
     const mnt = await this.disks.create(spec.id, spec.limits.storageBytes, uid ?? 0);
+    let containerId: string | undefined;
     try {
       const options = sandboxCreateOptions(spec, {
         diskBinds: this.disks.binds(mnt),
@@ -81,13 +99,18 @@ export class DockerDriver implements SandboxDriver {
         ...(this.#opts.image ? { image: this.#opts.image } : {}),
       });
       const container = await this.#docker.createContainer(options);
+      containerId = container.id;
       await container.start();
       const info = await container.inspect();
       if (uid !== undefined) await delegateCgroups(info.State.Pid, uid);
       await this.#waitReady(spec.id);
       return { id: spec.id, ref: info.Id, createdAt: new Date(info.Created), labels: info.Config.Labels ?? {} };
     } catch (err) {
-      await this.remove(spec.id).catch(() => undefined);
+      await this.#removeContainer(spec.id).catch(() => undefined);
+      // Debian's runsc leaves its sandbox and gofer processes behind when a start fails, holding the
+      // sandbox's disk. Nothing else runs with this container's id in its command line.
+      if (containerId) await killLeftovers(containerId);
+      await this.disks.remove(spec.id).catch(() => undefined);
       throw err;
     }
   }
@@ -236,12 +259,16 @@ export class DockerDriver implements SandboxDriver {
   }
 
   async remove(sandboxId: string): Promise<void> {
+    await this.#removeContainer(sandboxId);
+    await this.disks.remove(sandboxId);
+  }
+
+  async #removeContainer(sandboxId: string): Promise<void> {
     try {
       await this.#docker.getContainer(containerName(sandboxId)).remove({ force: true, v: true });
     } catch (err) {
       if (!isGoneOrGoing(err)) throw err;
     }
-    await this.disks.remove(sandboxId);
   }
 
   /** Disks whose sandbox container is gone for good (a crash mid-create or mid-remove). */
