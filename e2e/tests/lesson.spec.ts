@@ -114,3 +114,41 @@ test('lesson 10: edit the Dockerfile in the editor, build, every check passes, a
   expect(new URL(preview.url()).hostname).toMatch(/^p3000-[0-9a-f]{16}\.localhost$/);
   await preview.screenshot({ path: shot('lesson10-3-preview') });
 });
+
+test('the workspace extends and resets the sandbox, and says what is happening', async ({ page }) => {
+  await page.goto('/lessons/container-lifecycle');
+  await page.getByRole('button', { name: 'Start my sandbox' }).click();
+  const ready = page.getByRole('status').filter({ hasText: 'Sandbox ready' });
+  await expect(ready).toBeVisible({ timeout: 30_000 });
+  await page.locator('.term:not([hidden]) .xterm').click();
+  await page.keyboard.type('docker run -d --name before-reset busybox sleep 600');
+  await page.keyboard.press('Enter');
+  await expect(terminal(page)).toContainText(/[0-9a-f]{64}/, { timeout: 60_000 });
+
+  const sessions = (await (await page.request.get('/api/sessions')).json()) as {
+    sessions: Array<{ id: string; expiresAt: number }>;
+  };
+  const before = sessions.sessions[0]!;
+  await page.getByRole('button', { name: 'Extend' }).click();
+  await expect
+    .poll(async () => {
+      const r = (await (await page.request.get(`/api/sessions/${before.id}`)).json()) as {
+        session: { expiresAt: number };
+      };
+      return r.session.expiresAt;
+    })
+    .toBeGreaterThan(before.expiresAt);
+
+  page.once('dialog', (d) => void d.accept());
+  await page.getByRole('button', { name: 'Reset' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Starting a fresh sandbox' })).toBeVisible({
+    timeout: 10_000,
+  });
+  await expect(ready).toBeVisible({ timeout: 30_000 });
+  await expect(terminal(page)).toContainText('Dockyard sandbox', { timeout: 15_000 });
+  await page.locator('.term:not([hidden]) .xterm').click();
+  await page.keyboard.type('echo "containers=$(docker ps -aq | wc -l)"');
+  await page.keyboard.press('Enter');
+  await expect(terminal(page)).toContainText('containers=0', { timeout: 15_000 });
+  await page.screenshot({ path: shot('workspace-after-reset') });
+});

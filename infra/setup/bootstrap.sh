@@ -13,9 +13,10 @@ die() { printf '\n\033[31m✗ %s\033[0m\n' "$1" >&2; shift; for line in "$@"; do
 now_ms() { date +%s%3N; }
 took() { printf '  done in %ss\n' "$(awk -v a="$1" -v b="$(now_ms)" 'BEGIN { printf "%.1f", (b - a) / 1000 }')"; }
 
-# Debian packages the host needs. Chromium only for the browser tests.
+# Debian packages the host needs. Chromium only for the browser tests, PostgreSQL only for the
+# store's tests (they start their own server from its binaries).
 packages=(docker.io iptables debootstrap busybox-static ca-certificates git runsc)
-[ "$MODE" = test ] && packages+=(chromium fonts-liberation)
+[ "$MODE" = test ] && packages+=(chromium fonts-liberation postgresql)
 
 missing=()
 for p in "${packages[@]}"; do

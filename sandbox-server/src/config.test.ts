@@ -22,4 +22,13 @@ describe('loadConfig', () => {
     expect(attempt).toThrow(/DOCKYARD_PORT: .*TCP port the server listens on/);
     expect(attempt).toThrow(/DOCKYARD_LOG_LEVEL/);
   });
+
+  it('takes a postgres:// DATABASE_URL, and without one leaves the store on SQLite', () => {
+    expect(loadConfig({}).databaseUrl).toBeUndefined();
+    const url = 'postgres://dockyard:secret@db.internal:5432/dockyard';
+    expect(loadConfig({ DATABASE_URL: url }).databaseUrl).toBe(url);
+    const attempt = () => loadConfig({ DATABASE_URL: 'mysql://dockyard:secret@db/dockyard' });
+    expect(attempt).toThrow(/DATABASE_URL: a postgres:\/\/ URL/);
+    expect(attempt).not.toThrow(/secret/);
+  });
 });

@@ -44,7 +44,13 @@ export const configSchema = z.object({
     .string()
     .min(1)
     .default(resolve(repo, '.data'))
-    .describe('Folder for the server state: its signing key and the session table'),
+    .describe('Folder for the server state: its signing key, the session table and the SQLite database'),
+  DATABASE_URL: z
+    .url({ protocol: /^postgres(ql)?$/, error: 'a postgres:// URL, e.g. postgres://user:password@host:5432/dockyard' })
+    .optional()
+    .describe(
+      'PostgreSQL database for accounts, progress and workshops (postgres://user:password@host:port/db); without it, SQLite in DATA_DIR/dockyard.sqlite',
+    ),
   DOCKYARD_DOCKER_SOCKET: z
     .string()
     .min(1)
@@ -98,6 +104,8 @@ export type Config = Readonly<{
   previewUrl: string;
   siteDir: string;
   dataDir: string;
+  /** PostgreSQL when set; otherwise the store is SQLite under dataDir. */
+  databaseUrl?: string;
   dockerSocket: string;
   logLevel: z.infer<typeof configSchema>['DOCKYARD_LOG_LEVEL'];
   sessionTtlMs: number;
@@ -146,6 +154,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     previewUrl: (c.DOCKYARD_PREVIEW_URL ?? `http://localhost:${c.DOCKYARD_PREVIEW_PORT}`).replace(/\/+$/, ''),
     siteDir: c.DOCKYARD_SITE_DIR,
     dataDir: c.DOCKYARD_DATA_DIR,
+    ...(c.DATABASE_URL ? { databaseUrl: c.DATABASE_URL } : {}),
     dockerSocket: c.DOCKYARD_DOCKER_SOCKET,
     logLevel: c.DOCKYARD_LOG_LEVEL,
     sessionTtlMs: c.DOCKYARD_SESSION_TTL_S * 1000,

@@ -96,6 +96,16 @@ export const errorCatalogue = {
     title: 'Sandboxes on the configured runtime cannot start their own Docker Engine',
     hint: 'Set DOCKYARD_SANDBOX_RUNTIME=runc, or use a runtime that runs Docker inside it (gVisor from release 2023-12 on, with the flags in infra/engine/README.md).',
   },
+  WORKSHOP_NOT_FOUND: {
+    status: 404,
+    title: 'There is no workshop with this code',
+    hint: 'Check the code with your instructor: it has six letters and digits, such as K7QM2X.',
+  },
+  WORKSHOP_FULL: {
+    status: 409,
+    title: 'This workshop is full',
+    hint: 'Every seat is taken. Ask your instructor to raise the seat limit; meanwhile you can follow the course on your own.',
+  },
   INTERNAL: {
     status: 500,
     title: 'Something went wrong on our side',

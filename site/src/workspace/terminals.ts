@@ -20,6 +20,9 @@ interface Tab {
   el: HTMLElement;
   button: HTMLButtonElement;
   exited: boolean;
+  /** The server has opened (or reattached) its shell; until then keystrokes wait here. */
+  ready: boolean;
+  pending: string;
 }
 
 const MAX_TERMS = 8;
@@ -96,7 +99,26 @@ export class Terminals {
     if (!t) return;
     t.exited = false;
     if (reattached) t.term.reset();
+    t.ready = true;
+    if (t.pending) this.#io.input(id, t.pending);
+    t.pending = '';
     this.#fitActive();
+  }
+
+  /** The connection dropped: keystrokes wait until each shell is back. */
+  disconnected(): void {
+    for (const t of this.#tabs.values()) t.ready = false;
+  }
+
+  /** Types into the active terminal, as the learner would (Run buttons). */
+  type(data: string): void {
+    const t = this.#tabs.get(this.#active);
+    if (t) this.#send(t, data);
+  }
+
+  #send(t: Tab, data: string): void {
+    if (t.ready) this.#io.input(t.id, data);
+    else t.pending += data;
   }
 
   exited(id: string, code: number): void {
@@ -163,7 +185,7 @@ export class Terminals {
     term.loadAddon(new WebLinksAddon());
     term.open(el);
     term.textarea?.setAttribute('aria-label', `Terminal ${id.slice(1)}: type commands for your sandbox`);
-    const tab: Tab = { id, term, fit, el, button, exited: false };
+    const tab: Tab = { id, term, fit, el, button, exited: false, ready: false, pending: '' };
     this.#tabs.set(id, tab);
 
     let escapeAt = 0;
@@ -188,10 +210,11 @@ export class Terminals {
     term.onData((data) => {
       if (tab.exited && data === '\r') {
         tab.exited = false;
+        tab.ready = false;
         term.reset();
         return this.#openOnServer(id);
       }
-      this.#io.input(id, data);
+      this.#send(tab, data);
     });
     term.onResize(({ cols, rows }) => this.#io.resize(id, cols, rows));
   }

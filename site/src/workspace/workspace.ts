@@ -42,11 +42,12 @@ export async function startWorkspace(root: HTMLElement, lesson: string): Promise
   let state: State = 'connecting';
   let retries = 0;
   let countdown: number | undefined;
+  let resetting = false;
   const queue: ClientMessage[] = [];
 
   const send = (msg: ClientMessage) => {
     if (socket?.readyState === WebSocket.OPEN) socket.send(JSON.stringify(msg));
-    else if (msg.type === 'input' || msg.type === 'grade') queue.push(msg);
+    else if (msg.type === 'grade') queue.push(msg);
   };
 
   const terminals = new Terminals(
@@ -122,6 +123,7 @@ export async function startWorkspace(root: HTMLElement, lesson: string): Promise
     ws.onclose = (e) => {
       if (socket !== ws) return;
       socket = undefined;
+      terminals.disconnected();
       if (e.code === 4404 || state === 'expired') return showSession({ state: 'expired', expiresAt: Date.now() });
       // A network blip or a server restart: say so, and come back by ourselves.
       const wait = Math.min(10_000, 500 * 2 ** retries++);
@@ -146,9 +148,17 @@ export async function startWorkspace(root: HTMLElement, lesson: string): Promise
   function handle(msg: ServerMessage): void {
     switch (msg.type) {
       case 'session':
-        if (msg.reason === 'reset' && msg.state === 'creating') terminals.clearAll();
+        if (msg.reason === 'reset' && msg.state === 'creating') {
+          resetting = true;
+          terminals.disconnected();
+        }
         showSession(msg);
-        if (msg.reason === 'reset' && msg.state === 'ready') terminals.openAll();
+        if (resetting && msg.state === 'ready') {
+          // A fresh sandbox: fresh shells, on clean screens (the old shells' endings are noise).
+          resetting = false;
+          terminals.clearAll();
+          terminals.openAll();
+        }
         return;
       case 'opened':
         return terminals.opened(msg.term, msg.reattached);
@@ -266,7 +276,7 @@ export async function startWorkspace(root: HTMLElement, lesson: string): Promise
   return {
     run(command) {
       terminals.focus();
-      send({ type: 'input', term: terminals.active, data: `${command}\r` });
+      terminals.type(`${command}\r`);
     },
   };
 }

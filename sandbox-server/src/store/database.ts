@@ -1,0 +1,63 @@
+// Opens the store's database: PostgreSQL when a URL is given, otherwise an SQLite file in the
+// data folder. Either way the schema is migrated before the database is handed out.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import SQLite from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect, type Dialect } from 'kysely';
+import pg from 'pg';
+import { migrate } from './migrate.ts';
+import type { Schema } from './schema.ts';
+
+export interface DatabaseOptions {
+  /** Folder that holds `dockyard.sqlite` when there is no databaseUrl. */
+  dataDir: string;
+  /** A postgres:// URL; when set, PostgreSQL is used instead of SQLite. */
+  databaseUrl?: string;
+}
+
+export interface Database {
+  db: Kysely<Schema>;
+  dialect: 'sqlite' | 'postgres';
+  /** Closes the connection(s); the database is unusable afterwards. */
+  close(): Promise<void>;
+}
+
+export const SQLITE_FILE = 'dockyard.sqlite';
+
+/** Opens (creating if need be) and migrates the database. */
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  const dialect = options.databaseUrl ? 'postgres' : 'sqlite';
+  const db = new Kysely<Schema>({
+    dialect: options.databaseUrl ? postgres(options.databaseUrl) : sqlite(options.dataDir),
+  });
+  try {
+    await migrate(db);
+  } catch (e) {
+    await db.destroy();
+    throw e;
+  }
+  return { db, dialect, close: () => db.destroy() };
+}
+
+function sqlite(dataDir: string): Dialect {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const file = new SQLite(join(dataDir, SQLITE_FILE));
+  // WAL: readers do not block the writer, and a crash mid-write loses nothing committed.
+  file.pragma('journal_mode = WAL');
+  file.pragma('foreign_keys = ON');
+  file.pragma('busy_timeout = 5000');
+  return new SqliteDialect({ database: file });
+}
+
+// int8 (bigint) comes back from pg as a string by default; our ms timestamps and counts fit in
+// a double, so read them as numbers, like SQLite does.
+const types = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === pg.types.builtins.INT8
+      ? (value: string) => Number(value)
+      : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+};
+
+function postgres(connectionString: string): Dialect {
+  return new PostgresDialect({ pool: new pg.Pool({ connectionString, types, max: 10 }) });
+}

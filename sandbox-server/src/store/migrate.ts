@@ -1,0 +1,24 @@
+// Brings a database up to the latest schema. The migrations are listed here in code, not read
+// from a folder, so they work the same from the source tree and from any packaging.
+import type { Kysely } from 'kysely';
+import { Migrator, type Migration, type MigrationResult } from 'kysely/migration';
+import { initial } from './migrations/0001-initial.ts';
+
+/** Every migration, by name; names sort in the order they apply. */
+export const migrations: Readonly<Record<string, Migration>> = {
+  '0001-initial': initial,
+};
+
+/** Applies the migrations not yet applied (none on a second run); throws if one fails. */
+export async function migrate<DB>(db: Kysely<DB>): Promise<MigrationResult[]> {
+  const migrator = new Migrator({
+    db: db as Kysely<unknown>,
+    provider: { getMigrations: async () => ({ ...migrations }) },
+  });
+  const { error, results = [] } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+    throw new Error(`Database migration ${failed} failed: ${String(error)}`, { cause: error });
+  }
+  return results;
+}

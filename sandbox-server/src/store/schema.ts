@@ -1,0 +1,61 @@
+// The store's tables as Kysely sees them. Timestamps are integers, ms since the epoch, so SQLite
+// and PostgreSQL give back the same values; JSON is kept as text for the same reason.
+import type { Insertable, Selectable } from 'kysely';
+
+export type Role = 'learner' | 'instructor' | 'admin';
+
+export interface UsersTable {
+  id: string;
+  username: string;
+  email: string | null;
+  display_name: string;
+  role: Role;
+  created_at: number;
+}
+
+export interface ProgressTable {
+  user_id: string;
+  exercise_id: string;
+  lesson: string;
+  best_score: number;
+  max_score: number;
+  attempts: number;
+  /** JSON: the last attempt's { score, maxScore, passed, checks }. */
+  last_result: string;
+  first_completed_at: number | null;
+  last_completed_at: number | null;
+  updated_at: number;
+}
+
+export interface WorkshopsTable {
+  id: string;
+  code: string;
+  title: string;
+  /** JSON: the lesson slugs, in order. */
+  lessons: string;
+  starts_at: number;
+  ends_at: number;
+  seat_limit: number;
+  owner_id: string;
+  created_at: number;
+}
+
+export interface WorkshopMembersTable {
+  workshop_id: string;
+  user_id: string;
+  display_name: string;
+  joined_at: number;
+}
+
+export interface Schema {
+  users: UsersTable;
+  progress: ProgressTable;
+  workshops: WorkshopsTable;
+  workshop_members: WorkshopMembersTable;
+}
+
+export type UserRow = Selectable<UsersTable>;
+export type NewUserRow = Insertable<UsersTable>;
+export type ProgressRow = Selectable<ProgressTable>;
+export type WorkshopRow = Selectable<WorkshopsTable>;
+export type WorkshopMemberRow = Selectable<WorkshopMembersTable>;

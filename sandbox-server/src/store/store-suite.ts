@@ -1,0 +1,195 @@
+// The store's contract, run against each database by its own test file (SQLite and PostgreSQL).
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Database } from './database.ts';
+import { migrate, migrations } from './migrate.ts';
+import { isUniqueViolation, Store, type AttemptResult } from './store.ts';
+
+/** Opens the same database each time it is called (migrated); closing one must not lose data. */
+export type OpenDatabase = () => Promise<Database>;
+
+const result = (score: number, maxScore: number): AttemptResult => ({
+  score,
+  maxScore,
+  passed: score === maxScore,
+  checks: [{ id: 'runs', status: score === maxScore ? 'passed' : 'failed' }],
+});
+
+const unique = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`;
+
+/** Registers the store's tests for the database `open()` gives. */
+export function storeSuite(name: string, open: OpenDatabase): void {
+  describe(`Store: ${name}`, () => {
+    let database: Database;
+    let store: Store;
+    let clock = 1_750_000_000_000;
+    const now = () => clock;
+
+    beforeAll(async () => {
+      database = await open();
+      store = new Store(database.db, now);
+    });
+    afterAll(() => database?.close());
+
+    const reopen = async () => {
+      await database.close();
+      database = await open();
+      store = new Store(database.db, now);
+    };
+
+    it('migrates, and migrating again changes nothing', async () => {
+      expect(await migrate(database.db)).toEqual([]);
+      expect(await migrate(database.db)).toEqual([]);
+      const tables = (await database.db.introspection.getTables()).map((t) => t.name);
+      expect(tables).toEqual(expect.arrayContaining(['users', 'progress', 'workshops', 'workshop_members']));
+      expect(Object.keys(migrations)).toEqual(['0001-initial']);
+    });
+
+    it('creates users, finds them, and keeps usernames and emails unique', async () => {
+      const username = unique('ada');
+      const ada = await store.createUser({ username, displayName: 'Ada', email: `${username}@example.org` });
+      expect(ada).toMatchObject({ username, displayName: 'Ada', role: 'learner', createdAt: clock });
+      expect(await store.getUser(ada.id)).toEqual(ada);
+      expect(await store.findUserByName(username)).toEqual(ada);
+      expect(await store.findUserByName(unique('nobody'))).toBeUndefined();
+
+      const sameName = store.createUser({ username, displayName: 'Other Ada' });
+      await expect(sameName).rejects.toSatisfy(isUniqueViolation);
+      const sameEmail = store.createUser({ username: unique('b'), displayName: 'B', email: `${username}@example.org` });
+      await expect(sameEmail).rejects.toSatisfy(isUniqueViolation);
+      // Any number of users may have no email.
+      await store.createUser({ username: unique('c'), displayName: 'C' });
+      await store.createUser({ username: unique('d'), displayName: 'D', role: 'instructor' });
+    });
+
+    it('counts attempts, keeps the best score and first and last completion, across a reopen', async () => {
+      const user = await store.createUser({ username: unique('grace'), displayName: 'Grace' });
+      clock += 1000;
+      let p = await store.recordAttempt(user.id, 'first-container', 'containers', result(1, 3));
+      expect(p).toMatchObject({
+        attempts: 1,
+        bestScore: 1,
+        maxScore: 3,
+        firstCompletedAt: null,
+        lastCompletedAt: null,
+      });
+      const firstPass = (clock += 1000);
+      p = await store.recordAttempt(user.id, 'first-container', 'containers', result(3, 3));
+      expect(p).toMatchObject({ attempts: 2, bestScore: 3, firstCompletedAt: firstPass, lastCompletedAt: firstPass });
+      clock += 1000;
+      p = await store.recordAttempt(user.id, 'first-container', 'containers', result(2, 3));
+      expect(p).toMatchObject({ attempts: 3, bestScore: 3, firstCompletedAt: firstPass, lastCompletedAt: firstPass });
+      expect(p.lastResult).toEqual(result(2, 3));
+      const lastPass = (clock += 1000);
+      p = await store.recordAttempt(user.id, 'first-container', 'containers', result(3, 3));
+      expect(p).toMatchObject({
+        attempts: 4,
+        firstCompletedAt: firstPass,
+        lastCompletedAt: lastPass,
+        updatedAt: lastPass,
+      });
+      await store.recordAttempt(user.id, 'write-a-dockerfile', 'images', result(0, 2));
+
+      await reopen();
+      const all = await store.progressOf(user.id);
+      expect(all.map((x) => x.exerciseId)).toEqual(['first-container', 'write-a-dockerfile']);
+      expect(all[0]).toEqual(p);
+      expect(await store.progressOfLesson(user.id, 'images')).toEqual([all[1]]);
+      expect(await store.progressOfLesson(user.id, 'networks')).toEqual([]);
+      expect(typeof all[0]?.firstCompletedAt).toBe('number');
+    });
+
+    it('counts concurrent attempts without losing one', async () => {
+      const user = await store.createUser({ username: unique('linus'), displayName: 'Linus' });
+      await Promise.all(Array.from({ length: 5 }, (_, i) => store.recordAttempt(user.id, 'ex', 'l', result(i, 4))));
+      const [p] = await store.progressOf(user.id);
+      expect(p).toMatchObject({ attempts: 5, bestScore: 4 });
+    });
+
+    it('creates workshops with short unique codes and fills their seats up to the limit', async () => {
+      const owner = await store.createUser({ username: unique('teach'), displayName: 'T', role: 'instructor' });
+      const spec = {
+        title: 'Docker day',
+        lessons: ['containers', 'images'],
+        startsAt: clock,
+        endsAt: clock + 3_600_000,
+      };
+      const workshop = await store.createWorkshop({ ...spec, seatLimit: 2, ownerId: owner.id });
+      expect(workshop.code).toMatch(/^[A-HJ-NP-Z2-9]{6}$/);
+      expect(await store.findWorkshopByCode(` ${workshop.code.toLowerCase()} `)).toEqual(workshop);
+      expect(await store.findWorkshopByCode('ZZZZZ1')).toBeUndefined();
+      const other = await store.createWorkshop({ ...spec, seatLimit: 5, ownerId: owner.id });
+      expect(other.code).not.toBe(workshop.code);
+
+      const [a, b, c] = await Promise.all(
+        ['a', 'b', 'c'].map((n) => store.createUser({ username: unique(n), displayName: n })),
+      );
+      await store.join(workshop.id, a!.id, 'Ann');
+      clock += 1;
+      await store.join(workshop.id, b!.id, 'Bob');
+      // Joining again keeps the seat rather than taking another.
+      expect(await store.join(workshop.id, a!.id, 'Ann again')).toMatchObject({ displayName: 'Ann' });
+      await expect(store.join(workshop.id, c!.id, 'Cy')).rejects.toMatchObject({ code: 'WORKSHOP_FULL', status: 409 });
+      await expect(store.join(randomUUID(), c!.id, 'Cy')).rejects.toMatchObject({ code: 'WORKSHOP_NOT_FOUND' });
+      expect((await store.membersOf(workshop.id)).map((m) => m.displayName)).toEqual(['Ann', 'Bob']);
+      await expect(store.createWorkshop({ ...spec, seatLimit: 0, ownerId: owner.id })).rejects.toThrow(/seatLimit/);
+    });
+
+    it('gives the last seats to exactly as many learners as there are, when they join at once', async () => {
+      const owner = await store.createUser({ username: unique('teach'), displayName: 'T', role: 'instructor' });
+      const w = await store.createWorkshop({
+        title: 'Rush',
+        lessons: [],
+        startsAt: 0,
+        endsAt: 1,
+        seatLimit: 3,
+        ownerId: owner.id,
+      });
+      const learners = await Promise.all(
+        Array.from({ length: 6 }, (_, i) => store.createUser({ username: unique(`l${i}`), displayName: `L${i}` })),
+      );
+      const joins = await Promise.allSettled(learners.map((l) => store.join(w.id, l.id, l.displayName)));
+      expect(joins.filter((j) => j.status === 'fulfilled')).toHaveLength(3);
+      for (const j of joins.filter((x) => x.status === 'rejected')) {
+        expect(j.reason).toMatchObject({ code: 'WORKSHOP_FULL' });
+      }
+      expect(await store.membersOf(w.id)).toHaveLength(3);
+    });
+
+    it('keeps workshops and members across a reopen', async () => {
+      const owner = await store.createUser({ username: unique('teach'), displayName: 'T', role: 'instructor' });
+      const w = await store.createWorkshop({
+        title: 'Kept',
+        lessons: ['x'],
+        startsAt: 1,
+        endsAt: 2,
+        seatLimit: 1,
+        ownerId: owner.id,
+      });
+      await store.join(w.id, owner.id, 'Owner');
+      await reopen();
+      expect(await store.findWorkshopByCode(w.code)).toEqual(w);
+      expect(await store.membersOf(w.id)).toHaveLength(1);
+    });
+
+    it('rolls a failed transaction back, leaving nothing behind', async () => {
+      const username = unique('ghost');
+      let ghostId = '';
+      const failing = store.transaction(async (tx) => {
+        const u = await tx.createUser({ username, displayName: 'Ghost' });
+        ghostId = u.id;
+        await tx.recordAttempt(u.id, 'ex', 'l', result(1, 1));
+        expect(await tx.progressOf(u.id)).toHaveLength(1);
+        throw new Error('changed my mind');
+      });
+      await expect(failing).rejects.toThrow('changed my mind');
+      expect(ghostId).not.toBe('');
+      expect(await store.findUserByName(username)).toBeUndefined();
+      expect(await store.progressOf(ghostId)).toEqual([]);
+    });
+
+    it('refuses progress for a user who does not exist (foreign keys are on)', async () => {
+      await expect(store.recordAttempt(randomUUID(), 'ex', 'l', result(1, 1))).rejects.toThrow();
+    });
+  });
+}
