@@ -48,6 +48,12 @@ test('lesson 7: Run, finish the exercise, every check turns green, and a reload 
   await page.keyboard.press('Enter');
   await expect(terminal(page)).toContainText(/web Up/, { timeout: 15_000 });
   await page.screenshot({ path: shot('lesson7-4-reloaded') });
+
+  // The server kept the progress: the course overview marks the lesson done.
+  await page.goto('/course');
+  const lesson = page.locator('[data-lesson-item]', { hasText: 'The container lifecycle' });
+  await expect(lesson.locator('.done')).toBeVisible();
+  await expect(page.getByText('You have finished 1 lesson.')).toBeVisible();
 });
 
 test('lesson 15: the sandbox map shows both containers on app-net', async ({ page }) => {

@@ -17,10 +17,12 @@ import { createMetrics } from './metrics.ts';
 import type { Grading } from './grader/grading.ts';
 import type { PreviewGrants } from './previews/preview-grants.ts';
 import type { EngineEvents } from './sessions/engine-events.ts';
+import type { Store } from './store/store.ts';
 import type { PreviewHosts } from './previews/preview-hosts.ts';
 import type { PublishedPortsRegistry } from './previews/published-ports.ts';
 import { healthRoutes } from './routes/health.ts';
 import { exerciseRoutes } from './routes/exercises.ts';
+import { progressRoutes } from './routes/progress.ts';
 import { sessionRoutes } from './routes/sessions.ts';
 import type { SessionManager } from './sessions/session-manager.ts';
 import { sessionSocketRoute } from './terminals/session-socket.ts';
@@ -39,6 +41,8 @@ export interface Platform {
   grading: Grading;
   /** The live sandbox map of each session. */
   map: SandboxMapRegistry;
+  /** Users and their progress (SQLite, or PostgreSQL with DATABASE_URL). */
+  store: Store;
 }
 
 /** Port previews: their addresses, the grants that open them, and the live list of published ports. */
@@ -97,6 +101,7 @@ export async function buildApp({ config, engine, platform, logger }: AppDeps): P
     await app.register(fastifyWebsocket, { options: { maxPayload: 128 * 1024 } });
     const secure = config.publicUrl.startsWith('https:');
     exerciseRoutes(app, platform.grading);
+    progressRoutes(app, platform.store, (req, reply) => ownerOf(req, reply, platform.signer, secure));
     platform.grading.onGraded = (report) => metrics.graded(report);
     sessionRoutes(app, {
       sessions: platform.sessions,

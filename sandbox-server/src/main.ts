@@ -8,7 +8,7 @@ import { createPlatform, listenPreviews } from './platform.ts';
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
   const logger = pino({ level: config.logLevel });
-  const platform = createPlatform(config, logger);
+  const platform = await createPlatform(config, logger);
   await platform.driver.checkRuntime();
   const app = await buildApp({ config, engine: platform.engine, logger, platform });
   await platform.sessions.start();
@@ -27,6 +27,7 @@ async function main(): Promise<void> {
     await closePreviews();
     await platform.sessions.stop();
     await app.close();
+    await platform.closeStore();
     process.exit(0);
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));

@@ -17,15 +17,25 @@ import { PublishedPortsRegistry } from './previews/published-ports.ts';
 import { loadExercises } from '@dockyard/content';
 import { Grading } from './grader/grading.ts';
 import { EngineEvents } from './sessions/engine-events.ts';
+import { openDatabase } from './store/database.ts';
+import { Store } from './store/store.ts';
 import { SandboxMapRegistry } from './map/sandbox-map.ts';
 
 export interface RealPlatform extends Platform {
   driver: DockerDriver;
   engine: Engine;
   instanceId: string;
+  /** Closes the database; after the server has stopped. */
+  closeStore(): Promise<void>;
 }
 
-export function createPlatform(config: Config, logger: FastifyBaseLogger): RealPlatform {
+/** Wires the parts; opens (and migrates) the database first, so a bad DATABASE_URL stops start-up. */
+export async function createPlatform(config: Config, logger: FastifyBaseLogger): Promise<RealPlatform> {
+  const database = await openDatabase({
+    dataDir: config.dataDir,
+    ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : {}),
+  });
+  const store = new Store(database.db);
   const docker = dockerClient(config.dockerSocket);
   const driver = new DockerDriver(docker, { diskDir: join(config.dataDir, 'disks'), runtime: config.runtime });
   const key = loadOrCreateKey(config.dataDir);
@@ -41,7 +51,19 @@ export function createPlatform(config: Config, logger: FastifyBaseLogger): RealP
   return {
     driver,
     events,
-    grading: new Grading({ driver, sessions, events, exercises: loadExercises() }),
+    grading: new Grading({
+      driver,
+      sessions,
+      events,
+      exercises: loadExercises(),
+      log: logger,
+      record: async (sessionId, exercise, report) => {
+        const owner = await store.ensureGuest(sessions.ownerOf(sessionId));
+        await store.recordAttempt(owner.id, exercise.id, exercise.lesson, report);
+      },
+    }),
+    store,
+    closeStore: () => database.close(),
     map: new SandboxMapRegistry(driver, sessions, events),
     engine: dockerEngine(docker),
     instanceId,

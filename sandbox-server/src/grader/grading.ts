@@ -30,6 +30,8 @@ export class Grading {
   readonly #exercises: Map<string, Exercise>;
   readonly #budget: GradeBudget;
   readonly #live = new Map<string, Set<Live>>();
+  readonly #record: ((sessionId: string, exercise: Exercise, report: GradeReport) => Promise<void>) | undefined;
+  readonly #log: { warn(obj: object, msg: string): void } | undefined;
   /** Called with every report made, for metrics. */
   onGraded?: (report: GradeReport) => void;
 
@@ -39,12 +41,17 @@ export class Grading {
     events: EngineEvents;
     exercises: Exercise[];
     budget?: GradeBudget;
+    /** Keeps a report as the session owner's progress. */
+    record?: (sessionId: string, exercise: Exercise, report: GradeReport) => Promise<void>;
+    log?: { warn(obj: object, msg: string): void };
   }) {
     this.#driver = opts.driver;
     this.#sessions = opts.sessions;
     this.#events = opts.events;
     this.#exercises = new Map(opts.exercises.map((e) => [e.id, e]));
     this.#budget = opts.budget ?? DEFAULT_BUDGET;
+    this.#record = opts.record;
+    this.#log = opts.log;
   }
 
   exercise(id: string): Exercise {
@@ -57,12 +64,25 @@ export class Grading {
     return [...this.#exercises.values()];
   }
 
-  async grade(sessionId: string, exerciseId: string): Promise<GradeReport> {
+  /**
+   * Grades now. Every requested grading counts as an attempt in the owner's progress; a live one
+   * only when it passes (the moment the learner finished).
+   */
+  async grade(sessionId: string, exerciseId: string, source: 'request' | 'live' = 'request'): Promise<GradeReport> {
     const exercise = this.exercise(exerciseId);
     const probe = sandboxProbe(this.#driver, this.#sessions.sandboxOf(sessionId));
     const report = await grade(exercise, probe, this.#budget);
     this.onGraded?.(report);
+    if (source === 'request') await this.#keep(sessionId, exercise, report);
     return report;
+  }
+
+  async #keep(sessionId: string, exercise: Exercise, report: GradeReport): Promise<void> {
+    if (!this.#record || report.incomplete) return;
+    // A store hiccup never costs the learner their report: it is logged, and the report goes out.
+    await this.#record(sessionId, exercise, report).catch((err: unknown) =>
+      this.#log?.warn({ err, sessionId, exercise: exercise.id }, 'progress not saved'),
+    );
   }
 
   /**
@@ -106,11 +126,13 @@ export class Grading {
     }
     live.running = true;
     try {
-      const report = await this.grade(sessionId, live.exerciseId);
+      const report = await this.grade(sessionId, live.exerciseId, 'live');
       const key = JSON.stringify(report.checks.map((c) => [c.id, c.status, c.message]));
       if (key !== live.last && this.#live.get(sessionId)?.has(live)) {
         live.last = key;
         live.listener(report);
+        // The moment the learner finished counts in their progress; live re-checks otherwise do not.
+        if (report.passed) await this.#keep(sessionId, this.exercise(live.exerciseId), report);
       }
     } catch {
       // The session ended or its sandbox is being replaced; the next event tries again.

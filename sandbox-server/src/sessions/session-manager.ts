@@ -201,6 +201,13 @@ export class SessionManager {
     return r && this.view(r);
   }
 
+  /** Who holds a session (for their progress); SESSION_NOT_FOUND when it is gone. */
+  ownerOf(id: string): string {
+    const r = this.#sessions.get(id);
+    if (!r) throw new ApiError('SESSION_NOT_FOUND');
+    return r.ownerId;
+  }
+
   sandboxOf(id: string): string {
     const r = this.#sessions.get(id);
     if (!r) throw new ApiError('SESSION_NOT_FOUND');

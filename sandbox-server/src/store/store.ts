@@ -52,6 +52,20 @@ export class Store {
     return toUser(row);
   }
 
+  /** The user behind an anonymous browser identity, made on first use (a guest learner). */
+  async ensureGuest(id: string): Promise<User> {
+    const existing = await this.getUser(id);
+    if (existing) return existing;
+    try {
+      return await this.createUser({ id, username: `guest-${id}`, displayName: 'Guest' });
+    } catch (e) {
+      // Two first requests at once: the other one made it.
+      const made = isUniqueViolation(e) ? await this.getUser(id) : undefined;
+      if (!made) throw e;
+      return made;
+    }
+  }
+
   async getUser(id: string): Promise<User | undefined> {
     const row = await this.db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
     return row && toUser(row);

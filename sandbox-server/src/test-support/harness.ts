@@ -40,7 +40,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     ...env,
   });
   const logger = pino({ level: config.logLevel });
-  const platform = createPlatform(config, logger);
+  const platform = await createPlatform(config, logger);
   const { driver, sessions, terminals, instanceId } = platform;
   await driver.checkRuntime();
   const app = await buildApp({ config, engine: platform.engine, logger, platform });
@@ -64,6 +64,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
       const own = (await driver.list()).filter((s) => s.labels[SERVER_LABEL] === instanceId);
       await Promise.all(own.map((s) => driver.remove(s.id)));
       await app.close();
+      await platform.closeStore();
     },
   };
 }

@@ -36,12 +36,6 @@ export function renderReport(el: HTMLElement, report: Report): void {
   const banner = el.querySelector<HTMLElement>('[data-celebrate]')!;
   const wasPassed = el.dataset.passed === 'true';
   el.dataset.passed = String(report.passed);
-  if (report.passed) {
-    // Progress, kept in this browser until accounts come: the course page marks the lesson done.
-    const done = JSON.parse(localStorage.getItem('dockyard:passed') ?? '[]') as string[];
-    if (!done.includes(report.exercise))
-      localStorage.setItem('dockyard:passed', JSON.stringify([...done, report.exercise]));
-  }
   banner.hidden = !report.passed;
   if (report.passed && !wasPassed) {
     banner.classList.remove('pop');

@@ -203,11 +203,12 @@ export async function startWorkspace(root: HTMLElement, lesson: string): Promise
   async function begin(): Promise<void> {
     try {
       session = await ensureSession();
-      showSession(session);
-      // The lesson's exercises start from their starter files (the learner's own files are kept).
+      // The lesson's exercises start from their starter files (the learner's own files are kept),
+      // in place before the sandbox is shown as ready.
       for (const ex of exercises) {
         await api('POST', `/api/sessions/${session.id}/exercises/${ex.dataset.exercise}/start`, {});
       }
+      showSession(session);
       await connect();
     } catch (e) {
       showError(e);
