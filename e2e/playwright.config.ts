@@ -1,7 +1,7 @@
 // Playwright runs the e2e tests in Debian's Chromium against a real server started for the run.
 import { defineConfig } from '@playwright/test';
+import { E2E_DATA_PREFIX } from './cleanup.ts';
 import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -14,6 +14,9 @@ export default defineConfig({
   outputDir: './test-results',
   timeout: 60_000,
   workers: 1,
+  // Sandboxes the e2e server's learners leave behind (also after a killed run) are removed.
+  globalSetup: './cleanup.ts',
+  globalTeardown: './cleanup.ts',
   use: {
     baseURL: `http://127.0.0.1:${port}`,
     screenshot: 'only-on-failure',
@@ -34,7 +37,7 @@ export default defineConfig({
       DOCKYARD_PREVIEW_PORT: String(previewPort),
       DOCKYARD_LOG_LEVEL: 'warn',
       DOCKYARD_WARM_POOL_SIZE: '0',
-      DOCKYARD_DATA_DIR: mkdtempSync(join(tmpdir(), 'dockyard-e2e-')),
+      DOCKYARD_DATA_DIR: mkdtempSync(E2E_DATA_PREFIX),
     },
   },
 });

@@ -1,7 +1,7 @@
 // The server under stress and after a crash: output floods are flow-controlled, and a server
 // killed with SIGKILL re-adopts its sessions and removes its orphans when it comes back.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -110,6 +110,8 @@ describe('a server killed with SIGKILL', () => {
 
     const ids = (await own()).map((s) => s.id);
     expect(ids).not.toContain('orphan1');
+    // Its disk went with it, though another driver (another disk folder) had made it.
+    expect(readFileSync('/proc/self/mounts', 'utf8')).not.toContain('/disks/orphan1 ');
     const again = await client.req<{ session: { id: string } }>('GET', `/api/sessions/${sessionId}`);
     expect(again.status).toBe(200);
     const file = await client.req<{ content: string }>('GET', `/api/sessions/${sessionId}/file?path=marker`);

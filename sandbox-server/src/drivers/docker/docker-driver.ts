@@ -1,6 +1,7 @@
 // The `docker` driver: sandboxes are containers on the local Docker Engine, via dockerode.
 import { randomBytes } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
 import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
 import type {
@@ -259,8 +260,22 @@ export class DockerDriver implements SandboxDriver {
   }
 
   async remove(sandboxId: string): Promise<void> {
+    // The disk is wherever the container's binds say: a sandbox made by another driver (another
+    // data folder) loses its disk with it too.
+    const disks = (await this.#disksOf(sandboxId)) ?? this.disks;
     await this.#removeContainer(sandboxId);
-    await this.disks.remove(sandboxId);
+    await disks.remove(sandboxId);
+  }
+
+  async #disksOf(sandboxId: string): Promise<SandboxDisks | undefined> {
+    try {
+      const info = await this.#docker.getContainer(containerName(sandboxId)).inspect();
+      const source = info.Mounts.find((m) => m.Destination === '/var/lib/docker')?.Source;
+      const mnt = source && dirname(source);
+      return mnt && basename(mnt) === sandboxId ? new SandboxDisks(dirname(mnt)) : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   async #removeContainer(sandboxId: string): Promise<void> {
