@@ -112,6 +112,7 @@ export async function buildApp({ config, engine, platform, logger }: AppDeps): P
       map: platform.map,
       ownerOf: (req, reply) => ownerOf(req, reply, platform.signer, secure),
       fileMaxBytes: config.fileMaxBytes,
+      createLimitPerHour: config.createLimitPerHour,
       onCreated: (ms, fromPool) => metrics.sessionCreated(ms, fromPool),
     });
     sessionSocketRoute(app, {

@@ -70,6 +70,9 @@ export const configSchema = z.object({
   DOCKYARD_MAX_SANDBOXES: count
     .default(40)
     .describe('Capacity: sandboxes this host runs at most (sessions plus warm pool); beyond it creation fails fast'),
+  DOCKYARD_SANDBOX_CREATE_LIMIT: count
+    .default(20)
+    .describe('New sandboxes one client address may start per hour (0 turns the limit off); past it, 429 RATE_LIMITED'),
   DOCKYARD_WARM_POOL_SIZE: count
     .default(2)
     .describe('Sandboxes kept started and ready to hand out (0 turns the pool off)'),
@@ -112,6 +115,7 @@ export type Config = Readonly<{
   idleTimeoutMs: number;
   expiryWarningMs: number;
   maxSandboxes: number;
+  createLimitPerHour: number;
   warmPoolSize: number;
   limits: Readonly<{ memoryBytes: number; cpus: number; pids: number; storageBytes: number }>;
   runtime: string;
@@ -161,6 +165,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     idleTimeoutMs: c.DOCKYARD_IDLE_TIMEOUT_S * 1000,
     expiryWarningMs: c.DOCKYARD_EXPIRY_WARNING_S * 1000,
     maxSandboxes: c.DOCKYARD_MAX_SANDBOXES,
+    createLimitPerHour: c.DOCKYARD_SANDBOX_CREATE_LIMIT,
     warmPoolSize: c.DOCKYARD_WARM_POOL_SIZE,
     limits: Object.freeze({
       memoryBytes: c.DOCKYARD_SANDBOX_MEMORY_MB * MiB,

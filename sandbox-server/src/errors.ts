@@ -21,6 +21,11 @@ export const errorCatalogue = {
     title: 'All sandboxes are in use right now',
     hint: 'Try again in a little while; the Retry-After header says when one should be free.',
   },
+  RATE_LIMITED: {
+    status: 429,
+    title: 'Too many new sandboxes from your network just now',
+    hint: 'Wait a little and try again; the Retry-After header says when. A sandbox you already have keeps working.',
+  },
   SANDBOX_FAILED: {
     status: 502,
     title: 'Your sandbox could not be started',

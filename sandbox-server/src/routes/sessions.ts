@@ -9,6 +9,7 @@ import type { SessionManager } from '../sessions/session-manager.ts';
 import type { Previews } from '../app.ts';
 import type { Grading } from '../grader/grading.ts';
 import type { SandboxMapRegistry } from '../map/sandbox-map.ts';
+import { RateLimiter } from '../identity/rate-limit.ts';
 import { LINK_TTL_MS } from '../previews/preview-grants.ts';
 import { GRANT_PARAM } from '../previews/preview-proxy.ts';
 
@@ -22,6 +23,8 @@ export interface SessionRouteDeps {
   /** The caller's identity (cookie today, accounts later). */
   ownerOf: (req: FastifyRequest, reply: import('fastify').FastifyReply) => string;
   fileMaxBytes: number;
+  /** New sandboxes per client address per hour (0: no limit). */
+  createLimitPerHour: number;
   onCreated?: (ms: number, fromPool: boolean) => void;
 }
 
@@ -80,8 +83,14 @@ export function sessionRoutes(app: FastifyInstance, deps: SessionRouteDeps): voi
 
   app.get('/api/sessions', async (req, reply) => ({ sessions: sessions.listFor(deps.ownerOf(req, reply)) }));
 
+  const creations = new RateLimiter(deps.createLimitPerHour, 3_600_000);
   app.post('/api/sessions', async (req, reply) => {
     const body = parse(createBody, req.body);
+    // Only a new sandbox counts: a learner's existing session is returned whatever the limit.
+    if (sessions.listFor(deps.ownerOf(req, reply)).length === 0) {
+      const taken = creations.take(req.ip);
+      if (!taken.ok) throw new ApiError('RATE_LIMITED', undefined, { retryAfterSeconds: taken.retryAfterSeconds });
+    }
     const started = performance.now();
     const warmBefore = sessions.pool.ready();
     const { session, created } = await sessions.create(deps.ownerOf(req, reply), body?.lesson);

@@ -37,6 +37,8 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     DOCKYARD_SANDBOX_MEMORY_MB: '1024',
     DOCKYARD_SANDBOX_STORAGE_MB: '2048',
     DOCKYARD_PREVIEW_PORT: String(await freePort()),
+    // Tests make many sessions from one address; the limit's own test turns it back on.
+    DOCKYARD_SANDBOX_CREATE_LIMIT: '0',
     ...env,
   });
   const logger = pino({ level: config.logLevel });
