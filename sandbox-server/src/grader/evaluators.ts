@@ -423,10 +423,7 @@ async function file(p: Probe, check: CheckOf<'file'>): Promise<Outcome> {
     );
     content = r.exitCode === 0 ? r.stdout : undefined;
   } else {
-    const path = posix.resolve(WORK_DIR, check.path);
-    const r = await p.sh(`[ -f ${q(path)} ] || exit 3; head -c 1048576 -- ${q(path)}`);
-    if (r.exitCode !== 0 && r.exitCode !== 3) throw new PlatformFault(`could not read ${path}: ${r.stderr.trim()}`);
-    content = r.exitCode === 0 ? r.stdout : undefined;
+    content = await readWorkFile(p, check.path);
   }
   if (!check.exists)
     return content === undefined

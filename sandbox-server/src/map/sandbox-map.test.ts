@@ -1,11 +1,9 @@
 // The sandbox map from engine API replies as a 20.10 engine gives them, and its live registry on a fake driver.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FakeDriver } from '../drivers/fake/fake-driver.ts';
+import { fakeSessions } from '../test-support/fake-sessions.ts';
 import { ApiError } from '../errors.ts';
 import { sandboxMapSchema } from '../protocol/messages.ts';
 import { EngineEvents } from '../sessions/engine-events.ts';
-import { SessionManager } from '../sessions/session-manager.ts';
-import { memorySessionStore } from '../sessions/session-store.ts';
 import { buildMap, SandboxMapRegistry, type SandboxMap } from './sandbox-map.ts';
 
 const endpoint = (network: string) => ({
@@ -240,22 +238,7 @@ describe('buildMap', () => {
 });
 
 describe('SandboxMapRegistry', () => {
-  const driver = new FakeDriver();
-  const sessions = new SessionManager({
-    driver,
-    store: memorySessionStore(),
-    settings: {
-      instanceId: 'me',
-      sessionTtlMs: 3_600_000,
-      idleTimeoutMs: 3_600_000,
-      expiryWarningMs: 1000,
-      maxSandboxes: 4,
-      warmPoolSize: 0,
-      reaperIntervalMs: 60_000,
-      limits: { memoryBytes: 1, cpus: 1, pids: 64, storageBytes: 1 },
-    },
-    log: { info: () => undefined, warn: () => undefined, error: () => undefined },
-  });
+  const { driver, sessions } = fakeSessions();
   const registry = new SandboxMapRegistry(driver, sessions, new EngineEvents(driver, sessions));
   let sessionId = '';
   /** What the fake engine holds; its API answers from these. */

@@ -3,13 +3,11 @@ import { once } from 'node:events';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fakeSessions, quietLog } from '../test-support/fake-sessions.ts';
 import { WebSocket, WebSocketServer } from 'ws';
-import { FakeDriver } from '../drivers/fake/fake-driver.ts';
 import { hmacSigner } from '../identity/signing.ts';
 import { ticketIssuer } from '../identity/tickets.ts';
 import { EngineEvents } from '../sessions/engine-events.ts';
-import { SessionManager } from '../sessions/session-manager.ts';
-import { memorySessionStore } from '../sessions/session-store.ts';
 import { previewGrants } from './preview-grants.ts';
 import { PreviewHosts } from './preview-hosts.ts';
 import { createPreviewServer, GRANT_COOKIE, GRANT_PARAM, hostOnlyCookie } from './preview-proxy.ts';
@@ -46,7 +44,6 @@ function rawGet(port: number, path: string, headers: Record<string, string>): Pr
       .end();
   });
 }
-const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 describe('PreviewHosts', () => {
   const hosts = new PreviewHosts('http://localhost:8081');
@@ -129,22 +126,7 @@ describe('hostOnlyCookie', () => {
 });
 
 describe('the preview proxy', () => {
-  const driver = new FakeDriver();
-  const sessions = new SessionManager({
-    driver,
-    store: memorySessionStore(),
-    settings: {
-      instanceId: 'me',
-      sessionTtlMs: 3_600_000,
-      idleTimeoutMs: 3_600_000,
-      expiryWarningMs: 1000,
-      maxSandboxes: 4,
-      warmPoolSize: 0,
-      reaperIntervalMs: 60_000,
-      limits: { memoryBytes: 1, cpus: 1, pids: 64, storageBytes: 1 },
-    },
-    log: quiet,
-  });
+  const { driver, sessions } = fakeSessions();
   const grants = previewGrants(hmacSigner(Buffer.alloc(32, 1)));
   let app: Server;
   let proxy: Server;
@@ -165,7 +147,13 @@ describe('the preview proxy', () => {
     new WebSocketServer({ server: app }).on('connection', (ws) => ws.on('message', (m) => ws.send(`echo:${m}`)));
     await sessions.start();
     sessionId = (await sessions.create('owner')).session.id;
-    proxy = createPreviewServer({ hosts: new PreviewHosts('http://localhost'), grants, sessions, driver, log: quiet });
+    proxy = createPreviewServer({
+      hosts: new PreviewHosts('http://localhost'),
+      grants,
+      sessions,
+      driver,
+      log: quietLog,
+    });
     proxy.listen(0, '127.0.0.1');
     await once(proxy, 'listening');
     hosts = new PreviewHosts(`http://localhost:${(proxy.address() as AddressInfo).port}`);
@@ -260,7 +248,8 @@ describe('the preview proxy', () => {
   it('keeps the port list live from engine events', async () => {
     const registry = new PublishedPortsRegistry(driver, sessions, new EngineEvents(driver, sessions));
     let containers: object[] = [];
-    driver.onExec = () => ({ exitCode: 0, stdout: JSON.stringify(containers), stderr: '' });
+    // The engine's reply as the probe's curl prints it: the body, then the status on its own line.
+    driver.onExec = () => ({ exitCode: 0, stdout: `${JSON.stringify(containers)}\n200`, stderr: '' });
     const updates: number[][] = [];
     const stop = registry.subscribe(sessionId, (ports) => updates.push(ports.map((p) => p.port)));
     await expect.poll(() => updates).toEqual([[]]);

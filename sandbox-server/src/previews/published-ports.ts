@@ -1,6 +1,7 @@
 // The ports a learner's containers publish, read from the sandbox's own engine, and kept live from
 // its events while anyone watches (the lesson page's port buttons).
 import type { SandboxDriver } from '../drivers/driver.ts';
+import { sandboxProbe } from '../grader/probe.ts';
 import type { EngineEvents } from '../sessions/engine-events.ts';
 import { LiveView } from '../sessions/live-view.ts';
 import type { SessionManager } from '../sessions/session-manager.ts';
@@ -14,25 +15,18 @@ export interface PublishedPort {
   image: string;
 }
 
-// Absolute paths: a learner's own `docker` or `curl` earlier in PATH changes nothing here. They
-// can still break their own sandbox's tools; that only fools their own port list.
-const LIST = [
-  '/usr/bin/curl',
-  '-sS',
-  '--max-time',
-  '3',
-  '--unix-socket',
-  '/var/run/docker.sock',
-  'http://docker/containers/json',
-];
-
-/** Published TCP ports from the engine API's `GET /containers/json`, one entry per port, sorted. */
-export function publishedPorts(containersJson: string): PublishedPort[] {
-  let containers: unknown;
-  try {
-    containers = JSON.parse(containersJson);
-  } catch {
-    return [];
+/**
+ * Published TCP ports from the engine API's `GET /containers/json` (its reply, or that reply's
+ * text), one entry per port, sorted.
+ */
+export function publishedPorts(containersJson: unknown): PublishedPort[] {
+  let containers = containersJson;
+  if (typeof containers === 'string') {
+    try {
+      containers = JSON.parse(containers);
+    } catch {
+      return [];
+    }
   }
   if (!Array.isArray(containers)) return [];
   const byPort = new Map<number, PublishedPort>();
@@ -70,10 +64,11 @@ export class PublishedPortsRegistry {
     });
   }
 
-  /** The session's published ports now. */
+  /** The session's published ports now (none when its engine does not answer). */
   async list(sessionId: string): Promise<PublishedPort[]> {
-    const r = await this.#driver.exec(this.#sessions.sandboxOf(sessionId), LIST, { timeoutMs: 5000 });
-    return r.exitCode === 0 ? publishedPorts(r.stdout) : [];
+    const probe = sandboxProbe(this.#driver, this.#sessions.sandboxOf(sessionId));
+    const r = await probe.api('/containers/json').catch(() => undefined);
+    return r?.status === 200 ? publishedPorts(r.body) : [];
   }
 
   /** Calls `listener` with the list now and on every change; returns the unsubscribe function. */

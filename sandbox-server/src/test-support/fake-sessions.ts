@@ -1,0 +1,25 @@
+// A SessionManager on the fake driver with roomy settings, for unit tests of what sits on sessions.
+import { FakeDriver } from '../drivers/fake/fake-driver.ts';
+import { SessionManager } from '../sessions/session-manager.ts';
+import { memorySessionStore } from '../sessions/session-store.ts';
+
+export const quietLog = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+export function fakeSessions(driver = new FakeDriver()): { driver: FakeDriver; sessions: SessionManager } {
+  const sessions = new SessionManager({
+    driver,
+    store: memorySessionStore(),
+    settings: {
+      instanceId: 'me',
+      sessionTtlMs: 3_600_000,
+      idleTimeoutMs: 3_600_000,
+      expiryWarningMs: 1000,
+      maxSandboxes: 4,
+      warmPoolSize: 0,
+      reaperIntervalMs: 60_000,
+      limits: { memoryBytes: 1, cpus: 1, pids: 64, storageBytes: 1 },
+    },
+    log: quietLog,
+  });
+  return { driver, sessions };
+}
