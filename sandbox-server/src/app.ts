@@ -4,12 +4,16 @@ import { join, posix } from 'node:path';
 import fastifyCookie from '@fastify/cookie';
 import fastifyStatic from '@fastify/static';
 import fastifyWebsocket from '@fastify/websocket';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Config } from './config.ts';
 import type { SandboxDriver } from './drivers/driver.ts';
 import type { Engine } from './engine/engine.ts';
 import { ApiError } from './errors.ts';
-import { ownerOf } from './identity/owner.ts';
+import type { Accounts } from './identity/accounts.ts';
+import type { Classroom } from './workshops/classroom.ts';
+import { accountRoutes } from './routes/account.ts';
+import { adminRoutes } from './routes/admin.ts';
+import { workshopRoutes } from './routes/workshops.ts';
 import type { Signer } from './identity/signing.ts';
 import type { TicketIssuer } from './identity/tickets.ts';
 import type { SandboxMapRegistry } from './map/sandbox-map.ts';
@@ -43,6 +47,10 @@ export interface Platform {
   map: SandboxMapRegistry;
   /** Users and their progress (SQLite, or PostgreSQL with DATABASE_URL). */
   store: Store;
+  /** Who is asking: an account, or the browser's guest. */
+  accounts: Accounts;
+  /** Workshops' live dashboards, terminal watching and broadcasts. */
+  classroom: Classroom;
 }
 
 /** Port previews: their addresses, the grants that open them, and the live list of published ports. */
@@ -99,9 +107,22 @@ export async function buildApp({ config, engine, platform, logger }: AppDeps): P
   if (platform) {
     await app.register(fastifyCookie);
     await app.register(fastifyWebsocket, { options: { maxPayload: 128 * 1024 } });
-    const secure = config.publicUrl.startsWith('https:');
+    const { accounts } = platform;
+    const ownerOf = async (req: FastifyRequest, reply: FastifyReply) => (await accounts.identify(req, reply)).id;
+    // CSRF, second layer: a change that carries the browser's cookies must echo the CSRF token.
+    app.addHook('preHandler', async (req) => {
+      if (!SAFE_METHODS.has(req.method) && req.url.startsWith('/api/')) accounts.checkCsrf(req);
+    });
     exerciseRoutes(app, platform.grading);
-    progressRoutes(app, platform.store, (req, reply) => ownerOf(req, reply, platform.signer, secure));
+    progressRoutes(app, platform.store, ownerOf);
+    accountRoutes(app, accounts, platform.store);
+    workshopRoutes(app, {
+      accounts,
+      store: platform.store,
+      classroom: platform.classroom,
+      allowedOrigins: config.allowedOrigins,
+    });
+    adminRoutes(app, accounts, platform.store, platform.sessions);
     platform.grading.onGraded = (report) => metrics.graded(report);
     sessionRoutes(app, {
       sessions: platform.sessions,
@@ -110,7 +131,7 @@ export async function buildApp({ config, engine, platform, logger }: AppDeps): P
       previews: platform.previews,
       grading: platform.grading,
       map: platform.map,
-      ownerOf: (req, reply) => ownerOf(req, reply, platform.signer, secure),
+      ownerOf,
       fileMaxBytes: config.fileMaxBytes,
       createLimitPerHour: config.createLimitPerHour,
       onCreated: (ms, fromPool) => metrics.sessionCreated(ms, fromPool),
@@ -122,6 +143,7 @@ export async function buildApp({ config, engine, platform, logger }: AppDeps): P
       ports: platform.previews.ports,
       map: platform.map,
       grading: platform.grading,
+      classroom: platform.classroom,
       allowedOrigins: config.allowedOrigins,
     });
   }

@@ -73,6 +73,28 @@ export const configSchema = z.object({
   DOCKYARD_SANDBOX_CREATE_LIMIT: count
     .default(20)
     .describe('New sandboxes one client address may start per hour (0 turns the limit off); past it, 429 RATE_LIMITED'),
+  DOCKYARD_SIGN_IN_LIMIT: count
+    .default(10)
+    .describe('Sign-in attempts one client address may make per 15 minutes (0 turns the limit off); past it, 429'),
+  DOCKYARD_SIGN_UP_LIMIT: count
+    .default(10)
+    .describe('Accounts one client address may create per hour (0 turns the limit off); past it, 429'),
+  DOCKYARD_ADMINS: z
+    .string()
+    .default('')
+    .describe('Usernames (comma-separated) that are made admins when they sign up or sign in'),
+  DOCKYARD_GITHUB_CLIENT_ID: z
+    .string()
+    .optional()
+    .describe('GitHub OAuth app client id; with the secret, learners may sign in with GitHub'),
+  DOCKYARD_GITHUB_CLIENT_SECRET: z.string().optional().describe('GitHub OAuth app client secret'),
+  DOCKYARD_STUCK_MINUTES: count
+    .min(1)
+    .default(10)
+    .describe("A workshop learner with no progress for this many minutes shows as stuck on the instructor's dashboard"),
+  DOCKYARD_WORKSHOP_WARMUP_MINUTES: count
+    .default(15)
+    .describe('How long before a workshop starts the warm pool grows to its free seats, in minutes'),
   DOCKYARD_WARM_POOL_SIZE: count
     .default(2)
     .describe('Sandboxes kept started and ready to hand out (0 turns the pool off)'),
@@ -117,6 +139,14 @@ export type Config = Readonly<{
   maxSandboxes: number;
   createLimitPerHour: number;
   warmPoolSize: number;
+  signInLimitPer15Min: number;
+  signUpLimitPerHour: number;
+  /** Usernames made admins on sign-in. */
+  admins: readonly string[];
+  /** GitHub sign-in, when both halves are set. */
+  github?: Readonly<{ clientId: string; clientSecret: string }>;
+  stuckMs: number;
+  workshopWarmupMs: number;
   limits: Readonly<{ memoryBytes: number; cpus: number; pids: number; storageBytes: number }>;
   runtime: string;
   reaperIntervalMs: number;
@@ -167,6 +197,23 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     maxSandboxes: c.DOCKYARD_MAX_SANDBOXES,
     createLimitPerHour: c.DOCKYARD_SANDBOX_CREATE_LIMIT,
     warmPoolSize: c.DOCKYARD_WARM_POOL_SIZE,
+    signInLimitPer15Min: c.DOCKYARD_SIGN_IN_LIMIT,
+    signUpLimitPerHour: c.DOCKYARD_SIGN_UP_LIMIT,
+    admins: Object.freeze(
+      c.DOCKYARD_ADMINS.split(',')
+        .map((u) => u.trim().toLowerCase())
+        .filter(Boolean),
+    ),
+    ...(c.DOCKYARD_GITHUB_CLIENT_ID && c.DOCKYARD_GITHUB_CLIENT_SECRET
+      ? {
+          github: Object.freeze({
+            clientId: c.DOCKYARD_GITHUB_CLIENT_ID,
+            clientSecret: c.DOCKYARD_GITHUB_CLIENT_SECRET,
+          }),
+        }
+      : {}),
+    stuckMs: c.DOCKYARD_STUCK_MINUTES * 60_000,
+    workshopWarmupMs: c.DOCKYARD_WORKSHOP_WARMUP_MINUTES * 60_000,
     limits: Object.freeze({
       memoryBytes: c.DOCKYARD_SANDBOX_MEMORY_MB * MiB,
       cpus: c.DOCKYARD_SANDBOX_CPUS,

@@ -111,6 +111,66 @@ export const errorCatalogue = {
     title: 'This workshop is full',
     hint: 'Every seat is taken. Ask your instructor to raise the seat limit; meanwhile you can follow the course on your own.',
   },
+  CSRF_FAILED: {
+    status: 403,
+    title: 'This request is missing its safety token',
+    hint: 'Reload the page and try again.',
+  },
+  SIGN_IN_REQUIRED: {
+    status: 401,
+    title: 'Sign in first',
+    hint: 'Sign in or create an account on the account page, then try again.',
+  },
+  FORBIDDEN: {
+    status: 403,
+    title: 'Your account may not do this',
+    hint: 'Instructors create and run workshops, and admins manage the platform. Ask an admin to change your role.',
+  },
+  SIGN_IN_FAILED: {
+    status: 401,
+    title: 'That username or password is not right',
+    hint: 'Check both and try again. Usernames are not case-sensitive; passwords are.',
+  },
+  USERNAME_TAKEN: {
+    status: 409,
+    title: 'That username is taken',
+    hint: 'Pick another one, or sign in if it is yours.',
+  },
+  EMAIL_TAKEN: {
+    status: 409,
+    title: 'There is already an account with this email',
+    hint: 'Sign in instead, or use another email.',
+  },
+  WEAK_PASSWORD: {
+    status: 400,
+    title: 'That password is too short',
+    hint: 'Use at least 8 characters (at most 128). A few unrelated words make a good one.',
+  },
+  TOO_MANY_SIGN_INS: {
+    status: 429,
+    title: 'Too many sign-in attempts from your network',
+    hint: 'Wait a little and try again; the Retry-After header says when.',
+  },
+  TOO_MANY_SIGN_UPS: {
+    status: 429,
+    title: 'Too many new accounts from your network',
+    hint: 'Wait a little and try again; the Retry-After header says when.',
+  },
+  GITHUB_NOT_CONFIGURED: {
+    status: 404,
+    title: 'GitHub sign-in is not set up here',
+    hint: 'Sign in with a username and password instead.',
+  },
+  DISPLAY_NAME_REQUIRED: {
+    status: 400,
+    title: 'Tell the class your name',
+    hint: 'Type the name your instructor should see (1 to 40 characters), then join.',
+  },
+  WORKSHOP_OVER: {
+    status: 409,
+    title: 'This workshop has ended',
+    hint: 'Ask your instructor for the code of a current one; the course is still open to you on your own.',
+  },
   INTERNAL: {
     status: 500,
     title: 'Something went wrong on our side',

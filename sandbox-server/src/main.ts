@@ -12,6 +12,7 @@ async function main(): Promise<void> {
   await platform.driver.checkRuntime();
   const app = await buildApp({ config, engine: platform.engine, logger, platform });
   await platform.sessions.start();
+  platform.startBackground();
   await app.listen({ host: config.host, port: config.port });
   const closePreviews = await listenPreviews(config, platform, logger);
   console.log(`\n  Dockyard is running: open ${config.publicUrl}/  (Ctrl-C to stop)`);
@@ -22,8 +23,7 @@ async function main(): Promise<void> {
     if (closing) return;
     closing = true;
     logger.info({ signal }, 'shutting down');
-    platform.terminals.closeAll();
-    platform.events.stopAll();
+    platform.stopLive();
     await closePreviews();
     await platform.sessions.stop();
     await app.close();

@@ -20,11 +20,18 @@ import { EngineEvents } from './sessions/engine-events.ts';
 import { openDatabase } from './store/database.ts';
 import { Store } from './store/store.ts';
 import { SandboxMapRegistry } from './map/sandbox-map.ts';
+import { Accounts, createAuth } from './identity/accounts.ts';
+import { Classroom } from './workshops/classroom.ts';
+import { startWarmup } from './workshops/warmup.ts';
 
 export interface RealPlatform extends Platform {
   driver: DockerDriver;
   engine: Engine;
   instanceId: string;
+  /** Starts the work that runs on its own: sizing the warm pool for workshops. */
+  startBackground(): void;
+  /** Ends terminals, engine event streams, dashboards and background work (before sessions.stop()). */
+  stopLive(): void;
   /** Closes the database; after the server has stopped. */
   closeStore(): Promise<void>;
 }
@@ -48,6 +55,28 @@ export async function createPlatform(config: Config, logger: FastifyBaseLogger):
     log: logger,
   });
   const events = new EngineEvents(driver, sessions);
+  const terminals = new TerminalRegistry(driver);
+  const exercises = loadExercises();
+  const classroom = new Classroom({
+    store,
+    sessions,
+    terminals,
+    exercises,
+    publicUrl: config.publicUrl,
+    stuckMs: config.stuckMs,
+  });
+  const auth = createAuth(database.db as never, database.dialect, config, key);
+  const accounts = new Accounts({
+    store,
+    signer,
+    config,
+    auth,
+    onMerged: async (guestId, userId) => {
+      await sessions.transfer(guestId, userId);
+      classroom.changed();
+    },
+  });
+  let stopWarmup: (() => void) | undefined;
   return {
     driver,
     events,
@@ -55,20 +84,38 @@ export async function createPlatform(config: Config, logger: FastifyBaseLogger):
       driver,
       sessions,
       events,
-      exercises: loadExercises(),
+      exercises,
       log: logger,
       record: async (sessionId, exercise, report) => {
         const owner = await store.ensureGuest(sessions.ownerOf(sessionId));
         await store.recordAttempt(owner.id, exercise.id, exercise.lesson, report);
+        classroom.changed();
       },
     }),
     store,
+    accounts,
+    classroom,
+    startBackground() {
+      stopWarmup = startWarmup({
+        store,
+        sessions,
+        base: config.warmPoolSize,
+        leadMs: config.workshopWarmupMs,
+        log: logger,
+      });
+    },
+    stopLive() {
+      stopWarmup?.();
+      classroom.close();
+      terminals.closeAll();
+      events.stopAll();
+    },
     closeStore: () => database.close(),
     map: new SandboxMapRegistry(driver, sessions, events),
     engine: dockerEngine(docker),
     instanceId,
     sessions,
-    terminals: new TerminalRegistry(driver),
+    terminals,
     signer,
     tickets: ticketIssuer(signer),
     previews: {

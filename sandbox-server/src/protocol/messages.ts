@@ -169,6 +169,21 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
   z
     .object({ type: z.literal('map'), map: sandboxMapSchema })
     .describe("The sandbox map: sent on connect and whenever the learner's containers, networks or volumes change"),
+  z
+    .object({
+      type: z.literal('watched'),
+      watching: z.boolean().describe('An instructor is watching (true) or stopped watching (false)'),
+      by: z.string().describe("The instructor's display name"),
+    })
+    .describe("A workshop's instructor started or stopped watching this learner's terminal (read-only)"),
+  z
+    .object({
+      type: z.literal('broadcast'),
+      text: z.string().describe('The message, plain text'),
+      from: z.string().describe("The instructor's display name"),
+      at: z.number().describe('When it was sent, ms since the epoch'),
+    })
+    .describe('A message from the instructor to the whole workshop (sent again on connect for 15 min)'),
 ]);
 
 export type ClientMessage = z.infer<typeof clientMessageSchema>;

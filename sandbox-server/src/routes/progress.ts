@@ -5,10 +5,10 @@ import type { Store } from '../store/store.ts';
 export function progressRoutes(
   app: FastifyInstance,
   store: Store,
-  ownerOf: (req: FastifyRequest, reply: FastifyReply) => string,
+  ownerOf: (req: FastifyRequest, reply: FastifyReply) => Promise<string>,
 ): void {
   app.get('/api/progress', async (req, reply) => {
-    const progress = await store.progressOf(ownerOf(req, reply));
+    const progress = await store.progressOf(await ownerOf(req, reply));
     return {
       progress: progress.map((p) => ({
         exercise: p.exerciseId,

@@ -21,7 +21,7 @@ export interface SessionRouteDeps {
   grading: Grading;
   map: SandboxMapRegistry;
   /** The caller's identity (cookie today, accounts later). */
-  ownerOf: (req: FastifyRequest, reply: import('fastify').FastifyReply) => string;
+  ownerOf: (req: FastifyRequest, reply: import('fastify').FastifyReply) => Promise<string>;
   fileMaxBytes: number;
   /** New sandboxes per client address per hour (0: no limit). */
   createLimitPerHour: number;
@@ -55,7 +55,8 @@ const writeBody = z.object({
   encoding: z.enum(['utf8', 'base64']).default('utf8'),
 });
 
-function parse<T>(schema: z.ZodType<T>, value: unknown): T {
+/** The body as the schema has it, or BAD_REQUEST naming each wrong field. */
+export function parse<T>(schema: z.ZodType<T>, value: unknown): T {
   const r = schema.safeParse(value);
   if (!r.success)
     throw new ApiError(
@@ -70,8 +71,8 @@ type WithId = { Params: { id: string } };
 export function sessionRoutes(app: FastifyInstance, deps: SessionRouteDeps): void {
   const { sessions } = deps;
   /** The session of this request's owner; also counts as activity. */
-  const ownedSession = (req: FastifyRequest<WithId>, reply: import('fastify').FastifyReply) => {
-    const r = sessions.owned(req.params.id, deps.ownerOf(req, reply));
+  const ownedSession = async (req: FastifyRequest<WithId>, reply: import('fastify').FastifyReply) => {
+    const r = sessions.owned(req.params.id, await deps.ownerOf(req, reply));
     sessions.touch(r.id);
     return r;
   };
@@ -81,46 +82,48 @@ export function sessionRoutes(app: FastifyInstance, deps: SessionRouteDeps): voi
       maxBytes: deps.fileMaxBytes,
     });
 
-  app.get('/api/sessions', async (req, reply) => ({ sessions: sessions.listFor(deps.ownerOf(req, reply)) }));
+  app.get('/api/sessions', async (req, reply) => ({ sessions: sessions.listFor(await deps.ownerOf(req, reply)) }));
 
   const creations = new RateLimiter(deps.createLimitPerHour, 3_600_000);
   app.post('/api/sessions', async (req, reply) => {
     const body = parse(createBody, req.body);
     // Only a new sandbox counts: a learner's existing session is returned whatever the limit.
-    if (sessions.listFor(deps.ownerOf(req, reply)).length === 0) {
+    if (sessions.listFor(await deps.ownerOf(req, reply)).length === 0) {
       const taken = creations.take(req.ip);
       if (!taken.ok) throw new ApiError('RATE_LIMITED', undefined, { retryAfterSeconds: taken.retryAfterSeconds });
     }
     const started = performance.now();
     const warmBefore = sessions.pool.ready();
-    const { session, created } = await sessions.create(deps.ownerOf(req, reply), body?.lesson);
+    const { session, created } = await sessions.create(await deps.ownerOf(req, reply), body?.lesson);
     if (created) deps.onCreated?.(performance.now() - started, sessions.pool.ready() < warmBefore);
     return reply.status(created ? 201 : 200).send({ session });
   });
 
-  app.get<WithId>('/api/sessions/:id', async (req, reply) => ({ session: sessions.view(ownedSession(req, reply)) }));
+  app.get<WithId>('/api/sessions/:id', async (req, reply) => ({
+    session: sessions.view(await ownedSession(req, reply)),
+  }));
 
   app.post<WithId>('/api/sessions/:id/ticket', async (req, reply) => {
-    const r = ownedSession(req, reply);
+    const r = await ownedSession(req, reply);
     const { ticket, expiresAt } = deps.tickets.issue({ sessionId: r.id, ownerId: r.ownerId });
     return { ticket, expiresAt, url: `/api/sessions/${r.id}/ws?ticket=${encodeURIComponent(ticket)}` };
   });
 
   app.post<WithId>('/api/sessions/:id/reset', async (req, reply) => ({
-    session: await sessions.reset(ownedSession(req, reply).id),
+    session: await sessions.reset((await ownedSession(req, reply)).id),
   }));
 
   app.post<WithId>('/api/sessions/:id/extend', async (req, reply) => ({
-    session: sessions.extend(ownedSession(req, reply).id),
+    session: sessions.extend((await ownedSession(req, reply)).id),
   }));
 
   app.delete<WithId>('/api/sessions/:id', async (req, reply) => {
-    await sessions.destroy(ownedSession(req, reply).id, 'ended');
+    await sessions.destroy((await ownedSession(req, reply)).id, 'ended');
     return reply.status(204).send();
   });
 
   app.post<WithId>('/api/sessions/:id/grade', async (req, reply) => {
-    const r = ownedSession(req, reply);
+    const r = await ownedSession(req, reply);
     const { exercise } = parse(gradeBody, req.body);
     return { report: await deps.grading.grade(r.id, exercise) };
   });
@@ -130,7 +133,7 @@ export function sessionRoutes(app: FastifyInstance, deps: SessionRouteDeps): voi
   app.post<{ Params: { id: string; exercise: string } }>(
     '/api/sessions/:id/exercises/:exercise/start',
     async (req, reply) => {
-      const r = ownedSession(req, reply);
+      const r = await ownedSession(req, reply);
       const exercise = deps.grading.exercise(req.params.exercise);
       const { overwrite } = parse(startBody, req.body ?? {});
       const files = filesOf(r.sandboxId);
@@ -157,7 +160,7 @@ export function sessionRoutes(app: FastifyInstance, deps: SessionRouteDeps): voi
   );
 
   app.get<WithId>('/api/sessions/:id/ports', async (req, reply) => {
-    const r = ownedSession(req, reply);
+    const r = await ownedSession(req, reply);
     const ports = await deps.previews.ports.list(r.id);
     return {
       ports: ports.map((p) => ({ ...p, previewUrl: deps.previews.hosts.url({ sessionId: r.id, port: p.port }) })),
@@ -165,12 +168,12 @@ export function sessionRoutes(app: FastifyInstance, deps: SessionRouteDeps): voi
   });
 
   app.get<WithId>('/api/sessions/:id/map', async (req, reply) => ({
-    map: await deps.map.list(ownedSession(req, reply).id),
+    map: await deps.map.list((await ownedSession(req, reply)).id),
   }));
 
   // A link that opens one port's preview for two minutes; the preview origin swaps it for its own cookie.
   app.post<WithId>('/api/sessions/:id/previews', async (req, reply) => {
-    const r = ownedSession(req, reply);
+    const r = await ownedSession(req, reply);
     const { port, path } = parse(previewBody, req.body);
     const expiresAt = Math.min(Date.now() + LINK_TTL_MS, r.expiresAt);
     const grant = deps.previews.grants.issue('link', r.id, port, expiresAt);
@@ -181,12 +184,12 @@ export function sessionRoutes(app: FastifyInstance, deps: SessionRouteDeps): voi
 
   app.get<WithId>('/api/sessions/:id/files', async (req, reply) => {
     const { path } = parse(pathQuery, req.query);
-    return { entries: await filesOf(ownedSession(req, reply).sandboxId).list(path || undefined) };
+    return { entries: await filesOf((await ownedSession(req, reply)).sandboxId).list(path || undefined) };
   });
 
   app.get<WithId>('/api/sessions/:id/file', async (req, reply) => {
     const { path } = parse(pathQuery, req.query);
-    return filesOf(ownedSession(req, reply).sandboxId).read(path);
+    return filesOf((await ownedSession(req, reply)).sandboxId).read(path);
   });
 
   app.put<WithId>(
@@ -195,7 +198,7 @@ export function sessionRoutes(app: FastifyInstance, deps: SessionRouteDeps): voi
     async (req, reply) => {
       const { path } = parse(pathQuery, req.query);
       const body = parse(writeBody, req.body);
-      const r = ownedSession(req, reply);
+      const r = await ownedSession(req, reply);
       const written = await filesOf(r.sandboxId).write(path, body.content, body.encoding);
       deps.grading.fileSaved(r.id);
       return written;

@@ -270,6 +270,25 @@ export class SessionManager {
     this.pool.fill();
   }
 
+  /**
+   * A guest signed in to an account: the guest's session becomes the account's, unless the
+   * account already has one, which wins (the guest's then ends).
+   */
+  async transfer(fromOwner: string, toOwner: string): Promise<void> {
+    if (fromOwner === toOwner) return;
+    const theirs = [...this.#sessions.values()].some((r) => r.ownerId === toOwner);
+    for (const r of [...this.#sessions.values()].filter((r) => r.ownerId === fromOwner)) {
+      if (theirs) await this.destroy(r.id, 'ended');
+      else r.ownerId = toOwner;
+    }
+    this.#persist();
+  }
+
+  /** Every live session with its owner and sandbox (for admins). */
+  list(): (SessionView & { ownerId: string; sandboxId: string })[] {
+    return [...this.#sessions.values()].map((r) => ({ ...this.view(r), ownerId: r.ownerId, sandboxId: r.sandboxId }));
+  }
+
   /** Calls `listener` on every state change of a session; returns the unsubscribe function. */
   subscribe(id: string, listener: Listener): () => void {
     let set = this.#listeners.get(id);

@@ -64,6 +64,22 @@ export class WarmPool {
     await Promise.all(ids.map((id) => this.#driver.remove(id).catch(() => undefined)));
   }
 
+  /** How many sandboxes the pool aims to keep ready. */
+  get size(): number {
+    return this.#size;
+  }
+
+  /**
+   * Sets how many sandboxes to keep ready (a workshop about to start wants one per free seat):
+   * grows in the background; shrinking removes ready sandboxes beyond the new size.
+   */
+  async resize(size: number): Promise<void> {
+    this.#size = size;
+    const extra = this.#ready.splice(size);
+    await Promise.all(extra.map((id) => this.#driver.remove(id).catch(() => undefined)));
+    this.fill();
+  }
+
   take(): string | undefined {
     return this.#ready.shift();
   }

@@ -42,7 +42,7 @@ describe('progress', () => {
     await server.stop();
     server = await startTestServer({ DOCKYARD_DATA_DIR: dataDir });
     const again = new TestClient(server.url);
-    again.cookie = learner.cookie;
+    for (const [k, v] of learner.cookies) again.cookies.set(k, v);
     expect((await again.req<ProgressReply>('GET', '/api/progress')).body.progress).toEqual(before);
   });
 });

@@ -8,6 +8,8 @@ export interface User {
   displayName: string;
   role: Role;
   createdAt: number;
+  /** The better-auth account behind this user; null while they are a guest. */
+  authId: string | null;
 }
 
 /** What an attempt at an exercise is kept as: a grade report's score and checks. */
@@ -57,6 +59,7 @@ export const toUser = (r: UserRow): User => ({
   displayName: r.display_name,
   role: r.role,
   createdAt: r.created_at,
+  authId: r.auth_id,
 });
 
 export const toProgress = (r: ProgressRow): Progress => ({

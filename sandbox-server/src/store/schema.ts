@@ -11,6 +11,8 @@ export interface UsersTable {
   display_name: string;
   role: Role;
   created_at: number;
+  /** The better-auth user this user signed up as; null for a guest. */
+  auth_id: string | null;
 }
 
 export interface ProgressTable {
@@ -47,7 +49,16 @@ export interface WorkshopMembersTable {
   joined_at: number;
 }
 
+/** The columns of better-auth's user table that Dockyard reads (better-auth owns the table). */
+export interface AuthUserTable {
+  id: string;
+  name: string;
+  email: string;
+  username: string | null;
+}
+
 export interface Schema {
+  auth_user: AuthUserTable;
   users: UsersTable;
   progress: ProgressTable;
   workshops: WorkshopsTable;

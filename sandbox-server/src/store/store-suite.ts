@@ -4,6 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from './database.ts';
 import { migrate, migrations } from './migrate.ts';
 import { isUniqueViolation, Store, type AttemptResult } from './store.ts';
+import { getMigrations } from 'better-auth/db/migration';
+import { authOptions, createAuth } from '../identity/accounts.ts';
+import { loadConfig } from '../config.ts';
 
 /** Opens the same database each time it is called (migrated); closing one must not lose data. */
 export type OpenDatabase = () => Promise<Database>;
@@ -42,7 +45,7 @@ export function storeSuite(name: string, open: OpenDatabase): void {
       expect(await migrate(database.db)).toEqual([]);
       const tables = (await database.db.introspection.getTables()).map((t) => t.name);
       expect(tables).toEqual(expect.arrayContaining(['users', 'progress', 'workshops', 'workshop_members']));
-      expect(Object.keys(migrations)).toEqual(['0001-initial']);
+      expect(Object.keys(migrations)).toEqual(['0001-initial', '0002-accounts']);
     });
 
     it('creates users, finds them, and keeps usernames and emails unique', async () => {
@@ -190,6 +193,103 @@ export function storeSuite(name: string, open: OpenDatabase): void {
 
     it('refuses progress for a user who does not exist (foreign keys are on)', async () => {
       await expect(store.recordAttempt(randomUUID(), 'ex', 'l', result(1, 1))).rejects.toThrow();
+    });
+
+    const authConfig = loadConfig({});
+    const key = Buffer.alloc(32, 7);
+
+    it('has exactly the tables and columns better-auth asks for (its own schema diff finds nothing to do)', async () => {
+      const { toBeCreated, toBeAdded } = await getMigrations(
+        authOptions(database.db as never, database.dialect, authConfig, key),
+      );
+      expect(toBeCreated.map((t) => t.table)).toEqual([]);
+      expect(toBeAdded.map((t) => `${t.table}: ${Object.keys(t.fields).join(', ')}`)).toEqual([]);
+    });
+
+    it('signs up and in through better-auth, and links the account to the guest who signed up', async () => {
+      const auth = createAuth(database.db as never, database.dialect, authConfig, key);
+      const username = unique('ada').toLowerCase();
+      const signedUp = await auth.api.signUpEmail({
+        body: { email: `${username}@example.org`, password: 'correct horse', name: 'Ada', username },
+      });
+      const guest = await store.ensureGuest(randomUUID());
+      await store.recordAttempt(guest.id, 'first-run', 'container-lifecycle', result(2, 2));
+      const linked = await store.linkAccount(guest.id, {
+        authId: signedUp.user.id,
+        username,
+        email: `${username}@example.org`,
+        displayName: 'Ada',
+      });
+      expect(linked).toMatchObject({ id: guest.id, authId: signedUp.user.id, username, displayName: 'Ada' });
+      expect(await store.findUserByAuthId(signedUp.user.id)).toMatchObject({ id: guest.id });
+      expect((await store.progressOf(guest.id)).map((p) => p.exerciseId)).toEqual(['first-run']);
+      const signedIn = await auth.api.signInUsername({ body: { username, password: 'correct horse' } });
+      expect(signedIn?.user.id).toBe(signedUp.user.id);
+      await expect(auth.api.signInUsername({ body: { username, password: 'wrong horse' } })).rejects.toThrow();
+      expect(await store.accountProfile(signedUp.user.id)).toMatchObject({ username, name: 'Ada' });
+    });
+
+    it("merges a guest's progress and seats into an account: best scores, summed attempts, earliest and latest passes", async () => {
+      const account = await store.createUser({ username: unique('acct'), displayName: 'Acct' });
+      const guest = await store.createUser({ username: unique('guest'), displayName: 'Guest' });
+      clock += 1000;
+      await store.recordAttempt(account.id, 'both', 'l', result(1, 3));
+      await store.recordAttempt(account.id, 'mine', 'l', result(3, 3));
+      clock += 1000;
+      const guestPassAt = clock;
+      await store.recordAttempt(guest.id, 'both', 'l', result(3, 3));
+      await store.recordAttempt(guest.id, 'theirs', 'l', result(0, 2));
+      const owner = await store.createUser({ username: unique('teach'), displayName: 'T', role: 'instructor' });
+      const w = await store.createWorkshop({
+        title: 'Merge',
+        lessons: ['l'],
+        startsAt: clock,
+        endsAt: clock + 3_600_000,
+        seatLimit: 5,
+        ownerId: owner.id,
+      });
+      await store.join(w.id, guest.id, 'Guesty');
+
+      await store.mergeGuestInto(guest.id, account.id);
+
+      expect(await store.getUser(guest.id)).toBeUndefined();
+      const merged = Object.fromEntries((await store.progressOf(account.id)).map((p) => [p.exerciseId, p]));
+      expect(Object.keys(merged).sort()).toEqual(['both', 'mine', 'theirs']);
+      expect(merged.both).toMatchObject({ bestScore: 3, attempts: 2, firstCompletedAt: guestPassAt });
+      expect(merged.mine).toMatchObject({ bestScore: 3, attempts: 1 });
+      expect(merged.theirs).toMatchObject({ bestScore: 0, firstCompletedAt: null });
+      expect((await store.membersOf(w.id)).map((m) => [m.userId, m.displayName])).toEqual([[account.id, 'Guesty']]);
+      expect((await store.workshopsJoinedBy(account.id)).map((x) => x.id)).toEqual([w.id]);
+    });
+
+    it("finds workshops by owner, by time and by member, and reads many learners' progress at once", async () => {
+      const owner = await store.createUser({ username: unique('own'), displayName: 'O', role: 'instructor' });
+      const base = clock + 10 * 3_600_000;
+      const make = (startsAt: number) =>
+        store.createWorkshop({
+          title: `at ${startsAt}`,
+          lessons: ['l'],
+          startsAt,
+          endsAt: startsAt + 3_600_000,
+          seatLimit: 3,
+          ownerId: owner.id,
+        });
+      const soon = await make(base + 10 * 60_000);
+      const later = await make(base + 5 * 3_600_000);
+      expect((await store.listWorkshops(owner.id)).map((w) => w.id)).toEqual([later.id, soon.id]);
+      const around = (await store.workshopsAround(base, 15 * 60_000)).map((w) => w.id);
+      expect(around).toContain(soon.id);
+      expect(around).not.toContain(later.id);
+      expect((await store.getWorkshop(soon.id))?.code).toBe(soon.code);
+      const [a, b] = await Promise.all(
+        ['a', 'b'].map((n) => store.createUser({ username: unique(n), displayName: n })),
+      );
+      await store.recordAttempt(a!.id, 'x', 'l', result(1, 1));
+      await store.recordAttempt(b!.id, 'y', 'l', result(0, 1));
+      const both = await store.progressOfUsers([a!.id, b!.id]);
+      expect(both.map((p) => `${p.userId === a!.id ? 'a' : 'b'}:${p.exerciseId}`).sort()).toEqual(['a:x', 'b:y']);
+      expect(await store.progressOfUsers([])).toEqual([]);
+      expect((await store.setRole(a!.id, 'instructor'))?.role).toBe('instructor');
     });
   });
 }

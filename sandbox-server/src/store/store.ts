@@ -13,7 +13,7 @@ import {
   type Workshop,
   type WorkshopMember,
 } from './records.ts';
-import type { Schema, UserRow, WorkshopMemberRow, WorkshopRow } from './schema.ts';
+import type { Role, Schema, UserRow, WorkshopMemberRow, WorkshopRow } from './schema.ts';
 
 export type { AttemptResult, Progress, User, Workshop, WorkshopMember } from './records.ts';
 
@@ -47,6 +47,7 @@ export class Store {
       display_name: user.displayName,
       role: user.role ?? 'learner',
       created_at: this.#now(),
+      auth_id: null,
     };
     await this.db.insertInto('users').values(row).execute();
     return toUser(row);
@@ -74,6 +75,98 @@ export class Store {
   async findUserByName(username: string): Promise<User | undefined> {
     const row = await this.db.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirst();
     return row && toUser(row);
+  }
+
+  async findUserByAuthId(authId: string): Promise<User | undefined> {
+    const row = await this.db.selectFrom('users').selectAll().where('auth_id', '=', authId).executeTakeFirst();
+    return row && toUser(row);
+  }
+
+  /** What a new account gave at sign-up (or GitHub told): its username, email and name. */
+  async accountProfile(authId: string) {
+    return this.db
+      .selectFrom('auth_user')
+      .select(['username', 'email', 'name'])
+      .where('id', '=', authId)
+      .executeTakeFirstOrThrow();
+  }
+
+  /** Every user, newest first (for the admin's list). */
+  async listUsers(limit = 500): Promise<User[]> {
+    const rows = await this.db.selectFrom('users').selectAll().orderBy('created_at', 'desc').limit(limit).execute();
+    return rows.map(toUser);
+  }
+
+  /** Makes a guest an account holder (same id, so their progress, seats and sandbox stay theirs). */
+  async linkAccount(
+    userId: string,
+    account: { authId: string; username: string; email: string | null; displayName: string },
+  ): Promise<User> {
+    await this.db
+      .updateTable('users')
+      .set({
+        auth_id: account.authId,
+        username: account.username,
+        email: account.email,
+        display_name: account.displayName,
+      })
+      .where('id', '=', userId)
+      .execute();
+    return (await this.getUser(userId))!;
+  }
+
+  async setRole(userId: string, role: Role): Promise<User | undefined> {
+    await this.db.updateTable('users').set({ role }).where('id', '=', userId).execute();
+    return this.getUser(userId);
+  }
+
+  /**
+   * A guest signed in to an existing account: their progress and workshop seats move to the
+   * account (best scores kept, attempts added, earliest and latest completion kept), then the
+   * guest is removed. All or nothing.
+   */
+  mergeGuestInto(guestId: string, userId: string): Promise<void> {
+    return this.transaction(async (store) => {
+      const { db } = store;
+      for (const p of await store.progressOf(guestId)) {
+        const theirs = (await store.progressOf(userId)).find((q) => q.exerciseId === p.exerciseId);
+        const row = {
+          user_id: userId,
+          exercise_id: p.exerciseId,
+          lesson: p.lesson,
+          best_score: Math.max(p.bestScore, theirs?.bestScore ?? 0),
+          max_score: p.maxScore,
+          attempts: p.attempts + (theirs?.attempts ?? 0),
+          last_result: JSON.stringify(theirs && theirs.updatedAt > p.updatedAt ? theirs.lastResult : p.lastResult),
+          first_completed_at: minOf(p.firstCompletedAt, theirs?.firstCompletedAt ?? null),
+          last_completed_at: maxOf(p.lastCompletedAt, theirs?.lastCompletedAt ?? null),
+          updated_at: Math.max(p.updatedAt, theirs?.updatedAt ?? 0),
+        };
+        if (theirs) {
+          await db
+            .updateTable('progress')
+            .set(row)
+            .where('user_id', '=', userId)
+            .where('exercise_id', '=', p.exerciseId)
+            .execute();
+        } else await db.insertInto('progress').values(row).execute();
+      }
+      const seats = await db.selectFrom('workshop_members').selectAll().where('user_id', '=', guestId).execute();
+      for (const seat of seats) {
+        const taken = await db
+          .selectFrom('workshop_members')
+          .select('user_id')
+          .where('workshop_id', '=', seat.workshop_id)
+          .where('user_id', '=', userId)
+          .executeTakeFirst();
+        if (!taken)
+          await db
+            .insertInto('workshop_members')
+            .values({ ...seat, user_id: userId })
+            .execute();
+      }
+      await db.deleteFrom('users').where('id', '=', guestId).execute();
+    });
   }
 
   /** Counts an attempt: keeps the best score, and the first and latest time the exercise was passed. */
@@ -226,6 +319,48 @@ export class Store {
     });
   }
 
+  async getWorkshop(id: string): Promise<Workshop | undefined> {
+    const row = await this.db.selectFrom('workshops').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && toWorkshop(row);
+  }
+
+  /** Workshops owned by a user (every workshop when ownerId is undefined), newest start first. */
+  async listWorkshops(ownerId?: string): Promise<Workshop[]> {
+    let q = this.db.selectFrom('workshops').selectAll();
+    if (ownerId !== undefined) q = q.where('owner_id', '=', ownerId);
+    return (await q.orderBy('starts_at', 'desc').execute()).map(toWorkshop);
+  }
+
+  /** The workshops a learner has a seat in, latest joined first. */
+  async workshopsJoinedBy(userId: string): Promise<Workshop[]> {
+    const rows = await this.db
+      .selectFrom('workshops')
+      .innerJoin('workshop_members', 'workshop_members.workshop_id', 'workshops.id')
+      .selectAll('workshops')
+      .where('workshop_members.user_id', '=', userId)
+      .orderBy('workshop_members.joined_at', 'desc')
+      .execute();
+    return rows.map(toWorkshop);
+  }
+
+  /** Workshops running at `at`, or starting within `leadMs` of it. */
+  async workshopsAround(at: number, leadMs: number): Promise<Workshop[]> {
+    const rows = await this.db
+      .selectFrom('workshops')
+      .selectAll()
+      .where('starts_at', '<=', at + leadMs)
+      .where('ends_at', '>', at)
+      .execute();
+    return rows.map(toWorkshop);
+  }
+
+  /** The progress of several learners at once (a workshop's dashboard). */
+  async progressOfUsers(userIds: readonly string[]): Promise<Progress[]> {
+    if (userIds.length === 0) return [];
+    const rows = await this.db.selectFrom('progress').selectAll().where('user_id', 'in', userIds).execute();
+    return rows.map(toProgress);
+  }
+
   /** A workshop's learners, in the order they joined. */
   async membersOf(workshopId: string): Promise<WorkshopMember[]> {
     const rows = await this.db
@@ -238,6 +373,9 @@ export class Store {
     return rows.map(toMember);
   }
 }
+
+const minOf = (a: number | null, b: number | null) => (a === null ? b : b === null ? a : Math.min(a, b));
+const maxOf = (a: number | null, b: number | null) => (a === null ? b : b === null ? a : Math.max(a, b));
 
 /** True for a unique or primary-key violation, from either database. */
 export function isUniqueViolation(e: unknown): boolean {

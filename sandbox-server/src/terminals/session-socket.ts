@@ -8,6 +8,7 @@ import type { Grading } from '../grader/grading.ts';
 import type { SandboxMapRegistry } from '../map/sandbox-map.ts';
 import type { PublishedPortsRegistry } from '../previews/published-ports.ts';
 import type { SessionManager } from '../sessions/session-manager.ts';
+import type { Classroom } from '../workshops/classroom.ts';
 import type { Terminal } from './terminal.ts';
 import type { TerminalRegistry } from './terminal-registry.ts';
 
@@ -18,6 +19,8 @@ export interface SocketDeps {
   ports: PublishedPortsRegistry;
   map: SandboxMapRegistry;
   grading: Grading;
+  /** Tells the learner when an instructor watches, and relays broadcasts. */
+  classroom: Pick<Classroom, 'attachLearner'>;
   allowedOrigins: readonly string[];
 }
 
@@ -70,6 +73,12 @@ function serve(socket: WebSocket, sessionId: string, deps: SocketDeps): void {
   const unwatchPorts = deps.ports.subscribe(sessionId, (ports) => send({ type: 'ports', ports }));
   const unwatchMap = deps.map.subscribe(sessionId, (map) => send({ type: 'map', map }));
   let stopLive: (() => void) | undefined;
+  let closed = false;
+  let detachClass: (() => void) | undefined;
+  void deps.classroom.attachLearner(sessionId, send).then(
+    (detach) => (closed ? detach() : (detachClass = detach)),
+    () => undefined,
+  );
 
   // One bad moment must not take the process down: an async handler's throw would be an
   // unhandled rejection, which ends Node.
@@ -139,6 +148,8 @@ function serve(socket: WebSocket, sessionId: string, deps: SocketDeps): void {
   }
 
   socket.on('close', () => {
+    closed = true;
+    detachClass?.();
     unsubscribe();
     unwatchPorts();
     unwatchMap();

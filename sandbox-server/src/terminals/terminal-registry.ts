@@ -1,6 +1,6 @@
 // The terminals of every session, kept across WebSocket reconnects and ended with their session.
 import type { SandboxDriver } from '../drivers/driver.ts';
-import { Terminal } from './terminal.ts';
+import { Terminal, type Sink } from './terminal.ts';
 
 /** Most terminals one session may have open. */
 export const MAX_TERMINALS = 8;
@@ -11,6 +11,8 @@ export class TerminalRegistry {
   readonly #driver: SandboxDriver;
   readonly #bySession = new Map<string, Map<string, Terminal>>();
   readonly #timers = new Map<Terminal, NodeJS.Timeout>();
+  /** Read-only viewers of a session's terminals, with the stop function for each terminal they see. */
+  readonly #watchers = new Map<string, Map<Sink, (() => void)[]>>();
   readonly #detachedTtlMs: number;
 
   constructor(driver: SandboxDriver, detachedTtlMs = DETACHED_TERMINAL_TTL_MS) {
@@ -36,11 +38,27 @@ export class TerminalRegistry {
     if (terms.size >= MAX_TERMINALS) throw new Error(`A sandbox can have at most ${MAX_TERMINALS} terminals open.`);
     const t = new Terminal(term, await this.#driver.openTerminal(sandboxId, { cols, rows }));
     terms.set(term, t);
+    for (const [sink, stops] of this.#watchers.get(sessionId) ?? []) stops.push(t.watch(sink));
     t.onExit(() => {
       if (terms.get(term) === t) terms.delete(term);
       this.#clearTimer(t);
     });
     return t;
+  }
+
+  /** Shows every terminal of a session, open now or later, read-only to `sink`; returns the stop function. */
+  watch(sessionId: string, sink: Sink): () => void {
+    let sinks = this.#watchers.get(sessionId);
+    if (!sinks) this.#watchers.set(sessionId, (sinks = new Map()));
+    const stops = [...(this.#bySession.get(sessionId)?.values() ?? [])]
+      .filter((t) => !t.exited)
+      .map((t) => t.watch(sink));
+    sinks.set(sink, stops);
+    return () => {
+      for (const stop of sinks.get(sink) ?? []) stop();
+      sinks.delete(sink);
+      if (sinks.size === 0 && this.#watchers.get(sessionId) === sinks) this.#watchers.delete(sessionId);
+    };
   }
 
   /** The client stopped showing `t`: close it unless it is shown again in time. */

@@ -16,6 +16,8 @@ export class Terminal {
   readonly #decoder = new StringDecoder('utf8');
   #scrollback = '';
   #sink: Sink | undefined;
+  /** Read-only viewers (an instructor): they see the output but neither type nor hold it back. */
+  readonly #watchers = new Set<Sink>();
   /** Characters sent to the attached client and not yet acknowledged. */
   #unacked = 0;
   /** Characters read while nobody was attached. */
@@ -56,6 +58,13 @@ export class Terminal {
     this.#sink = undefined;
     this.#unacked = 0;
     this.#flow();
+  }
+
+  /** Shows the output read-only to `sink` too, starting with the scrollback; returns the stop function. */
+  watch(sink: Sink): () => void {
+    if (this.#scrollback) sink({ type: 'output', term: this.id, data: this.#scrollback });
+    this.#watchers.add(sink);
+    return () => void this.#watchers.delete(sink);
   }
 
   get attached(): boolean {
@@ -100,6 +109,7 @@ export class Terminal {
     this.#scrollback = (this.#scrollback + text).slice(-SCROLLBACK_CHARS);
     if (this.#sink) this.#send(text);
     else this.#unseen += text.length;
+    for (const w of this.#watchers) w({ type: 'output', term: this.id, data: text });
     this.#flow();
   }
 

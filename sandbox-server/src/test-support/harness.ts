@@ -9,6 +9,8 @@ import { WebSocket } from 'ws';
 import { buildApp } from '../app.ts';
 import { loadConfig, type Config } from '../config.ts';
 import type { ServerMessage } from '../protocol/messages.ts';
+import type { DashboardServerMessage } from '../protocol/dashboard.ts';
+import type { Store } from '../store/store.ts';
 import type { Previews } from '../app.ts';
 import { createPlatform, listenPreviews } from '../platform.ts';
 import { SERVER_LABEL, type SessionManager } from '../sessions/session-manager.ts';
@@ -24,6 +26,7 @@ export interface TestServer {
   driver: DockerDriver;
   previews: Previews;
   sessions: SessionManager;
+  store: Store;
   stop(): Promise<void>;
 }
 
@@ -39,14 +42,17 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     DOCKYARD_PREVIEW_PORT: String(await freePort()),
     // Tests make many sessions from one address; the limit's own test turns it back on.
     DOCKYARD_SANDBOX_CREATE_LIMIT: '0',
+    DOCKYARD_SIGN_IN_LIMIT: '0',
+    DOCKYARD_SIGN_UP_LIMIT: '0',
     ...env,
   });
   const logger = pino({ level: config.logLevel });
   const platform = await createPlatform(config, logger);
-  const { driver, sessions, terminals, instanceId } = platform;
+  const { driver, sessions, instanceId } = platform;
   await driver.checkRuntime();
   const app = await buildApp({ config, engine: platform.engine, logger, platform });
   await sessions.start();
+  platform.startBackground();
   await app.listen({ host: '127.0.0.1', port: 0 });
   const closePreviews = await listenPreviews(config, platform, logger);
   const address = app.server.address() as { port: number };
@@ -57,9 +63,9 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     config,
     driver,
     sessions,
+    store: platform.store,
     async stop() {
-      terminals.closeAll();
-      platform.events.stopAll();
+      platform.stopLive();
       await closePreviews();
       // Drains the pool (waiting out a sandbox it is starting) before the sweep below.
       await sessions.stop();
@@ -98,29 +104,48 @@ export interface Reply<T = unknown> {
   headers: Headers;
 }
 
-/** One browser: keeps its cookie, sends the platform's Origin. */
+/** One browser: keeps its cookies, sends the platform's Origin and the CSRF token, as the site does. */
 export class TestClient {
   readonly base: string;
-  cookie = '';
+  readonly cookies = new Map<string, string>();
 
   constructor(base: string) {
     this.base = base;
   }
 
+  /** The Cookie header this browser sends. */
+  get cookie(): string {
+    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+  }
+
   async req<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<Reply<T>> {
+    const csrf = this.cookies.get('dockyard_csrf');
     const res = await fetch(`${this.base}${path}`, {
       method,
+      redirect: 'manual',
       headers: {
         origin: TEST_ORIGIN,
-        ...(this.cookie ? { cookie: this.cookie } : {}),
+        ...(this.cookies.size ? { cookie: this.cookie } : {}),
+        ...(csrf && method !== 'GET' ? { 'x-csrf-token': decodeURIComponent(csrf) } : {}),
         ...(body === undefined ? {} : { 'content-type': 'application/json' }),
       },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
-    const set = res.headers.get('set-cookie');
-    if (set) this.cookie = set.split(';')[0]!;
+    for (const set of res.headers.getSetCookie()) {
+      const [pair = '', ...attrs] = set.split(';');
+      const eq = pair.indexOf('=');
+      const name = pair.slice(0, eq).trim();
+      const expired = attrs.some((a) => /^\s*max-age=0\s*$/i.test(a)) || pair.slice(eq + 1) === '';
+      if (expired) this.cookies.delete(name);
+      else this.cookies.set(name, pair.slice(eq + 1));
+    }
     const text = await res.text();
-    return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T, headers: res.headers };
+    const json = res.headers.get('content-type')?.includes('json');
+    return {
+      status: res.status,
+      body: (text && json ? JSON.parse(text) : text || undefined) as T,
+      headers: res.headers,
+    };
   }
 
   async createSession(): Promise<string> {
@@ -149,12 +174,26 @@ export class TestClient {
     });
     return socket;
   }
+
+  /** Opens a workshop's live dashboard as this browser (its cookies, the platform's Origin). */
+  async dashboard(workshopId: string): Promise<TestSocket<DashboardServerMessage>> {
+    const ws = new WebSocket(`${this.base.replace('http', 'ws')}/api/workshops/${workshopId}/live`, {
+      headers: { origin: TEST_ORIGIN, cookie: this.cookie },
+    });
+    const socket = new TestSocket<DashboardServerMessage>(ws);
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('unexpected-response', (_req, res) => reject(new Error(`upgrade refused: ${res.statusCode}`)));
+      ws.once('error', reject);
+    });
+    return socket;
+  }
 }
 
 /** A session WebSocket that records messages and acknowledges output like the site does. */
-export class TestSocket {
+export class TestSocket<M extends { type: string } = ServerMessage> {
   readonly ws: WebSocket;
-  readonly messages: ServerMessage[] = [];
+  readonly messages: M[] = [];
   readonly #outputs = new Map<string, string>();
   closeCode: number | undefined;
   autoAck = true;
@@ -162,9 +201,9 @@ export class TestSocket {
   constructor(ws: WebSocket) {
     this.ws = ws;
     ws.on('message', (raw) => {
-      const msg = JSON.parse(String(raw)) as ServerMessage;
+      const msg = JSON.parse(String(raw)) as M & { type: string; term: string; data: string };
       this.messages.push(msg);
-      if (msg.type === 'output') {
+      if (msg.type === 'output' || msg.type === 'watch-output') {
         this.#outputs.set(msg.term, (this.#outputs.get(msg.term) ?? '') + msg.data);
         if (this.autoAck) this.send({ type: 'ack', term: msg.term, bytes: msg.data.length });
       }
@@ -182,8 +221,10 @@ export class TestSocket {
 
   async open(term: string, cols = 80, rows = 24): Promise<boolean> {
     this.send({ type: 'open', term, cols, rows });
-    const opened = await this.waitFor((m) => m.type === 'opened' && m.term === term);
-    return opened.type === 'opened' && opened.reattached;
+    const opened = (await this.waitFor((m) => m.type === 'opened' && (m as { term?: string }).term === term)) as {
+      reattached?: boolean;
+    };
+    return opened.reattached === true;
   }
 
   /** Types a line and waits until the terminal's output matches `expect`. */
@@ -194,7 +235,7 @@ export class TestSocket {
     return this.output(term).slice(before);
   }
 
-  waitFor(pred: (m: ServerMessage) => boolean, timeoutMs = 30_000): Promise<ServerMessage> {
+  waitFor(pred: (m: M) => boolean, timeoutMs = 30_000): Promise<M> {
     return this.until(() => this.messages.find(pred), timeoutMs, 'message');
   }
 

@@ -18,13 +18,22 @@ export class ApiFailure extends Error {
   }
 }
 
+/** The CSRF token the server put in a readable cookie; echoed in a header on every change. */
+export function csrfToken(): string | undefined {
+  const m = /(?:^|;\s*)dockyard_csrf=([^;]+)/.exec(document.cookie);
+  return m ? decodeURIComponent(m[1]!) : undefined;
+}
+
 export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
   let res: Response;
+  const headers: Record<string, string> = body === undefined ? {} : { 'content-type': 'application/json' };
+  const token = method === 'GET' || method === 'HEAD' ? undefined : csrfToken();
+  if (token) headers['x-csrf-token'] = token;
   try {
     res = await fetch(path, {
       method,
       credentials: 'same-origin',
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      headers,
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
   } catch {
