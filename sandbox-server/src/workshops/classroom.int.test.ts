@@ -1,0 +1,147 @@
+// A workshop through the real server: an instructor creates it, two learners join (a guest and an
+// account), the dashboard's grid turns a cell green when a learner passes, the instructor watches a
+// terminal (and the learner is told), broadcasts, extends everyone, exports CSV; after a restart on
+// the same data folder the dashboard shows the same grid.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Dashboard, DashboardServerMessage } from '../protocol/dashboard.ts';
+import { startTestServer, TestClient, type TestServer } from '../test-support/harness.ts';
+
+type ErrorReply = { error: { code: string } };
+interface WorkshopReply {
+  workshop: { id: string; code: string; joinUrl: string; members: number };
+}
+
+const dataDir = mkdtempSync(join(tmpdir(), 'dockyard-workshop-'));
+let server: TestServer | undefined;
+afterAll(() => server?.stop());
+
+const start = () => startTestServer({ DOCKYARD_DATA_DIR: dataDir, DOCKYARD_ADMINS: 'boss' });
+const latestGrid = (messages: DashboardServerMessage[]) =>
+  messages.filter((m): m is Dashboard => m.type === 'dashboard').at(-1);
+
+describe('workshops', () => {
+  it('runs a class: join by code, a live grid, watching, broadcast, extend, CSV, and a restart', async () => {
+    server = await start();
+    const boss = new TestClient(server.url);
+    await boss.req('POST', '/api/account/sign-up', { username: 'boss', password: 'the boss password' });
+    const teacher = new TestClient(server.url);
+    const t = await teacher.req<{ user: { id: string } }>('POST', '/api/account/sign-up', {
+      username: 'teach',
+      password: 'teaching is fun',
+      displayName: 'Ms Teach',
+    });
+    await boss.req('POST', `/api/admin/users/${t.body.user.id}/role`, { role: 'instructor' });
+
+    const bad = await teacher.req<ErrorReply>('POST', '/api/workshops', {
+      title: 'Docker day',
+      lessons: ['no-such-lesson'],
+      startsAt: Date.now(),
+      endsAt: Date.now() + 3_600_000,
+      seatLimit: 5,
+    });
+    expect([bad.status, bad.body.error.code]).toEqual([400, 'BAD_REQUEST']);
+    const created = await teacher.req<WorkshopReply>('POST', '/api/workshops', {
+      title: 'Docker day',
+      lessons: ['architecture'],
+      startsAt: Date.now() - 60_000,
+      endsAt: Date.now() + 3_600_000,
+      seatLimit: 5,
+    });
+    expect(created.status).toBe(201);
+    const { id, code, joinUrl } = created.body.workshop;
+    expect(code).toMatch(/^[A-HJ-NP-Z2-9]{6}$/);
+    expect(joinUrl).toBe(`${server.config.publicUrl}/join/?code=${code}`);
+
+    // A guest joins with a name; an account joins under its own name.
+    const guest = new TestClient(server.url);
+    const info = await guest.req<{ workshop: { title: string; seatsLeft: number; instructor: string } }>(
+      'GET',
+      `/api/workshops/join/${code.toLowerCase()}`,
+    );
+    expect(info.body.workshop).toMatchObject({ title: 'Docker day', seatsLeft: 5, instructor: 'Ms Teach' });
+    const nameless = await guest.req<ErrorReply>('POST', `/api/workshops/join/${code}`, {});
+    expect([nameless.status, nameless.body.error.code]).toEqual([400, 'DISPLAY_NAME_REQUIRED']);
+    expect((await guest.req('POST', `/api/workshops/join/${code}`, { displayName: 'Guest Gina' })).status).toBe(200);
+    const member = new TestClient(server.url);
+    await member.req('POST', '/api/account/sign-up', { username: 'max', password: 'max password' });
+    expect((await member.req('POST', `/api/workshops/join/${code}`, {})).status).toBe(200);
+    expect((await member.req<{ workshops: { code: string }[] }>('GET', '/api/me')).body.workshops).toEqual([
+      expect.objectContaining({ code }),
+    ]);
+    const unknown = await guest.req<ErrorReply>('POST', '/api/workshops/join/ZZZZZZ', { displayName: 'x' });
+    expect(unknown.body.error.code).toBe('WORKSHOP_NOT_FOUND');
+
+    // Only its instructor (or an admin) sees the dashboard.
+    await expect(member.dashboard(id)).rejects.toThrow(/403/);
+    const dash = await teacher.dashboard(id);
+    const first = (await dash.waitFor((m) => m.type === 'dashboard')) as Dashboard;
+    expect(first.exercises.map((e) => e.id)).toEqual(['engine-facts']);
+    expect(first.learners.map((l) => l.displayName)).toEqual(['Guest Gina', 'max']);
+    expect(first.learners.every((l) => Object.keys(l.cells).length === 0 && !l.online)).toBe(true);
+    const gina = first.learners[0]!.id;
+
+    // Gina passes the exercise: her cell turns green on the open dashboard.
+    const sessionId = await guest.createSession();
+    const socket = await guest.connect(sessionId);
+    await socket.open('t1');
+    await guest.req('PUT', `/api/sessions/${sessionId}/file?path=storage-driver.txt`, { content: 'overlay2\n' });
+    const graded = await guest.req<{ report: { passed: boolean } }>('POST', `/api/sessions/${sessionId}/grade`, {
+      exercise: 'engine-facts',
+    });
+    expect(graded.body.report.passed).toBe(true);
+    await dash.until(
+      () => latestGrid(dash.messages)?.learners[0]?.cells['engine-facts']?.status === 'passed',
+      10_000,
+      "Gina's cell to turn green",
+    );
+    expect(latestGrid(dash.messages)?.learners[0]?.online).toBe(true);
+
+    // The instructor watches her terminal: sees what she types, and she is told.
+    dash.send({ type: 'watch', learner: gina });
+    await dash.waitFor((m) => m.type === 'watch' && m.state === 'started');
+    await socket.waitFor((m) => m.type === 'watched' && m.watching && m.by === 'Ms Teach');
+    await socket.run('t1', 'echo watched-$((6*7))', /watched-42/);
+    await dash.until(() => /watched-42/.test(dash.output('t1')), 10_000, 'the watched output');
+    dash.send({ type: 'watch', learner: null });
+    await socket.waitFor((m) => m.type === 'watched' && !m.watching);
+    // Max has no sandbox: nothing to watch, and the dashboard says so.
+    dash.send({ type: 'watch', learner: latestGrid(dash.messages)!.learners[1]!.id });
+    await dash.waitFor((m) => m.type === 'watch' && m.state === 'no-sandbox');
+
+    const sent = await teacher.req<{ delivered: number }>('POST', `/api/workshops/${id}/broadcast`, {
+      text: 'Break in 5 minutes',
+    });
+    expect(sent.body.delivered).toBe(1);
+    await socket.waitFor((m) => m.type === 'broadcast' && m.text === 'Break in 5 minutes' && m.from === 'Ms Teach');
+    const before = server.sessions.viewOf(sessionId)!.expiresAt;
+    expect((await teacher.req<{ extended: number }>('POST', `/api/workshops/${id}/extend`)).body.extended).toBe(1);
+    expect(server.sessions.viewOf(sessionId)!.expiresAt).toBeGreaterThan(before);
+    expect((await member.req('POST', `/api/workshops/${id}/extend`)).status).toBe(403);
+
+    const csv = await teacher.req<string>('GET', `/api/workshops/${id}/results.csv`);
+    expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
+    const lines = csv.body.trim().split('\r\n');
+    expect(lines[0]).toBe('learner,joined,passed,score,engine-facts');
+    expect(lines.slice(1).map((l) => l.split(',')[0])).toEqual(['Guest Gina', 'max']);
+    expect(lines[1]).toMatch(/,1\/1,1,passed 1\/1$/);
+    expect(lines[2]).toMatch(/,0\/1,0,$/);
+
+    // A restart on the same data folder: the dashboard reconnects to the same grid.
+    await socket.close();
+    await dash.close();
+    await server.stop();
+    server = await start();
+    const again = new TestClient(server.url);
+    for (const [k, v] of teacher.cookies) again.cookies.set(k, v);
+    const dash2 = await again.dashboard(id);
+    const after = (await dash2.waitFor((m) => m.type === 'dashboard')) as Dashboard;
+    expect(after.learners.map((l) => [l.displayName, l.cells['engine-facts']?.status ?? 'none'])).toEqual([
+      ['Guest Gina', 'passed'],
+      ['max', 'none'],
+    ]);
+    await dash2.close();
+  });
+});
