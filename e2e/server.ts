@@ -1,0 +1,62 @@
+// A Dockyard server of a test's own, as a child process, that the test can stop and start again
+// (the shared e2e server cannot be restarted mid-test). Its data folder is an e2e one, so the
+// clean-up removes the sandboxes it leaves.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { E2E_DATA_PREFIX } from './cleanup.ts';
+
+const main = join(dirname(fileURLToPath(import.meta.url)), '../sandbox-server/src/main.ts');
+
+export interface OwnServer {
+  url: string;
+  start(): Promise<void>;
+  /** SIGTERM, as a deploy would: sessions and their sandboxes are kept for the next start. */
+  stop(): Promise<void>;
+}
+
+export function ownServer(port: number, previewPort: number, env: Record<string, string> = {}): OwnServer {
+  const url = `http://127.0.0.1:${port}`;
+  const dataDir = mkdtempSync(E2E_DATA_PREFIX);
+  let child: ChildProcess | undefined;
+  let log = '';
+  return {
+    url,
+    async start() {
+      child = spawn(process.execPath, [main], {
+        env: {
+          ...process.env,
+          DOCKYARD_PORT: String(port),
+          DOCKYARD_PREVIEW_PORT: String(previewPort),
+          DOCKYARD_PUBLIC_URL: url,
+          DOCKYARD_LOG_LEVEL: 'warn',
+          DOCKYARD_WARM_POOL_SIZE: '0',
+          DOCKYARD_DATA_DIR: dataDir,
+          ...env,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      child.stdout?.on('data', (d: Buffer) => (log += d.toString()));
+      child.stderr?.on('data', (d: Buffer) => (log += d.toString()));
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        if (child.exitCode !== null) throw new Error(`the server exited (${child.exitCode}):\n${log}`);
+        const up = await fetch(`${url}/api/health`).then(
+          (r) => r.ok,
+          () => false,
+        );
+        if (up) return;
+        if (Date.now() > deadline) throw new Error(`the server did not answer in 30 s:\n${log}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    },
+    async stop() {
+      if (!child || child.exitCode !== null) return;
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
