@@ -19,6 +19,7 @@ export function progressRoutes(
         passed: p.firstCompletedAt !== null,
         firstCompletedAt: p.firstCompletedAt,
         lastCompletedAt: p.lastCompletedAt,
+        updatedAt: p.updatedAt,
       })),
     };
   });

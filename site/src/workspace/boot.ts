@@ -19,7 +19,32 @@ function showWorkspaceTab(): void {
   }
 }
 
+/** What the learner did here before (kept by the server): shown on each exercise until the checks run. */
+async function showPastProgress(): Promise<void> {
+  const res = await fetch('/api/progress', { credentials: 'same-origin' }).catch(() => undefined);
+  if (!res?.ok) return;
+  const { progress } = (await res.json()) as {
+    progress: {
+      exercise: string;
+      passed: boolean;
+      bestScore: number;
+      maxScore: number;
+      attempts: number;
+      lastCompletedAt: number | null;
+    }[];
+  };
+  for (const p of progress) {
+    const line = document.querySelector<HTMLElement>(`[data-exercise="${CSS.escape(p.exercise)}"] [data-past]`);
+    if (!line) continue;
+    line.textContent = p.passed
+      ? `✓ You passed this on ${new Date(p.lastCompletedAt!).toLocaleDateString()}.`
+      : `Your best so far: ${p.bestScore} / ${p.maxScore} points.`;
+    line.hidden = false;
+  }
+}
+
 if (page && root) {
+  void showPastProgress();
   root.querySelector('[data-start]')?.addEventListener('click', () => void ensureWorkspace());
   if (sessionStorage.getItem('dockyard:workspace')) void ensureWorkspace();
 

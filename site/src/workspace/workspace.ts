@@ -3,6 +3,7 @@
 import type { ClientMessage, ServerMessage } from '@dockyard/sandbox-server/protocol';
 import { api, ApiFailure, type SessionView } from './api.ts';
 import { renderReport } from './checks.ts';
+import { showBroadcast, showWatched } from './notices.ts';
 import { renderPorts } from './ports.ts';
 import { Terminals } from './terminals.ts';
 
@@ -177,6 +178,10 @@ export async function startWorkspace(root: HTMLElement, lesson: string): Promise
       case 'error':
         status.textContent = `${msg.title}. ${msg.hint}`;
         return;
+      case 'watched':
+        return showWatched($<HTMLElement>(root, '[data-watched-region]'), msg.watching, msg.by);
+      case 'broadcast':
+        return showBroadcast($<HTMLElement>(document, '[data-messages]'), msg);
       case 'pong':
         return;
     }

@@ -1,0 +1,138 @@
+// The admin page: capacity, sessions (end one) and users (change a role), from GET /api/admin/overview.
+import { watchMe, type Role } from '../account/me.ts';
+import { api } from '../workspace/api.ts';
+import { formatTime } from '../lib/format.ts';
+import { h, showFailure, showProblem } from '../lib/ui.ts';
+
+interface Overview {
+  capacity: { sessions: number; pool: number; creating: number; capacity: number };
+  sessions: Array<{
+    id: string;
+    owner: { id: string; displayName: string; username: string | null };
+    sandboxId: string;
+    state: string;
+    createdAt: number;
+    endsAt: number;
+    lesson: string | null;
+  }>;
+  users: Array<{
+    id: string;
+    username: string | null;
+    displayName: string;
+    email: string | null;
+    role: Role;
+    createdAt: number;
+    /** No account: a browser's own user (sent by the server, though not in the contract). */
+    guest?: boolean;
+  }>;
+}
+
+const root = document.querySelector<HTMLElement>('[data-admin]')!;
+const $ = <T extends HTMLElement>(sel: string) => root.querySelector<T>(sel)!;
+const error = $('[data-error]');
+const done = $('[data-done]');
+const ROLES: Role[] = ['learner', 'instructor', 'admin'];
+const A_ROLE: Record<Role, string> = { learner: 'a learner', instructor: 'an instructor', admin: 'an admin' };
+let myId = '';
+
+function tell(text: string): void {
+  showProblem(error);
+  done.textContent = text;
+}
+
+function sessionRow(s: Overview['sessions'][number]): HTMLTableRowElement {
+  const name = s.owner.username ? `${s.owner.displayName} (${s.owner.username})` : s.owner.displayName;
+  const end = h(
+    'button',
+    { type: 'button', class: 'button danger small', 'data-end-session': s.id, 'aria-label': `End ${name}'s session` },
+    'End',
+  );
+  const tr = h(
+    'tr',
+    { 'data-session': s.id },
+    h('td', {}, name),
+    h('td', {}, s.lesson ?? '–'),
+    h('td', {}, s.state),
+    h('td', {}, formatTime(s.createdAt)),
+    h('td', {}, formatTime(s.endsAt)),
+    h('td', {}, end),
+  );
+  end.addEventListener('click', async () => {
+    if (!confirm(`End ${name}'s session? Their sandbox, with its containers and files, is removed.`)) return;
+    end.disabled = true;
+    try {
+      await api('DELETE', `/api/admin/sessions/${encodeURIComponent(s.id)}`);
+      tr.remove();
+      tell(`${name}'s session has ended.`);
+    } catch (e) {
+      end.disabled = false;
+      showFailure(error, e);
+    }
+  });
+  return tr;
+}
+
+function userRow(u: Overview['users'][number]): HTMLTableRowElement {
+  const select = h('select', { 'data-role-of': u.id, 'aria-label': `Role of ${u.displayName}` });
+  select.append(
+    ...ROLES.map((r) => h('option', { value: r, selected: r === u.role }, r[0]!.toUpperCase() + r.slice(1))),
+  );
+  let saved = u.role;
+  select.addEventListener('change', async () => {
+    const role = select.value as Role;
+    if (u.id === myId && role !== 'admin' && !confirm('You will no longer be an admin, and lose this page. Go on?')) {
+      select.value = saved;
+      return;
+    }
+    select.disabled = true;
+    try {
+      await api('POST', `/api/admin/users/${encodeURIComponent(u.id)}/role`, { role });
+      saved = role;
+      tell(`${u.displayName} is now ${A_ROLE[role]}.`);
+    } catch (e) {
+      select.value = saved;
+      showFailure(error, e);
+    } finally {
+      select.disabled = false;
+    }
+  });
+  return h(
+    'tr',
+    { 'data-user': u.id },
+    h('td', {}, u.displayName),
+    h('td', {}, u.username ?? (u.guest ? h('span', { class: 'muted' }, 'guest') : '–')),
+    h('td', {}, u.email ?? '–'),
+    h('td', {}, select),
+    h('td', {}, formatTime(u.createdAt)),
+  );
+}
+
+async function load(): Promise<void> {
+  try {
+    const o = await api<Overview>('GET', '/api/admin/overview');
+    for (const [k, v] of Object.entries(o.capacity)) {
+      const dd = root.querySelector(`[data-stat="${k}"]`);
+      if (dd) dd.textContent = String(v);
+    }
+    $('[data-sessions] tbody').replaceChildren(...o.sessions.map(sessionRow));
+    $('[data-no-sessions]').hidden = o.sessions.length > 0;
+    $('[data-sessions-wrap]').hidden = o.sessions.length === 0;
+    $('[data-users] tbody').replaceChildren(...o.users.map(userRow));
+  } catch (e) {
+    showFailure(error, e);
+  }
+}
+
+$('[data-refresh]').addEventListener('click', () => {
+  done.textContent = '';
+  void load();
+});
+
+watchMe((me) => {
+  const admin = me?.user.role === 'admin';
+  myId = me?.user.id ?? '';
+  $('[data-loading]').hidden = true;
+  $('[data-not-admin]').hidden = admin;
+  $('[data-admin-body]').hidden = !admin;
+  if (admin) void load();
+});
