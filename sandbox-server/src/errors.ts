@@ -131,6 +131,11 @@ export const errorCatalogue = {
     title: 'That username or password is not right',
     hint: 'Check both and try again. Usernames are not case-sensitive; passwords are.',
   },
+  WRONG_PASSWORD: {
+    status: 401,
+    title: 'Your current password is not right',
+    hint: 'Type the password you sign in with now. Forgot it? Sign out and ask an admin for help.',
+  },
   USERNAME_TAKEN: {
     status: 409,
     title: 'That username is taken',

@@ -104,7 +104,7 @@ describe('accounts', () => {
       currentPassword: 'not it at all',
       newPassword: 'second password',
     });
-    expect(wrong.body.error.code).toBe('SIGN_IN_FAILED');
+    expect(wrong.body.error.code).toBe('WRONG_PASSWORD');
     const ok = await c.req('POST', '/api/account/password', {
       currentPassword: 'first password',
       newPassword: 'second password',

@@ -103,9 +103,9 @@ const AUTH_ERRORS: Record<string, ErrorCode> = {
   CREDENTIAL_ACCOUNT_NOT_FOUND: 'SIGN_IN_FAILED',
 };
 
-function translate(err: unknown): ApiError {
+function translate(err: unknown, overrides: Record<string, ErrorCode> = {}): ApiError {
   const body = (err as { body?: { code?: string; message?: string } }).body;
-  const code = body?.code && AUTH_ERRORS[body.code];
+  const code = body?.code && (overrides[body.code] ?? AUTH_ERRORS[body.code]);
   if (code) return new ApiError(code);
   if (body?.message) return new ApiError('BAD_REQUEST', body.message);
   return err instanceof ApiError ? err : new ApiError('INTERNAL');
@@ -255,7 +255,7 @@ export class Accounts {
       });
       forwardCookies(r.headers, reply);
     } catch (e) {
-      throw translate(e);
+      throw translate(e, { INVALID_PASSWORD: 'WRONG_PASSWORD' });
     }
   }
 

@@ -105,6 +105,8 @@ export function workshopRoutes(app: FastifyInstance, deps: WorkshopRouteDeps): v
     if (!displayName) throw new ApiError('DISPLAY_NAME_REQUIRED');
     if (Date.now() >= w.endsAt) throw new ApiError('WORKSHOP_OVER');
     const member = await store.join(w.id, user.id, displayName);
+    // A guest is known by the name they gave (on the admin page too).
+    if (!user.authId && given) await store.setDisplayName(user.id, given);
     classroom.changed();
     return { workshop: await view(w), member: { displayName: member.displayName, joinedAt: member.joinedAt } };
   });

@@ -115,6 +115,10 @@ export class Store {
     return (await this.getUser(userId))!;
   }
 
+  async setDisplayName(userId: string, displayName: string): Promise<void> {
+    await this.db.updateTable('users').set({ display_name: displayName }).where('id', '=', userId).execute();
+  }
+
   async setRole(userId: string, role: Role): Promise<User | undefined> {
     await this.db.updateTable('users').set({ role }).where('id', '=', userId).execute();
     return this.getUser(userId);

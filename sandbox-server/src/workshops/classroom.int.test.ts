@@ -65,6 +65,9 @@ describe('workshops', () => {
     const nameless = await guest.req<ErrorReply>('POST', `/api/workshops/join/${code}`, {});
     expect([nameless.status, nameless.body.error.code]).toEqual([400, 'DISPLAY_NAME_REQUIRED']);
     expect((await guest.req('POST', `/api/workshops/join/${code}`, { displayName: 'Guest Gina' })).status).toBe(200);
+    expect((await guest.req<{ user: { displayName: string } }>('GET', '/api/me')).body.user.displayName).toBe(
+      'Guest Gina',
+    );
     const member = new TestClient(server.url);
     await member.req('POST', '/api/account/sign-up', { username: 'max', password: 'max password' });
     expect((await member.req('POST', `/api/workshops/join/${code}`, {})).status).toBe(200);
