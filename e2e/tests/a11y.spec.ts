@@ -1,16 +1,9 @@
-// Accessibility: axe-core finds no serious or critical violation on the home, course and lesson
-// pages, and the workspace is usable by keyboard (into the terminal and out again).
-import AxeBuilder from '@axe-core/playwright';
-import { expect, test, type Page } from '@playwright/test';
+// Accessibility: axe-core finds no serious or critical violation on the home, course, lesson,
+// account, join, workshops and admin pages (the dashboard's check is in workshop.spec.ts), and the workspace is usable by keyboard (into the terminal and out again).
+import { expect, test } from '@playwright/test';
+import { seriousViolations } from './axe.ts';
 
-async function seriousViolations(page: Page): Promise<string[]> {
-  const results = await new AxeBuilder({ page }).analyze();
-  return results.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
-}
-
-for (const path of ['/', '/course', '/lessons/container-lifecycle']) {
+for (const path of ['/', '/course', '/lessons/container-lifecycle', '/account/', '/join/', '/workshops/', '/admin/']) {
   test(`no serious accessibility violations on ${path}`, async ({ page }) => {
     await page.goto(path);
     expect(await seriousViolations(page)).toEqual([]);

@@ -3,6 +3,7 @@
 // sandbox, a new file can be made, and leaving unsaved changes asks first.
 import { shot } from './shots.ts';
 import { expect, test, type Page } from '@playwright/test';
+import { csrf } from './csrf.ts';
 
 /** What only the editor's lazy chunks are called or contain in their URL. */
 const EDITOR_CODE = /monaco|codicon|editor\.worker|\/editor\.[\w-]+\.(js|css)/i;
@@ -29,7 +30,7 @@ test('the editor loads only when opened, and edits and saves files in ~/work', a
     ['Dockerfile', 'FROM alpine:3.20\n'],
     ['app/main.py', 'print("hello")\n'],
   ]) {
-    expect((await page.request.put(file(path!), { data: { content } })).ok()).toBe(true);
+    expect((await page.request.put(file(path!), { data: { content }, headers: await csrf(page) })).ok()).toBe(true);
   }
 
   // Nothing of Monaco before the learner opens the editor.
@@ -101,5 +102,5 @@ test('the editor loads only when opened, and edits and saves files in ~/work', a
   await expect(editor).toHaveClass(/(^|\s)vs-dark(\s|$)/);
   await page.screenshot({ path: shot('editor-5-dark') });
 
-  await page.request.delete(`/api/sessions/${id}`);
+  await page.request.delete(`/api/sessions/${id}`, { headers: await csrf(page) });
 });

@@ -54,6 +54,10 @@ test('lesson 7: Run, finish the exercise, every check turns green, and a reload 
   const lesson = page.locator('[data-lesson-item]', { hasText: 'The container lifecycle' });
   await expect(lesson.locator('.done')).toBeVisible();
   await expect(page.getByText('You have finished 1 lesson.')).toBeVisible();
+  // Lesson 7 is done: resuming goes on to the next written lesson.
+  await expect(page.locator('[data-resume] a')).toHaveText('Continue where you left off: A first Dockerfile');
+  await page.locator('[data-resume] a').click();
+  await expect(page).toHaveURL(/\/lessons\/first-dockerfile\/?$/);
 });
 
 test('lesson 15: the sandbox map shows both containers on app-net', async ({ page }) => {

@@ -2,13 +2,14 @@
 // preview origin; the same address without the grant is refused.
 import { shot } from './shots.ts';
 import { expect, test, type Page } from '@playwright/test';
+import { csrf } from './csrf.ts';
 
 /**
  * As the lesson page will: open the session's WebSocket from the platform's origin, type a command
  * into a terminal, and wait until the port list shows `port`.
  */
 async function publishFromTerminal(page: Page, sessionId: string, command: string, port: number): Promise<void> {
-  const ticket = await page.request.post(`/api/sessions/${sessionId}/ticket`, { data: {} });
+  const ticket = await page.request.post(`/api/sessions/${sessionId}/ticket`, { data: {}, headers: await csrf(page) });
   const { url } = (await ticket.json()) as { url: string };
   await page.evaluate(
     ({ url, command, port }) =>
@@ -42,13 +43,16 @@ test('a published port is viewable through its preview URL, and refused without 
   browser,
 }) => {
   await page.goto('/');
-  const created = await page.request.post('/api/sessions', { data: {} });
+  const created = await page.request.post('/api/sessions', { data: {}, headers: await csrf(page) });
   expect(created.status()).toBe(201);
   const { session } = (await created.json()) as { session: { id: string } };
 
   await publishFromTerminal(page, session.id, 'docker run -d -p 8080:80 nginx', 8080);
 
-  const grant = await page.request.post(`/api/sessions/${session.id}/previews`, { data: { port: 8080 } });
+  const grant = await page.request.post(`/api/sessions/${session.id}/previews`, {
+    data: { port: 8080 },
+    headers: await csrf(page),
+  });
   const { url } = (await grant.json()) as { url: string };
   const preview = new URL(url);
   expect(preview.hostname).toBe(`p8080-${session.id}.localhost`);
@@ -72,5 +76,5 @@ test('a published port is viewable through its preview URL, and refused without 
   await other.screenshot({ path: shot('preview-refused') });
   await stranger.close();
 
-  await page.request.delete(`/api/sessions/${session.id}`);
+  await page.request.delete(`/api/sessions/${session.id}`, { headers: await csrf(page) });
 });

@@ -6,6 +6,7 @@
 // reconnects by itself and shows the same progress.
 import { expect, test, type Browser, type Page } from '@playwright/test';
 import { ownServer } from '../server.ts';
+import { seriousViolations } from './axe.ts';
 import { shot } from './shots.ts';
 
 const server = ownServer(18094, 18095, { DOCKYARD_ADMINS: 'root' });
@@ -98,6 +99,7 @@ test('an instructor runs a workshop: live grid, watching, message, CSV, and a re
   await typeIn(ana, 'echo watched-$((6*7))');
   await expect(panel.locator('[data-watch-terms] .xterm-rows')).toContainText('watched-42', { timeout: 15_000 });
   await teacher.screenshot({ path: shot('workshop-4-watching') });
+  expect(await seriousViolations(teacher)).toEqual([]);
   await ana.screenshot({ path: shot('workshop-5-learner-watched') });
 
   // A message to the class reaches Ana's page.

@@ -3,6 +3,7 @@
 // exits 0 when targets are missed (the table marks them), non-zero only when it cannot run.
 import type { TestServer } from '../src/test-support/harness.ts';
 import { BATCH, capacity, HEALTH_P99_LIMIT_MS, type CapacityResult } from './capacity.ts';
+import { dashboardTimes } from './dashboard.ts';
 import { echoTimes, PACE_MS, WARM_UP } from './echo.ts';
 import { memAvailable } from './memory.ts';
 import { coldReadyTimes, warmReadyTimes } from './ready-time.ts';
@@ -120,6 +121,27 @@ async function main(): Promise<void> {
     });
     notes.push(`Keystroke echo: ${t.filter((x) => x > 20).length} of ${t.length} over 20 ms, slowest ${ms(max(t))}.`);
   });
+
+  log('— workshop dashboard');
+  try {
+    const d = await dashboardTimes(200);
+    rows.push({
+      metric: `dashboard grid, ${d.learners} learners × ${d.exercises} exercises, p50 / p95 (n=${d.compute.length})`,
+      result: `${ms(percentile(d.compute, 50))} / ${ms(percentile(d.compute, 95))}`,
+      target: 'p95 ≤ 250 ms',
+      ok: percentile(d.compute, 95) <= 250,
+    });
+    rows.push({
+      metric: `learner passes → instructor's open dashboard, p50 / p95 (n=${d.push.length}, 150 ms debounce)`,
+      result: `${ms(percentile(d.push, 50))} / ${ms(percentile(d.push, 95))}`,
+      target: 'p95 ≤ 1 s',
+      ok: percentile(d.push, 95) <= 1000,
+    });
+    notes.push(`Dashboard CSV export, ${d.learners} learners: p50 ${ms(percentile(d.csv, 50))}.`);
+  } catch (err) {
+    log(`dashboard failed: ${(err as Error).stack ?? String(err)}`);
+    rows.push({ metric: 'workshop dashboard', result: `error: ${(err as Error).message}`, target: '', ok: false });
+  }
 
   const densityEnv = {
     DOCKYARD_WARM_POOL_SIZE: '0',

@@ -49,6 +49,14 @@ describe('sessions and terminals', () => {
     await ws.close();
   });
 
+  it('keeps keystrokes sent while the terminal is still opening', async () => {
+    const ws = await client.connect(sessionId);
+    ws.send({ type: 'open', term: 'early', cols: 80, rows: 24 });
+    ws.send({ type: 'input', term: 'early', data: 'echo typed-$((20+1))-early\r' });
+    await ws.until(() => /typed-21-early/.test(ws.output('early')), 15_000, 'the early keystrokes to run');
+    await ws.close();
+  });
+
   it('reattaches a terminal after a reload, with its shell state and recent output', async () => {
     const first = await client.connect(sessionId);
     await first.open('t3');

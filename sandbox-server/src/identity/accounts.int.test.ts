@@ -180,6 +180,21 @@ describe('accounts', () => {
     });
     expect(promoted.body.user.role).toBe('instructor');
     expect((await learner.req('GET', '/api/workshops')).status).toBe(200);
+
+    // The admin sees a learner's session with its owner, and ends it.
+    const sessionId = await learner.createSession();
+    const listed = await root.req<{
+      sessions: { id: string; owner: { username: string | null }; sandboxId: string }[];
+    }>('GET', '/api/admin/overview');
+    expect(listed.body.sessions).toContainEqual(
+      expect.objectContaining({ id: sessionId, owner: expect.objectContaining({ username: 'margaret' }) }),
+    );
+    expect((await learner.req('DELETE', `/api/admin/sessions/${sessionId}`)).status).toBe(403);
+    expect((await root.req('DELETE', `/api/admin/sessions/${sessionId}`)).status).toBe(200);
+    expect((await learner.req('GET', `/api/sessions/${sessionId}`)).status).toBe(404);
+    expect((await root.req<ErrorReply>('DELETE', `/api/admin/sessions/${sessionId}`)).body.error.code).toBe(
+      'SESSION_NOT_FOUND',
+    );
   });
 
   it('sends the browser to GitHub with the configured client id, when GitHub is set up', async () => {

@@ -59,6 +59,7 @@ export function sessionSocketRoute(app: FastifyInstance, deps: SocketDeps): void
 function serve(socket: WebSocket, sessionId: string, deps: SocketDeps): void {
   const { sessions, terminals } = deps;
   const shown = new Set<Terminal>();
+  const opening = new Map<string, Promise<Terminal>>();
   const send = (msg: ServerMessage) => {
     if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(msg));
   };
@@ -104,18 +105,28 @@ function serve(socket: WebSocket, sessionId: string, deps: SocketDeps): void {
     } catch {
       return socket.close(CLOSE_CODES.sessionGone, 'session ended');
     }
-    const term = terminals.get(sessionId, msg.term);
+    // Input, resizes and acks for a terminal still opening wait for it, rather than being lost.
+    // (No await unless one is pending: an open must register itself before the next message runs.)
+    const pending = terminals.get(sessionId, msg.term) ? undefined : opening.get(msg.term);
+    const term = terminals.get(sessionId, msg.term) ?? (pending && (await pending.catch(() => undefined)));
     switch (msg.type) {
       case 'open': {
-        try {
+        const opened = (async () => {
           const t = term ?? (await terminals.open(sessionId, sandboxId, msg.term, msg.cols, msg.rows));
           if (term) await t.resize(msg.cols, msg.rows);
+          return t;
+        })();
+        opening.set(msg.term, opened);
+        try {
+          const t = await opened;
           terminals.cancelClose(t);
           shown.add(t);
           send({ type: 'opened', term: msg.term, reattached: Boolean(term) });
           t.attach(send);
         } catch {
           send(errorMessage('SANDBOX_FAILED', msg.term));
+        } finally {
+          if (opening.get(msg.term) === opened) opening.delete(msg.term);
         }
         return;
       }
