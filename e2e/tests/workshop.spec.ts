@@ -116,6 +116,12 @@ test('an instructor runs a workshop: live grid, watching, message, CSV, and a re
   expect(lines.slice(1).map((l) => l.split(',')[0])).toEqual(['Ana', 'Ben']);
   expect(lines[1]).toContain('passed 2/2');
 
+  // The class is full at two: the instructor can change the seats (and the end) from the dashboard.
+  await teacher.locator('#change-seats').fill('2');
+  await teacher.getByRole('button', { name: 'Save changes' }).click();
+  await expect(teacher.locator('[data-change-status]')).toContainText('2 seats');
+  await expect(teacher.locator('[data-summary]')).toContainText('joined of 2');
+
   // The server restarts mid-workshop: the dashboard says so, reconnects by itself, and nothing is lost.
   await server.stop();
   await expect(teacher.locator('[data-connection]')).not.toHaveAttribute('data-state', 'live');

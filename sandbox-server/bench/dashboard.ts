@@ -7,11 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadExercises } from '@dockyard/content';
 import { FakeDriver } from '../src/drivers/fake/fake-driver.ts';
-import { SessionManager } from '../src/sessions/session-manager.ts';
-import { memorySessionStore } from '../src/sessions/session-store.ts';
 import { openDatabase } from '../src/store/database.ts';
 import { Store } from '../src/store/store.ts';
 import { TerminalRegistry } from '../src/terminals/terminal-registry.ts';
+import { fakeSessions } from '../src/test-support/fake-sessions.ts';
 import { Classroom } from '../src/workshops/classroom.ts';
 import { log, percentile } from './stats.ts';
 
@@ -23,28 +22,11 @@ export interface DashboardTimes {
   push: number[];
 }
 
-const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
-
 export async function dashboardTimes(learners = 200, runs = 30): Promise<DashboardTimes> {
   const dir = mkdtempSync(join(tmpdir(), 'dockyard-bench-dashboard-'));
   const database = await openDatabase({ dataDir: dir });
   const store = new Store(database.db);
-  const driver = new FakeDriver();
-  const sessions = new SessionManager({
-    driver,
-    store: memorySessionStore([]),
-    settings: {
-      instanceId: 'bench',
-      sessionTtlMs: 3_600_000,
-      idleTimeoutMs: 3_600_000,
-      expiryWarningMs: 60_000,
-      maxSandboxes: 10,
-      warmPoolSize: 0,
-      reaperIntervalMs: 3_600_000,
-      limits: { memoryBytes: 1, cpus: 1, pids: 64, storageBytes: 1 },
-    },
-    log: quiet,
-  });
+  const { driver, sessions } = fakeSessions(new FakeDriver(), { maxSandboxes: 10 });
   const exercises = loadExercises();
   const classroom = new Classroom({
     store,

@@ -27,6 +27,13 @@ const createBody = z
     seatLimit: z.number().int().min(1).max(MAX_SEATS),
   })
   .refine((w) => w.endsAt > w.startsAt, { message: 'must be after startsAt', path: ['endsAt'] });
+const changeBody = z
+  .object({
+    title: z.string().trim().min(1).max(120).optional(),
+    seatLimit: z.number().int().min(1).max(MAX_SEATS).optional(),
+    endsAt: z.number().int().positive().optional().describe('ms since the epoch'),
+  })
+  .describe('Only the fields to change');
 const joinBody = z.object({ displayName: z.string().trim().max(40).optional() }).optional();
 const broadcastBody = z.object({ text: z.string().trim().min(1).max(500) });
 
@@ -109,6 +116,17 @@ export function workshopRoutes(app: FastifyInstance, deps: WorkshopRouteDeps): v
     if (!user.authId && given) await store.setDisplayName(user.id, given);
     classroom.changed();
     return { workshop: await view(w), member: { displayName: member.displayName, joinedAt: member.joinedAt } };
+  });
+
+  app.patch<WithId>('/api/workshops/:id', async (req, reply) => {
+    const [w] = await managed(req, reply);
+    const change = parse(changeBody, req.body);
+    if (change.endsAt !== undefined && change.endsAt <= w.startsAt) {
+      throw new ApiError('BAD_REQUEST', 'endsAt: must be after the start');
+    }
+    const updated = (await store.updateWorkshop(w.id, change))!;
+    classroom.changed();
+    return { workshop: await view(updated) };
   });
 
   app.post<WithId>('/api/workshops/:id/broadcast', async (req, reply) => {

@@ -328,6 +328,20 @@ export class Store {
     return row && toWorkshop(row);
   }
 
+  /** Changes a workshop's title, seat limit or end; returns it as it now is. */
+  async updateWorkshop(
+    id: string,
+    change: Partial<Pick<Workshop, 'title' | 'seatLimit' | 'endsAt'>>,
+  ): Promise<Workshop | undefined> {
+    const set = {
+      ...(change.title !== undefined ? { title: change.title } : {}),
+      ...(change.seatLimit !== undefined ? { seat_limit: change.seatLimit } : {}),
+      ...(change.endsAt !== undefined ? { ends_at: change.endsAt } : {}),
+    };
+    if (Object.keys(set).length > 0) await this.db.updateTable('workshops').set(set).where('id', '=', id).execute();
+    return this.getWorkshop(id);
+  }
+
   /** Workshops owned by a user (every workshop when ownerId is undefined), newest start first. */
   async listWorkshops(ownerId?: string): Promise<Workshop[]> {
     let q = this.db.selectFrom('workshops').selectAll();

@@ -1,11 +1,14 @@
 // A SessionManager on the fake driver with roomy settings, for unit tests of what sits on sessions.
 import { FakeDriver } from '../drivers/fake/fake-driver.ts';
-import { SessionManager } from '../sessions/session-manager.ts';
+import { SessionManager, type SessionSettings } from '../sessions/session-manager.ts';
 import { memorySessionStore } from '../sessions/session-store.ts';
 
 export const quietLog = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
-export function fakeSessions(driver = new FakeDriver()): { driver: FakeDriver; sessions: SessionManager } {
+export function fakeSessions(
+  driver = new FakeDriver(),
+  settings: Partial<SessionSettings> = {},
+): { driver: FakeDriver; sessions: SessionManager } {
   const sessions = new SessionManager({
     driver,
     store: memorySessionStore(),
@@ -18,6 +21,7 @@ export function fakeSessions(driver = new FakeDriver()): { driver: FakeDriver; s
       warmPoolSize: 0,
       reaperIntervalMs: 60_000,
       limits: { memoryBytes: 1, cpus: 1, pids: 64, storageBytes: 1 },
+      ...settings,
     },
     log: quietLog,
   });

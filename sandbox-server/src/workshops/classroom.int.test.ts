@@ -74,6 +74,23 @@ describe('workshops', () => {
     expect((await member.req<{ workshops: { code: string }[] }>('GET', '/api/me')).body.workshops).toEqual([
       expect.objectContaining({ code }),
     ]);
+    // Full at two seats; the instructor raises the limit and the third learner gets in.
+    const narrowed = await teacher.req<WorkshopReply & { workshop: { seatLimit: number } }>(
+      'PATCH',
+      `/api/workshops/${id}`,
+      { seatLimit: 2 },
+    );
+    expect(narrowed.body.workshop).toMatchObject({ seatLimit: 2, members: 2 });
+    const third = new TestClient(server.url);
+    const full = await third.req<ErrorReply>('POST', `/api/workshops/join/${code}`, { displayName: 'Third' });
+    expect([full.status, full.body.error.code]).toEqual([409, 'WORKSHOP_FULL']);
+    expect((await member.req('PATCH', `/api/workshops/${id}`, { seatLimit: 50 })).status).toBe(403);
+    const beforeStart = Date.now() - 120_000;
+    const badEnd = await teacher.req<ErrorReply>('PATCH', `/api/workshops/${id}`, { endsAt: beforeStart });
+    expect(badEnd.body.error.code).toBe('BAD_REQUEST');
+    await teacher.req('PATCH', `/api/workshops/${id}`, { seatLimit: 3 });
+    expect((await third.req('POST', `/api/workshops/join/${code}`, { displayName: 'Third' })).status).toBe(200);
+
     const unknown = await guest.req<ErrorReply>('POST', '/api/workshops/join/ZZZZZZ', { displayName: 'x' });
     expect(unknown.body.error.code).toBe('WORKSHOP_NOT_FOUND');
 
@@ -82,9 +99,12 @@ describe('workshops', () => {
     const dash = await teacher.dashboard(id);
     const first = (await dash.waitFor((m) => m.type === 'dashboard')) as Dashboard;
     expect(first.exercises.map((e) => e.id)).toEqual(['engine-facts']);
-    expect(first.learners.map((l) => l.displayName)).toEqual(['Guest Gina', 'max']);
+    expect(first.learners.map((l) => l.displayName)).toEqual(['Guest Gina', 'max', 'Third']);
     expect(first.learners.every((l) => Object.keys(l.cells).length === 0 && !l.online)).toBe(true);
     const gina = first.learners[0]!.id;
+    // A change to the workshop reaches the open dashboard.
+    await teacher.req('PATCH', `/api/workshops/${id}`, { seatLimit: 4 });
+    await dash.until(() => latestGrid(dash.messages)?.workshop.seatLimit === 4, 5_000, 'the new seat limit');
 
     // Gina passes the exercise: her cell turns green on the open dashboard.
     const sessionId = await guest.createSession();
@@ -128,7 +148,7 @@ describe('workshops', () => {
     expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
     const lines = csv.body.trim().split('\r\n');
     expect(lines[0]).toBe('learner,joined,passed,score,engine-facts');
-    expect(lines.slice(1).map((l) => l.split(',')[0])).toEqual(['Guest Gina', 'max']);
+    expect(lines.slice(1).map((l) => l.split(',')[0])).toEqual(['Guest Gina', 'max', 'Third']);
     expect(lines[1]).toMatch(/,1\/1,1,passed 1\/1$/);
     expect(lines[2]).toMatch(/,0\/1,0,$/);
 
@@ -144,6 +164,7 @@ describe('workshops', () => {
     expect(after.learners.map((l) => [l.displayName, l.cells['engine-facts']?.status ?? 'none'])).toEqual([
       ['Guest Gina', 'passed'],
       ['max', 'none'],
+      ['Third', 'none'],
     ]);
     await dash2.close();
   });

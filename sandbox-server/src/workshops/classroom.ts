@@ -173,7 +173,8 @@ export class Classroom {
           displayName: m.displayName,
           joinedAt: m.joinedAt,
           online: this.#sessions.listFor(m.userId).length > 0,
-          stuck: !finished && now >= workshop.startsAt && now - lastActivityAt >= this.#stuckMs,
+          // Joining early does not count against anyone: quiet time runs from the start at the earliest.
+          stuck: !finished && now - Math.max(lastActivityAt, workshop.startsAt) >= this.#stuckMs,
           lastActivityAt,
           watched: watched.has(m.userId),
           cells,
@@ -212,6 +213,8 @@ export class Classroom {
   }
 
   async #push(d: OpenDashboard): Promise<void> {
+    // The workshop itself may have changed (seats, end) since the dashboard opened.
+    d.workshop = (await this.#store.getWorkshop(d.workshop.id)) ?? d.workshop;
     const grid = await this.dashboard(d.workshop);
     const key = JSON.stringify({ ...grid, at: 0 });
     if (key === d.last || !this.#dashboards.has(d)) return;

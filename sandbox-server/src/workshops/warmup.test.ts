@@ -4,13 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeDriver } from '../drivers/fake/fake-driver.ts';
-import { SessionManager } from '../sessions/session-manager.ts';
-import { memorySessionStore } from '../sessions/session-store.ts';
 import { openDatabase, type Database } from '../store/database.ts';
 import { Store } from '../store/store.ts';
+import { fakeSessions, quietLog as quiet } from '../test-support/fake-sessions.ts';
 import { poolTarget, startWarmup } from './warmup.ts';
 
-const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
 const MIN = 60_000;
 const temp = mkdtempSync(join(tmpdir(), 'dockyard-warmup-'));
 let database: Database;
@@ -24,23 +22,8 @@ afterAll(async () => {
   rmSync(temp, { recursive: true, force: true });
 });
 
-function sessionsOn(driver: FakeDriver, maxSandboxes = 20) {
-  return new SessionManager({
-    driver,
-    store: memorySessionStore([]),
-    settings: {
-      instanceId: 'me',
-      sessionTtlMs: 60 * MIN,
-      idleTimeoutMs: 30 * MIN,
-      expiryWarningMs: MIN,
-      maxSandboxes,
-      warmPoolSize: 1,
-      reaperIntervalMs: 60_000,
-      limits: { memoryBytes: 1, cpus: 1, pids: 64, storageBytes: 1 },
-    },
-    log: quiet,
-  });
-}
+const sessionsOn = (driver: FakeDriver, maxSandboxes = 20) =>
+  fakeSessions(driver, { maxSandboxes, warmPoolSize: 1 }).sessions;
 
 describe('warm pool sizing for workshops', () => {
   it('wants one ready sandbox per seat without one, from the warm-up lead until the end', async () => {

@@ -2,7 +2,7 @@
 // a learner's terminal read-only, a message to everyone, more time for every sandbox.
 import { isInstructor, loadMe } from '../account/me.ts';
 import { api } from '../workspace/api.ts';
-import { count, formatRange } from '../lib/format.ts';
+import { count, formatRange, formatTime, toLocalInput } from '../lib/format.ts';
 import { copyButton, showFailure, showProblem, whileBusy } from '../lib/ui.ts';
 import { ProgressGrid } from './grid.ts';
 import type {
@@ -117,8 +117,37 @@ function showWorkshop(w: Pick<Workshop, 'title' | 'code' | 'joinUrl' | 'startsAt
   $('[data-times]').textContent = formatRange(w.startsAt, w.endsAt);
 }
 
+const change = $<HTMLFormElement>('[data-change-form]');
+const seats = $<HTMLInputElement>('#change-seats');
+const ends = $<HTMLInputElement>('#change-ends');
+/** The form shows the workshop as it is, except while the instructor is editing it. */
+let editing = false;
+change.addEventListener('input', () => (editing = true));
+change.addEventListener('submit', (e) => {
+  e.preventDefault();
+  const [error, done] = [$('[data-change-error]'), $('[data-change-status]')];
+  showProblem(error);
+  done.textContent = '';
+  void whileBusy(change.querySelector('button')!, async () => {
+    try {
+      const r = await api<{ workshop: Workshop }>('PATCH', base, {
+        seatLimit: Number(seats.value),
+        endsAt: new Date(ends.value).getTime(),
+      });
+      editing = false;
+      done.textContent = `Saved: ${count(r.workshop.seatLimit, 'seat')}, until ${formatTime(r.workshop.endsAt)}.`;
+    } catch (err) {
+      showFailure(error, err);
+    }
+  });
+});
+
 function render(msg: Dashboard): void {
   showWorkshop(msg.workshop);
+  if (!editing) {
+    seats.value = String(msg.workshop.seatLimit);
+    ends.value = toLocalInput(msg.workshop.endsAt);
+  }
   grid.render(msg, watching?.id);
   const online = msg.learners.filter((l) => l.online).length;
   const stuck = msg.learners.filter((l) => l.stuck).length;
