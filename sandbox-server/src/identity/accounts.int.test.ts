@@ -174,6 +174,9 @@ describe('accounts', () => {
     );
     expect(overview.status).toBe(200);
     expect(overview.body.capacity).toMatchObject({ capacity: expect.any(Number) });
+    // Accounts are listed; guests (the earlier tests' browsers) are only counted.
+    expect(overview.body.users.every((u) => u.username !== null)).toBe(true);
+    expect((overview.body as unknown as { guests: number }).guests).toBeGreaterThan(0);
     const margaret = overview.body.users.find((u) => u.username === 'margaret')!;
     const promoted = await root.req<{ user: Me['user'] }>('POST', `/api/admin/users/${margaret.id}/role`, {
       role: 'instructor',

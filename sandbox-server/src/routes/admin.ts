@@ -13,12 +13,14 @@ type WithId = { Params: { id: string } };
 export function adminRoutes(app: FastifyInstance, accounts: Accounts, store: Store, sessions: SessionManager): void {
   app.get('/api/admin/overview', async (req, reply) => {
     await accounts.require(req, reply, 'admin');
-    const users = await store.listUsers();
-    const byId = new Map(users.map((u) => [u.id, u]));
+    const live = sessions.list();
+    const owners = new Map(
+      await Promise.all(live.map(async (s) => [s.ownerId, await store.getUser(s.ownerId)] as const)),
+    );
     return {
       capacity: sessions.stats(),
-      sessions: sessions.list().map((s) => {
-        const owner = byId.get(s.ownerId);
+      sessions: live.map((s) => {
+        const owner = owners.get(s.ownerId);
         return {
           id: s.id,
           owner: {
@@ -33,7 +35,8 @@ export function adminRoutes(app: FastifyInstance, accounts: Accounts, store: Sto
           lesson: s.lesson,
         };
       }),
-      users: users.map((u) => ({ ...accountView(u), createdAt: u.createdAt })),
+      users: (await store.listAccounts()).map((u) => ({ ...accountView(u), createdAt: u.createdAt })),
+      guests: await store.countGuests(),
     };
   });
 

@@ -91,10 +91,26 @@ export class Store {
       .executeTakeFirstOrThrow();
   }
 
-  /** Every user, newest first (for the admin's list). */
-  async listUsers(limit = 500): Promise<User[]> {
-    const rows = await this.db.selectFrom('users').selectAll().orderBy('created_at', 'desc').limit(limit).execute();
+  /** Users with an account (not guests), newest first: the admin's list. */
+  async listAccounts(limit = 1000): Promise<User[]> {
+    const rows = await this.db
+      .selectFrom('users')
+      .selectAll()
+      .where('auth_id', 'is not', null)
+      .orderBy('created_at', 'desc')
+      .limit(limit)
+      .execute();
     return rows.map(toUser);
+  }
+
+  /** How many guests (browsers without an account) the store knows. */
+  async countGuests(): Promise<number> {
+    const { n } = await this.db
+      .selectFrom('users')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('auth_id', 'is', null)
+      .executeTakeFirstOrThrow();
+    return Number(n);
   }
 
   /** Makes a guest an account holder (same id, so their progress, seats and sandbox stay theirs). */

@@ -22,9 +22,9 @@ interface Overview {
     email: string | null;
     role: Role;
     createdAt: number;
-    /** No account: a browser's own user (sent by the server, though not in the contract). */
-    guest?: boolean;
   }>;
+  /** Browsers learning without an account. */
+  guests: number;
 }
 
 const root = document.querySelector<HTMLElement>('[data-admin]')!;
@@ -100,7 +100,7 @@ function userRow(u: Overview['users'][number]): HTMLTableRowElement {
     'tr',
     { 'data-user': u.id },
     h('td', {}, u.displayName),
-    h('td', {}, u.username ?? (u.guest ? h('span', { class: 'muted' }, 'guest') : '–')),
+    h('td', {}, u.username ?? '–'),
     h('td', {}, u.email ?? '–'),
     h('td', {}, select),
     h('td', {}, formatTime(u.createdAt)),
@@ -118,6 +118,8 @@ async function load(): Promise<void> {
     $('[data-no-sessions]').hidden = o.sessions.length > 0;
     $('[data-sessions-wrap]').hidden = o.sessions.length === 0;
     $('[data-users] tbody').replaceChildren(...o.users.map(userRow));
+    $('[data-guests]').textContent =
+      o.guests === 1 ? 'One guest learns without an account.' : `${o.guests} guests learn without an account.`;
   } catch (e) {
     showFailure(error, e);
   }
