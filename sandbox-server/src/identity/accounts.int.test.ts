@@ -29,6 +29,8 @@ describe('accounts', () => {
     const browser = new TestClient(server.url);
     const guest = (await me(browser)).user;
     expect(guest).toMatchObject({ guest: true, username: null, role: 'learner' });
+    // As grading does: the guest is stored on their first attempt.
+    await server.store.ensureGuest(guest.id);
     await server.store.recordAttempt(guest.id, 'engine-facts', 'architecture', pass(1));
     const sessionId = await browser.createSession();
 
@@ -53,6 +55,7 @@ describe('accounts', () => {
     // Another browser, a guest who passed something else and has a sandbox, signs in by email.
     const laptop = new TestClient(server.url);
     const laptopGuest = (await me(laptop)).user;
+    await server.store.ensureGuest(laptopGuest.id);
     await server.store.recordAttempt(laptopGuest.id, 'hello-exited', 'container-lifecycle', pass(2));
     const laptopSession = await laptop.createSession();
     await server.sessions.destroy(sessionId);
@@ -154,6 +157,10 @@ describe('accounts', () => {
 
   it('gates workshops and admin by role; DOCKYARD_ADMINS names the admins', async () => {
     const guest = new TestClient(server.url);
+    const visitor = (await me(guest)).user;
+    // A visitor is a guest, but nothing is stored for one until there is something to keep.
+    expect(await server.store.getUser(visitor.id)).toBeUndefined();
+    await server.store.ensureGuest(visitor.id);
     const asGuest = await guest.req<ErrorReply>('GET', '/api/workshops');
     expect([asGuest.status, asGuest.body.error.code]).toEqual([401, 'SIGN_IN_REQUIRED']);
 

@@ -224,9 +224,10 @@ export class Accounts {
     // for after sign-out.
     const guestId = this.#cookieOwner(req);
     const guest = guestId ? await this.#store.getUser(guestId) : undefined;
-    if (guest && guest.authId === null) {
-      await this.#store.mergeGuestInto(guest.id, account.id);
-      await this.#onMerged(guest.id, account.id);
+    if (guestId && guestId !== account.id && !guest?.authId) {
+      if (guest) await this.#store.mergeGuestInto(guest.id, account.id);
+      // A guest who only opened a sandbox has no row yet; the sandbox moves all the same.
+      await this.#onMerged(guestId, account.id);
     }
     this.#mintOwner(reply);
     return this.#promote(account);
@@ -240,7 +241,7 @@ export class Accounts {
     } catch {
       // Not signed in: nothing to end.
     }
-    return this.#store.ensureGuest(this.#mintOwner(reply));
+    return guestUser(this.#mintOwner(reply));
   }
 
   async changePassword(req: FastifyRequest, reply: FastifyReply, body: z.infer<typeof passwordBody>): Promise<void> {
@@ -313,7 +314,10 @@ export class Accounts {
       displayName: a.name || a.username || 'Learner',
     };
     const guest = await this.#guest(req, reply);
-    if (guest.authId === null) return this.#store.linkAccount(guest.id, account);
+    if (guest.authId === null) {
+      await this.#store.ensureGuest(guest.id);
+      return this.#store.linkAccount(guest.id, account);
+    }
     const user = await this.#store.createUser({ username: account.username, displayName: account.displayName });
     return this.#store.linkAccount(user.id, account);
   }
@@ -324,15 +328,18 @@ export class Accounts {
     return (await this.#store.setRole(user.id, 'admin')) ?? user;
   }
 
-  /** The browser's guest; a browser whose id now belongs to an account (it signed out) gets a new one. */
+  /**
+   * The browser's guest; a browser whose id now belongs to an account (it signed out) gets a new
+   * one. A guest is stored only once it has something to keep (an attempt, a seat): every visitor
+   * is a guest, and most never do anything.
+   */
   async #guest(req: FastifyRequest, reply: FastifyReply): Promise<User> {
     let id = this.#cookieOwner(req);
     if (id && !req.cookies[CSRF_COOKIE]) this.#setCsrf(reply, id);
-    if (id) {
-      const user = await this.#store.getUser(id);
-      if (user?.authId) id = undefined;
-    }
-    return this.#store.ensureGuest(id ?? this.#mintOwner(reply));
+    const stored = id ? await this.#store.getUser(id) : undefined;
+    if (stored?.authId) id = undefined;
+    else if (stored) return stored;
+    return guestUser(id ?? this.#mintOwner(reply));
   }
 
   #cookieOwner(req: FastifyRequest): string | undefined {
@@ -367,6 +374,19 @@ export class Accounts {
     const taken = limiter.take(req.ip);
     if (!taken.ok) throw new ApiError(code, undefined, { retryAfterSeconds: taken.retryAfterSeconds });
   }
+}
+
+/** A guest not stored yet (see Accounts.#guest); Store.ensureGuest makes the same one. */
+function guestUser(id: string): User {
+  return {
+    id,
+    username: `guest-${id}`,
+    email: null,
+    displayName: 'Guest',
+    role: 'learner',
+    createdAt: Date.now(),
+    authId: null,
+  };
 }
 
 /** better-auth answers with Set-Cookie headers; the reply carries them to the browser. */

@@ -111,6 +111,7 @@ export function workshopRoutes(app: FastifyInstance, deps: WorkshopRouteDeps): v
     const displayName = given || (user.authId ? user.displayName : '');
     if (!displayName) throw new ApiError('DISPLAY_NAME_REQUIRED');
     if (Date.now() >= w.endsAt) throw new ApiError('WORKSHOP_OVER');
+    if (!user.authId) await store.ensureGuest(user.id);
     const member = await store.join(w.id, user.id, displayName);
     // A guest is known by the name they gave (on the admin page too).
     if (!user.authId && given) await store.setDisplayName(user.id, given);
