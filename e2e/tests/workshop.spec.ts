@@ -3,7 +3,7 @@
 // by typing it); one passes an exercise and the instructor's grid turns green without a reload;
 // the instructor watches that learner's terminal live (and the learner sees it), sends a message,
 // downloads the CSV with both learners; then the server restarts mid-workshop, the dashboard
-// reconnects by itself and shows the same progress.
+// reconnects by itself and shows the same progress; last, the admin resets a forgotten password.
 import { expect, test, type Browser, type Page } from '@playwright/test';
 import { ownServer } from '../server.ts';
 import { seriousViolations } from './axe.ts';
@@ -132,4 +132,19 @@ test('an instructor runs a workshop: live grid, watching, message, CSV, and a re
   await teacher.screenshot({ path: shot('workshop-6-after-restart') });
   // Ana's sandbox survived the restart too: the workspace reconnects to it.
   await expect(ana.getByRole('status').filter({ hasText: 'Sandbox ready' })).toBeVisible({ timeout: 30_000 });
+
+  // Tess forgot her password: the admin gives her a one-time one, which signs her in.
+  await admin.goto('/admin/');
+  admin.once('dialog', (d) => void d.accept());
+  await admin.getByRole('button', { name: "Reset Tess Teacher's password" }).click();
+  await expect(admin.locator('[data-done]')).toContainText('New password for Tess Teacher:');
+  await admin.screenshot({ path: shot('workshop-7-password-reset') });
+  const password = /New password for Tess Teacher: (\S+) /.exec(
+    (await admin.locator('[data-done]').textContent())!,
+  )![1]!;
+  await teacher.goto('/account/');
+  await teacher.locator('#signin-login').fill('tess');
+  await teacher.locator('#signin-password').fill(password);
+  await teacher.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await expect(teacher.getByRole('heading', { name: 'Signed in' })).toBeVisible();
 });

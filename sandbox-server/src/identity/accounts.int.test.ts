@@ -191,6 +191,20 @@ describe('accounts', () => {
     expect(promoted.body.user.role).toBe('instructor');
     expect((await learner.req('GET', '/api/workshops')).status).toBe(200);
 
+    // Margaret forgot her password: the admin sets a one-time one, and her browsers are signed out.
+    const reset = await root.req<{ password: string }>('POST', `/api/admin/users/${margaret.id}/password`);
+    expect(reset.body.password).toMatch(/^[\w-]{12}$/);
+    expect((await me(learner)).user.guest).toBe(true);
+    const old = await new TestClient(server.url).req('POST', '/api/account/sign-in', {
+      login: 'margaret',
+      password: 'apollo guidance',
+    });
+    expect(old.status).toBe(401);
+    expect(
+      (await learner.req('POST', '/api/account/sign-in', { login: 'margaret', password: reset.body.password })).status,
+    ).toBe(200);
+    expect((await learner.req('POST', `/api/admin/users/${margaret.id}/password`)).status).toBe(403);
+
     // The admin sees a learner's session with its owner, and ends it.
     const sessionId = await learner.createSession();
     const listed = await root.req<{

@@ -2,7 +2,7 @@
 // browser's guest identity. Either way the answer is one Dockyard user, whose id owns sandboxes,
 // progress and workshop seats. Signing up turns the guest into the account (same id, so nothing
 // moves); signing in from a browser that was a guest merges the guest into the account.
-import { createHmac } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { betterAuth, type BetterAuthOptions } from 'better-auth';
 import { fromNodeHeaders } from 'better-auth/node';
 import { username as usernamePlugin } from 'better-auth/plugins';
@@ -258,6 +258,23 @@ export class Accounts {
     } catch (e) {
       throw translate(e, { INVALID_PASSWORD: 'WRONG_PASSWORD' });
     }
+  }
+
+  /**
+   * An admin's help for a forgotten password (there is no email to reset it by): sets a new,
+   * random one-time password and signs the account out everywhere. Returns the password.
+   */
+  async resetPassword(user: User): Promise<string> {
+    if (!user.authId) throw new ApiError('NOT_FOUND', 'A guest has no password');
+    const ctx = await this.auth.$context;
+    const hasPassword = (await ctx.internalAdapter.findAccounts(user.authId)).some(
+      (a) => a.providerId === 'credential',
+    );
+    if (!hasPassword) throw new ApiError('BAD_REQUEST', 'This account signs in with GitHub and has no password');
+    const password = randomBytes(9).toString('base64url');
+    await ctx.internalAdapter.updatePassword(user.authId, await ctx.password.hash(password));
+    await ctx.internalAdapter.deleteUserSessions(user.authId);
+    return password;
   }
 
   /** Where to send the browser to sign in with GitHub (better-auth keeps the OAuth state in a cookie). */

@@ -47,6 +47,13 @@ export function adminRoutes(app: FastifyInstance, accounts: Accounts, store: Sto
     return { ended: true };
   });
 
+  app.post<WithId>('/api/admin/users/:id/password', async (req, reply) => {
+    await accounts.require(req, reply, 'admin');
+    const user = await store.getUser(req.params.id);
+    if (!user) throw new ApiError('NOT_FOUND', 'There is no such user');
+    return { password: await accounts.resetPassword(user) };
+  });
+
   app.post<WithId>('/api/admin/users/:id/role', async (req, reply) => {
     await accounts.require(req, reply, 'admin');
     const { role } = parse(roleBody, req.body);

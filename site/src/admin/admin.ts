@@ -96,6 +96,31 @@ function userRow(u: Overview['users'][number]): HTMLTableRowElement {
       select.disabled = false;
     }
   });
+  const reset = h(
+    'button',
+    {
+      type: 'button',
+      class: 'button secondary small',
+      'data-reset-password': u.id,
+      'aria-label': `Reset ${u.displayName}'s password`,
+    },
+    'Reset password',
+  );
+  reset.addEventListener('click', async () => {
+    if (!confirm(`Give ${u.displayName} a new one-time password? They are signed out everywhere.`)) return;
+    reset.disabled = true;
+    try {
+      const { password } = await api<{ password: string }>(
+        'POST',
+        `/api/admin/users/${encodeURIComponent(u.id)}/password`,
+      );
+      tell(`New password for ${u.displayName}: ${password} (pass it on; they should change it on their account page).`);
+    } catch (e) {
+      showFailure(error, e);
+    } finally {
+      reset.disabled = false;
+    }
+  });
   return h(
     'tr',
     { 'data-user': u.id },
@@ -104,6 +129,7 @@ function userRow(u: Overview['users'][number]): HTMLTableRowElement {
     h('td', {}, u.email ?? '–'),
     h('td', {}, select),
     h('td', {}, formatTime(u.createdAt)),
+    h('td', {}, reset),
   );
 }
 
