@@ -65,6 +65,17 @@ export const dashboardServerMessageSchema = z.discriminatedUnion('type', [
   z
     .object({ type: z.literal('watch-output'), learner: learnerId, term: z.string(), data: z.string() })
     .describe("The watched learner's terminal output; the first of each terminal replays its recent output"),
+  z
+    .object({
+      type: z.literal('watch-size'),
+      learner: learnerId,
+      term: z.string(),
+      cols: z.number().int().describe("The learner's terminal width, in columns"),
+      rows: z.number().int(),
+    })
+    .describe(
+      "The watched terminal's size: before its first output and after every resize, so it renders as the learner sees it",
+    ),
   z.object({ type: z.literal('error'), code: z.string(), title: z.string(), hint: z.string() }),
   z.object({ type: z.literal('pong'), at: z.number() }),
 ]);

@@ -1,6 +1,6 @@
 // The terminals of every session, kept across WebSocket reconnects and ended with their session.
 import type { SandboxDriver } from '../drivers/driver.ts';
-import { Terminal, type Sink } from './terminal.ts';
+import { Terminal, type Watcher } from './terminal.ts';
 
 /** Most terminals one session may have open. */
 export const MAX_TERMINALS = 8;
@@ -12,7 +12,7 @@ export class TerminalRegistry {
   readonly #bySession = new Map<string, Map<string, Terminal>>();
   readonly #timers = new Map<Terminal, NodeJS.Timeout>();
   /** Read-only viewers of a session's terminals, with the stop function for each terminal they see. */
-  readonly #watchers = new Map<string, Map<Sink, (() => void)[]>>();
+  readonly #watchers = new Map<string, Map<Watcher, (() => void)[]>>();
   readonly #detachedTtlMs: number;
 
   constructor(driver: SandboxDriver, detachedTtlMs = DETACHED_TERMINAL_TTL_MS) {
@@ -36,7 +36,7 @@ export class TerminalRegistry {
     let terms = this.#bySession.get(sessionId);
     if (!terms) this.#bySession.set(sessionId, (terms = new Map()));
     if (terms.size >= MAX_TERMINALS) throw new Error(`A sandbox can have at most ${MAX_TERMINALS} terminals open.`);
-    const t = new Terminal(term, await this.#driver.openTerminal(sandboxId, { cols, rows }));
+    const t = new Terminal(term, await this.#driver.openTerminal(sandboxId, { cols, rows }), { cols, rows });
     terms.set(term, t);
     for (const [sink, stops] of this.#watchers.get(sessionId) ?? []) stops.push(t.watch(sink));
     t.onExit(() => {
@@ -47,7 +47,7 @@ export class TerminalRegistry {
   }
 
   /** Shows every terminal of a session, open now or later, read-only to `sink`; returns the stop function. */
-  watch(sessionId: string, sink: Sink): () => void {
+  watch(sessionId: string, sink: Watcher): () => void {
     let sinks = this.#watchers.get(sessionId);
     if (!sinks) this.#watchers.set(sessionId, (sinks = new Map()));
     const stops = [...(this.#bySession.get(sessionId)?.values() ?? [])]

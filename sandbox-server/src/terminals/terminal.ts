@@ -10,6 +10,12 @@ export const SCROLLBACK_CHARS = 64 * 1024;
 
 export type Sink = (msg: ServerMessage) => void;
 
+/** What a read-only viewer sees of a terminal: its output, and its size (the learner's window). */
+export type WatchMessage = { term: string } & (
+  { type: 'output'; data: string } | { type: 'size'; cols: number; rows: number }
+);
+export type Watcher = (msg: WatchMessage) => void;
+
 export class Terminal {
   readonly id: string;
   readonly #tty: TerminalStream;
@@ -17,7 +23,8 @@ export class Terminal {
   #scrollback = '';
   #sink: Sink | undefined;
   /** Read-only viewers (an instructor): they see the output but neither type nor hold it back. */
-  readonly #watchers = new Set<Sink>();
+  readonly #watchers = new Set<Watcher>();
+  #size: { cols: number; rows: number };
   /** Characters sent to the attached client and not yet acknowledged. */
   #unacked = 0;
   /** Characters read while nobody was attached. */
@@ -28,9 +35,10 @@ export class Terminal {
   #queue: Promise<void> = Promise.resolve();
   readonly #onExit = new Set<(code: number) => void>();
 
-  constructor(id: string, tty: TerminalStream) {
+  constructor(id: string, tty: TerminalStream, size = { cols: 80, rows: 24 }) {
     this.id = id;
     this.#tty = tty;
+    this.#size = size;
     tty.stream.on('data', (chunk: Buffer) => this.#output(this.#decoder.write(chunk)));
     void tty.exited.then((code) => {
       this.#exitCode = code;
@@ -60,11 +68,12 @@ export class Terminal {
     this.#flow();
   }
 
-  /** Shows the output read-only to `sink` too, starting with the scrollback; returns the stop function. */
-  watch(sink: Sink): () => void {
-    if (this.#scrollback) sink({ type: 'output', term: this.id, data: this.#scrollback });
-    this.#watchers.add(sink);
-    return () => void this.#watchers.delete(sink);
+  /** Shows the size and output read-only to `watcher` too, starting with the scrollback; returns the stop function. */
+  watch(watcher: Watcher): () => void {
+    watcher({ type: 'size', term: this.id, ...this.#size });
+    if (this.#scrollback) watcher({ type: 'output', term: this.id, data: this.#scrollback });
+    this.#watchers.add(watcher);
+    return () => void this.#watchers.delete(watcher);
   }
 
   get attached(): boolean {
@@ -78,7 +87,11 @@ export class Terminal {
   }
 
   resize(cols: number, rows: number): Promise<void> {
-    const done = this.#queue.then(() => this.#tty.resize(cols, rows));
+    const done = this.#queue.then(async () => {
+      await this.#tty.resize(cols, rows);
+      this.#size = { cols, rows };
+      for (const w of this.#watchers) w({ type: 'size', term: this.id, cols, rows });
+    });
     this.#queue = done.catch(() => undefined);
     return done;
   }

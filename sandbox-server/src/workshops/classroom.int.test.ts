@@ -128,6 +128,10 @@ describe('workshops', () => {
     await socket.waitFor((m) => m.type === 'watched' && m.watching && m.by === 'Ms Teach');
     await socket.run('t1', 'echo watched-$((6*7))', /watched-42/);
     await dash.until(() => /watched-42/.test(dash.output('t1')), 10_000, 'the watched output');
+    // The watcher sees the learner's size, and follows a resize.
+    expect(dash.messages).toContainEqual({ type: 'watch-size', learner: gina, term: 't1', cols: 80, rows: 24 });
+    socket.send({ type: 'resize', term: 't1', cols: 132, rows: 40 });
+    await dash.waitFor((m) => m.type === 'watch-size' && m.cols === 132 && m.rows === 40);
     dash.send({ type: 'watch', learner: null });
     await socket.waitFor((m) => m.type === 'watched' && !m.watching);
     // Max has no sandbox: nothing to watch, and the dashboard says so.

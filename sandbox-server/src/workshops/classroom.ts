@@ -228,9 +228,13 @@ export class Classroom {
     const members = await this.#store.membersOf(d.workshop.id);
     const session = members.some((m) => m.userId === learner) ? this.#sessions.listFor(learner)[0] : undefined;
     if (!session) return d.send({ type: 'watch', learner, state: 'no-sandbox' });
-    const stop = this.#terminals.watch(session.id, (msg) => {
-      if (msg.type === 'output') d.send({ type: 'watch-output', learner, term: msg.term, data: msg.data });
-    });
+    const stop = this.#terminals.watch(session.id, (msg) =>
+      d.send(
+        msg.type === 'output'
+          ? { type: 'watch-output', learner, term: msg.term, data: msg.data }
+          : { type: 'watch-size', learner, term: msg.term, cols: msg.cols, rows: msg.rows },
+      ),
+    );
     d.watching = { learner, sessionId: session.id, stop };
     d.send({ type: 'watch', learner, state: 'started' });
     this.#tellLearner(session.id, { type: 'watched', watching: true, by: d.viewer.displayName });

@@ -95,6 +95,9 @@ function handle(msg: DashboardServerMessage): void {
     case 'watch-output':
       if (msg.learner === watching?.id) void terminals?.then((t) => t.write(msg.term, msg.data));
       return;
+    case 'watch-size':
+      if (msg.learner === watching?.id) void terminals?.then((t) => t.resize(msg.term, msg.cols, msg.rows));
+      return;
     case 'error':
       showProblem(problem, msg.title, msg.hint);
       if (FINAL.has(msg.code)) {

@@ -9,6 +9,8 @@ interface Tab {
   fit: FitAddon;
   el: HTMLElement;
   button: HTMLButtonElement;
+  /** The learner's size, once known: shown as they see it (the panel scrolls), not fitted. */
+  fixed: boolean;
 }
 
 const label = (id: string) => `Terminal ${id.replace(/^t/, '')}`;
@@ -32,6 +34,13 @@ export class WatchTerminals {
   /** Output of one of the learner's terminals; the first of them is shown, the others a tab away. */
   write(id: string, data: string): void {
     (this.#tabs.get(id) ?? this.#create(id)).term.write(data);
+  }
+
+  /** The learner's terminal is this size: lines wrap where theirs do. */
+  resize(id: string, cols: number, rows: number): void {
+    const tab = this.#tabs.get(id) ?? this.#create(id);
+    tab.fixed = true;
+    tab.term.resize(cols, rows);
   }
 
   /** A new learner, or the same one after a reconnect (their recent output is replayed): start empty. */
@@ -80,7 +89,7 @@ export class WatchTerminals {
     term.open(el);
     term.textarea?.setAttribute('aria-label', `${this.owner}'s ${label(id)}, read-only`);
     term.textarea?.setAttribute('readonly', '');
-    const tab: Tab = { term, fit, el, button };
+    const tab: Tab = { term, fit, el, button, fixed: false };
     this.#tabs.set(id, tab);
     this.#bar.hidden = this.#tabs.size < 2;
     if (!this.#active) this.#select(id);
@@ -99,6 +108,6 @@ export class WatchTerminals {
 
   #fitActive(): void {
     const t = this.#tabs.get(this.#active);
-    if (t && t.el.clientWidth > 0) t.fit.fit();
+    if (t && !t.fixed && t.el.clientWidth > 0) t.fit.fit();
   }
 }
