@@ -25,3 +25,11 @@ test('the health endpoint reports the Docker Engine version', async ({ request }
   expect(body.status).toBe('ok');
   expect(body.engine.version).toMatch(/^\d+\.\d+/);
 });
+
+test('the account page says so when GitHub sign-in came back with an error', async ({ page }) => {
+  await page.goto('/account/?error=access_denied');
+  await expect(page.locator('[data-account-problem]')).toContainText(
+    'Signing in with GitHub did not work. GitHub or the server said "access denied".',
+  );
+  await expect(page.getByRole('button', { name: 'Sign in', exact: true })).toBeVisible();
+});

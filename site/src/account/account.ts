@@ -56,7 +56,15 @@ function render(me: Me | undefined): void {
     );
     return;
   }
-  showProblem($('[data-account-problem]'));
+  // GitHub (through better-auth) comes back here with ?error=… when sign-in did not work.
+  const oauthError = new URLSearchParams(location.search).get('error');
+  if (oauthError && me.user.guest) {
+    showProblem(
+      $('[data-account-problem]'),
+      'Signing in with GitHub did not work',
+      `GitHub or the server said "${oauthError.replaceAll('_', ' ')}". Try again, or use a username and password.`,
+    );
+  } else showProblem($('[data-account-problem]'));
   const { user } = me;
   $('[data-guest]').hidden = !user.guest;
   $('[data-user]').hidden = user.guest;
