@@ -30,6 +30,8 @@ const STORE = 'dockyard:terms';
 
 export class Terminals {
   readonly #tabs = new Map<string, Tab>();
+  /** The sandbox ended: keystrokes go nowhere until Start again. */
+  #ended = false;
   readonly #panel: HTMLElement;
   readonly #bar: HTMLElement;
   readonly #io: TermIo;
@@ -125,11 +127,28 @@ export class Terminals {
     const t = this.#tabs.get(id);
     if (!t) return;
     t.exited = true;
-    t.term.write(`\r\n\x1b[2m[the shell ended with code ${code}; press Enter for a new one]\x1b[0m\r\n`);
+    // When the whole sandbox is ending, its shells end a moment before the server says so: wait a
+    // little, so the learner reads "your sandbox has ended" rather than how to reopen a shell.
+    setTimeout(() => {
+      if (t.exited && !this.#ended) {
+        t.term.write(`\r\n\x1b[2m[the shell ended with code ${code}; press Enter for a new one]\x1b[0m\r\n`);
+      }
+    }, 500);
+  }
+
+  /** The sandbox is gone: each terminal says so once, and takes no more keystrokes until a fresh one. */
+  sandboxEnded(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    for (const t of this.#tabs.values()) {
+      t.exited = false;
+      t.term.write('\r\n\x1b[2m[your sandbox has ended: press Start again for a fresh one]\x1b[0m\r\n');
+    }
   }
 
   /** Everything on screen is gone (a new sandbox): clear the tabs' screens. */
   clearAll(): void {
+    this.#ended = false;
     for (const t of this.#tabs.values()) t.term.reset();
   }
 
@@ -208,6 +227,7 @@ export class Terminals {
       return true;
     });
     term.onData((data) => {
+      if (this.#ended) return;
       if (tab.exited && data === '\r') {
         tab.exited = false;
         tab.ready = false;

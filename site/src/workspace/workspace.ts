@@ -37,6 +37,8 @@ export async function startWorkspace(root: HTMLElement, lesson: string): Promise
 
   const status = $<HTMLElement>(root, '[data-status]');
   const restartButton = $<HTMLButtonElement>(root, '[data-restart]');
+  const extendButton = $<HTMLButtonElement>(root, '[data-extend]');
+  const resetButton = $<HTMLButtonElement>(root, '[data-reset]');
   const exercises = [...document.querySelectorAll<HTMLElement>('[data-exercise]')];
   let session: SessionView | undefined;
   let socket: WebSocket | undefined;
@@ -70,12 +72,17 @@ export async function startWorkspace(root: HTMLElement, lesson: string): Promise
     root.dataset.state = next;
     status.textContent = text;
     restartButton.hidden = next !== 'expired';
+    // A sandbox that has ended can be neither extended nor reset: only started again.
+    extendButton.hidden = resetButton.hidden = next === 'expired';
     clearInterval(countdown);
   }
 
   function showSession(s: { state: SessionView['state']; expiresAt: number }): void {
     if (s.state === 'creating') return show('creating', 'Starting a fresh sandbox…');
-    if (s.state === 'expired') return show('expired', 'Your sandbox has ended. Start again to get a fresh one.');
+    if (s.state === 'expired') {
+      terminals.sandboxEnded();
+      return show('expired', 'Your sandbox has ended. Start again to get a fresh one.');
+    }
     if (s.state === 'ready') return show('ready', 'Sandbox ready');
     show('expiring', '');
     const tick = () => {
@@ -220,7 +227,7 @@ export async function startWorkspace(root: HTMLElement, lesson: string): Promise
     }
   }
 
-  $<HTMLButtonElement>(root, '[data-extend]').addEventListener('click', async () => {
+  extendButton.addEventListener('click', async () => {
     if (!session) return;
     try {
       const r = await api<{ session: SessionView }>('POST', `/api/sessions/${session.id}/extend`, {});
@@ -229,7 +236,7 @@ export async function startWorkspace(root: HTMLElement, lesson: string): Promise
       showError(e);
     }
   });
-  $<HTMLButtonElement>(root, '[data-reset]').addEventListener('click', async () => {
+  resetButton.addEventListener('click', async () => {
     if (
       !session ||
       !confirm('Reset replaces your sandbox with a fresh one: its containers, images and files are lost.')
