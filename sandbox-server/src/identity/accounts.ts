@@ -163,7 +163,7 @@ export class Accounts {
 
   /** The user behind a request: the signed-in account's, or this browser's guest (made on first use). */
   async identify(req: FastifyRequest, reply: FastifyReply): Promise<User> {
-    const authUser = await this.#authUser(req);
+    const authUser = await this.#authUser(req, reply);
     if (authUser) {
       const user = (await this.#store.findUserByAuthId(authUser.id)) ?? (await this.#adopt(req, reply, authUser));
       return this.#promote(user);
@@ -315,10 +315,13 @@ export class Accounts {
     }
   }
 
-  async #authUser(req: FastifyRequest): Promise<{ id: string } | undefined> {
+  async #authUser(req: FastifyRequest, reply: FastifyReply): Promise<{ id: string } | undefined> {
     if (!Object.keys(req.cookies).some((c) => c.includes(`${AUTH_COOKIE_PREFIX}.session_token`))) return undefined;
-    const s = await this.auth.api.getSession({ headers: fromNodeHeaders(req.headers) });
-    return s?.user ?? undefined;
+    const s = await this.auth.api.getSession({ headers: fromNodeHeaders(req.headers), returnHeaders: true });
+    // A session in use is renewed once a day; the renewed cookie goes back to the browser, so an
+    // active learner stays signed in (and a revoked session's cookie is cleared).
+    forwardCookies(s.headers, reply);
+    return s.response?.user ?? undefined;
   }
 
   /** A new account's first request: this browser's guest becomes it, or (no guest) a new user does. */
