@@ -232,3 +232,34 @@ describe('accounts', () => {
     expect(location.searchParams.get('redirect_uri')).toBe(`${server.config.publicUrl}/api/auth/callback/github`);
   });
 });
+
+describe('cookies', () => {
+  it('are HttpOnly (but the CSRF token), SameSite, and Secure when the public URL is https', async () => {
+    const https = await startTestServer({
+      DOCKYARD_PUBLIC_URL: 'https://dockyard.example',
+      DOCKYARD_ALLOWED_ORIGINS: 'http://dockyard.test',
+    });
+    try {
+      const res = await fetch(`${https.url}/api/account/sign-up`, {
+        method: 'POST',
+        headers: { origin: 'http://dockyard.test', 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'secure', password: 'secure enough' }),
+      });
+      expect(res.status).toBe(200);
+      const cookies = Object.fromEntries(
+        res.headers.getSetCookie().map((c) => [c.slice(0, c.indexOf('=')), c.toLowerCase()] as const),
+      );
+      expect(Object.keys(cookies).sort()).toEqual(
+        ['__Secure-dockyard.session_token', 'dockyard_csrf', 'dockyard_owner'].sort(),
+      );
+      for (const c of Object.values(cookies)) expect(c).toMatch(/; secure/);
+      expect(cookies['__Secure-dockyard.session_token']).toMatch(/httponly/);
+      expect(cookies['__Secure-dockyard.session_token']).toMatch(/samesite=lax/);
+      expect(cookies.dockyard_owner).toMatch(/httponly/);
+      expect(cookies.dockyard_csrf).not.toMatch(/httponly/);
+      expect(cookies.dockyard_csrf).toMatch(/samesite=strict/);
+    } finally {
+      await https.stop();
+    }
+  });
+});
