@@ -106,6 +106,11 @@ export const errorCatalogue = {
     title: 'There is no workshop with this code',
     hint: 'Check the code with your instructor: it has six letters and digits, such as K7QM2X.',
   },
+  TOO_MANY_JOIN_TRIES: {
+    status: 429,
+    title: 'Too many wrong workshop codes from your network',
+    hint: 'Check the code with your instructor, then try again in a few minutes (the Retry-After header says when).',
+  },
   WORKSHOP_FULL: {
     status: 409,
     title: 'This workshop is full',

@@ -16,6 +16,14 @@ describe('RateLimiter', () => {
     expect(r.take('a')).toEqual({ ok: false, retryAfterSeconds: 10 });
   });
 
+  it('peeks without counting', () => {
+    const r = new RateLimiter(1, 60_000, () => 0);
+    expect(r.peek('a')).toEqual({ ok: true });
+    expect(r.peek('a')).toEqual({ ok: true });
+    expect(r.take('a')).toEqual({ ok: true });
+    expect(r.peek('a')).toEqual({ ok: false, retryAfterSeconds: 60 });
+  });
+
   it('is off at 0', () => {
     const r = new RateLimiter(0, 1000);
     for (let i = 0; i < 100; i++) expect(r.take('a').ok).toBe(true);

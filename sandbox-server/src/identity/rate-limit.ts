@@ -18,17 +18,22 @@ export class RateLimiter {
 
   /** Counts an event for `key` if the limit allows it; otherwise says when the next one will be. */
   take(key: string): Taken {
+    const now = this.#now();
+    const verdict = this.peek(key);
+    if (!verdict.ok || this.#limit === 0) return verdict;
+    this.#events.get(key)!.push(now);
+    if (this.#events.size > 10_000) this.#forgetOld(now);
+    return verdict;
+  }
+
+  /** Whether `key` is over the limit now, without counting anything. */
+  peek(key: string): Taken {
     if (this.#limit === 0) return { ok: true };
     const now = this.#now();
     const recent = (this.#events.get(key) ?? []).filter((t) => t > now - this.#windowMs);
-    if (recent.length >= this.#limit) {
-      this.#events.set(key, recent);
-      return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil((recent[0]! + this.#windowMs - now) / 1000)) };
-    }
-    recent.push(now);
     this.#events.set(key, recent);
-    if (this.#events.size > 10_000) this.#forgetOld(now);
-    return { ok: true };
+    if (recent.length < this.#limit) return { ok: true };
+    return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil((recent[0]! + this.#windowMs - now) / 1000)) };
   }
 
   #forgetOld(now: number): void {

@@ -5,12 +5,15 @@ import type { WebSocket } from 'ws';
 import { z } from 'zod';
 import { ApiError, errorCatalogue } from '../errors.ts';
 import type { Accounts } from '../identity/accounts.ts';
+import { RateLimiter } from '../identity/rate-limit.ts';
 import { dashboardClientMessageSchema, type DashboardServerMessage } from '../protocol/dashboard.ts';
 import type { Store, User, Workshop } from '../store/store.ts';
 import type { Classroom } from '../workshops/classroom.ts';
 import { parse } from './sessions.ts';
 
 const lessonSlugs = new Set(outline.flatMap((m) => m.lessons.map((l) => l.slug)));
+/** Unknown join codes one address may try in 10 minutes before lookups are refused. */
+export const WRONG_CODES_PER_10_MIN = 20;
 /** Most learners one workshop may seat. */
 export const MAX_SEATS = 500;
 
@@ -68,9 +71,17 @@ export function workshopRoutes(app: FastifyInstance, deps: WorkshopRouteDeps): v
     if (!w || (w.ownerId !== user.id && user.role !== 'admin')) throw new ApiError('WORKSHOP_NOT_FOUND');
     return [w, user];
   };
-  const byCode = async (code: string) => {
-    const w = await store.findWorkshopByCode(code);
-    if (!w) throw new ApiError('WORKSHOP_NOT_FOUND');
+  // Codes are short enough to read aloud, so guessing them is slowed: each unknown code counts,
+  // and past WRONG_CODES_PER_10_MIN from one address every lookup is refused for a while.
+  const wrongCodes = new RateLimiter(WRONG_CODES_PER_10_MIN, 10 * 60_000);
+  const byCode = async (req: FastifyRequest<WithCode>) => {
+    const blocked = wrongCodes.peek(req.ip);
+    if (!blocked.ok) throw new ApiError('TOO_MANY_JOIN_TRIES', undefined, blocked);
+    const w = await store.findWorkshopByCode(req.params.code);
+    if (!w) {
+      wrongCodes.take(req.ip);
+      throw new ApiError('WORKSHOP_NOT_FOUND');
+    }
     return w;
   };
 
@@ -88,7 +99,7 @@ export function workshopRoutes(app: FastifyInstance, deps: WorkshopRouteDeps): v
   });
 
   app.get<WithCode>('/api/workshops/join/:code', async (req) => {
-    const w = await byCode(req.params.code);
+    const w = await byCode(req);
     const owner = await store.getUser(w.ownerId);
     const taken = (await store.membersOf(w.id)).length;
     return {
@@ -105,7 +116,7 @@ export function workshopRoutes(app: FastifyInstance, deps: WorkshopRouteDeps): v
   });
 
   app.post<WithCode>('/api/workshops/join/:code', async (req, reply) => {
-    const w = await byCode(req.params.code);
+    const w = await byCode(req);
     const user = await accounts.identify(req, reply);
     const given = parse(joinBody, req.body)?.displayName;
     const displayName = given || (user.authId ? user.displayName : '');

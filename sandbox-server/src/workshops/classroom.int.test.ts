@@ -93,6 +93,11 @@ describe('workshops', () => {
 
     const unknown = await guest.req<ErrorReply>('POST', '/api/workshops/join/ZZZZZZ', { displayName: 'x' });
     expect(unknown.body.error.code).toBe('WORKSHOP_NOT_FOUND');
+    // Guessing codes is slowed: after 20 unknown codes from one address, every lookup waits.
+    for (let i = 1; i < 20; i++) await guest.req('GET', `/api/workshops/join/ZZZZZ${i % 10}`);
+    const guessing = await guest.req<ErrorReply>('GET', `/api/workshops/join/${code}`);
+    expect([guessing.status, guessing.body.error.code]).toEqual([429, 'TOO_MANY_JOIN_TRIES']);
+    expect(Number(guessing.headers.get('retry-after'))).toBeGreaterThan(500);
 
     // Only its instructor (or an admin) sees the dashboard.
     await expect(member.dashboard(id)).rejects.toThrow(/403/);
