@@ -86,9 +86,9 @@ export async function createPlatform(config: Config, logger: FastifyBaseLogger):
       events,
       exercises,
       log: logger,
-      record: async (sessionId, exercise, report) => {
+      record: async (sessionId, exercise, report, attempt) => {
         const owner = await store.ensureGuest(sessions.ownerOf(sessionId));
-        await store.recordAttempt(owner.id, exercise.id, exercise.lesson, report);
+        await store.recordAttempt(owner.id, exercise.id, exercise.lesson, report, attempt);
         classroom.changed();
       },
     }),

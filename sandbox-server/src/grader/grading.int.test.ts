@@ -80,9 +80,25 @@ describe('grading', () => {
     expect(partial.checks[1]!.message).toMatch(/restarted 0 times; it should be at least 1/);
     expect(partial.score).toBe(1);
 
+    type Progress = { progress: { exercise: string; attempts: number; bestScore: number; updatedAt: number }[] };
+    const progressOf = async () =>
+      (await learner.req<Progress>('GET', '/api/progress')).body.progress.find((p) => p.exercise === 'restarted-web');
+    const asked = (await progressOf())!;
+    expect(asked.bestScore).toBe(1);
+
     socket.send({ type: 'live', exercise: 'restarted-web' });
     const first = (await socket.waitFor((m) => m.type === 'grade' && m.live)) as GradeMessage;
     expect(first.report.passed).toBe(false);
+    // Live partial progress is kept (the instructor's dashboard sees the learner moving), uncounted.
+    const kept = await (async () => {
+      for (let i = 0; i < 50; i++) {
+        const p = (await progressOf())!;
+        if (p.updatedAt > asked.updatedAt) return p;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      return undefined;
+    })();
+    expect(kept).toMatchObject({ attempts: asked.attempts, bestScore: 1 });
     const before = socket.messages.length;
     socket.send({ type: 'input', term: 't1', data: 'docker restart web\r' });
     const green = (await socket.until(

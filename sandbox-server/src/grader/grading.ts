@@ -23,6 +23,9 @@ interface Live {
 
 export const LIVE_DEBOUNCE_MS = 400;
 
+/** Keeps a report as the session owner's progress; `attempt` says whether it counts as one. */
+type RecordProgress = (sessionId: string, exercise: Exercise, report: GradeReport, attempt: boolean) => Promise<void>;
+
 export class Grading {
   readonly #driver: SandboxDriver;
   readonly #sessions: SessionManager;
@@ -30,7 +33,7 @@ export class Grading {
   readonly #exercises: Map<string, Exercise>;
   readonly #budget: GradeBudget;
   readonly #live = new Map<string, Set<Live>>();
-  readonly #record: ((sessionId: string, exercise: Exercise, report: GradeReport) => Promise<void>) | undefined;
+  readonly #record: RecordProgress | undefined;
   readonly #log: { warn(obj: object, msg: string): void } | undefined;
   /** Called with every report made, for metrics. */
   onGraded?: (report: GradeReport) => void;
@@ -42,7 +45,7 @@ export class Grading {
     exercises: Exercise[];
     budget?: GradeBudget;
     /** Keeps a report as the session owner's progress. */
-    record?: (sessionId: string, exercise: Exercise, report: GradeReport) => Promise<void>;
+    record?: RecordProgress;
     log?: { warn(obj: object, msg: string): void };
   }) {
     this.#driver = opts.driver;
@@ -66,7 +69,7 @@ export class Grading {
 
   /**
    * Grades now. Every requested grading counts as an attempt in the owner's progress; a live one
-   * only when it passes (the moment the learner finished).
+   * only when it passes (the moment the learner finished), and is kept uncounted when it scores.
    */
   async grade(sessionId: string, exerciseId: string, source: 'request' | 'live' = 'request'): Promise<GradeReport> {
     const exercise = this.exercise(exerciseId);
@@ -77,10 +80,10 @@ export class Grading {
     return report;
   }
 
-  async #keep(sessionId: string, exercise: Exercise, report: GradeReport): Promise<void> {
+  async #keep(sessionId: string, exercise: Exercise, report: GradeReport, attempt = true): Promise<void> {
     if (!this.#record || report.incomplete) return;
     // A store hiccup never costs the learner their report: it is logged, and the report goes out.
-    await this.#record(sessionId, exercise, report).catch((err: unknown) =>
+    await this.#record(sessionId, exercise, report, attempt).catch((err: unknown) =>
       this.#log?.warn({ err, sessionId, exercise: exercise.id }, 'progress not saved'),
     );
   }
@@ -131,8 +134,11 @@ export class Grading {
       if (key !== live.last && this.#live.get(sessionId)?.has(live)) {
         live.last = key;
         live.listener(report);
-        // The moment the learner finished counts in their progress; live re-checks otherwise do not.
-        if (report.passed) await this.#keep(sessionId, this.exercise(live.exerciseId), report);
+        // The moment the learner finished counts as an attempt. Partial progress (some points) is
+        // kept without counting, so an instructor's dashboard sees it, and who is moving.
+        if (report.passed || report.score > 0) {
+          await this.#keep(sessionId, this.exercise(live.exerciseId), report, report.passed);
+        }
       }
     } catch {
       // The session ended or its sandbox is being replaced; the next event tries again.

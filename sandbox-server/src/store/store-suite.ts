@@ -102,6 +102,16 @@ export function storeSuite(name: string, open: OpenDatabase): void {
       expect(typeof all[0]?.firstCompletedAt).toBe('number');
     });
 
+    it('keeps live progress without counting it as an attempt', async () => {
+      const user = await store.createUser({ username: unique('live'), displayName: 'Live' });
+      let p = await store.recordAttempt(user.id, 'ex', 'l', result(1, 3), false);
+      expect(p).toMatchObject({ attempts: 0, bestScore: 1, firstCompletedAt: null });
+      p = await store.recordAttempt(user.id, 'ex', 'l', result(3, 3), false);
+      expect(p).toMatchObject({ attempts: 0, bestScore: 3, firstCompletedAt: clock });
+      p = await store.recordAttempt(user.id, 'ex', 'l', result(2, 3));
+      expect(p).toMatchObject({ attempts: 1, bestScore: 3 });
+    });
+
     it('counts concurrent attempts without losing one', async () => {
       const user = await store.createUser({ username: unique('linus'), displayName: 'Linus' });
       await Promise.all(Array.from({ length: 5 }, (_, i) => store.recordAttempt(user.id, 'ex', 'l', result(i, 4))));

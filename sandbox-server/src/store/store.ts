@@ -189,8 +189,18 @@ export class Store {
     });
   }
 
-  /** Counts an attempt: keeps the best score, and the first and latest time the exercise was passed. */
-  async recordAttempt(userId: string, exerciseId: string, lesson: string, result: AttemptResult): Promise<Progress> {
+  /**
+   * Counts an attempt: keeps the best score, and the first and latest time the exercise was passed.
+   * With `countAttempt` false it keeps the result without counting it (live grading's partial progress).
+   */
+  async recordAttempt(
+    userId: string,
+    exerciseId: string,
+    lesson: string,
+    result: AttemptResult,
+    countAttempt = true,
+  ): Promise<Progress> {
+    const counted = countAttempt ? 1 : 0;
     const now = this.#now();
     const completedAt = result.passed ? now : null;
     // One upsert, so concurrent attempts cannot lose a count or trip over each other's insert.
@@ -202,7 +212,7 @@ export class Store {
         lesson,
         best_score: result.score,
         max_score: result.maxScore,
-        attempts: 1,
+        attempts: counted,
         last_result: JSON.stringify(pick(result)),
         first_completed_at: completedAt,
         last_completed_at: completedAt,
@@ -211,7 +221,7 @@ export class Store {
       .onConflict((oc) =>
         oc.columns(['user_id', 'exercise_id']).doUpdateSet((eb) => ({
           lesson: eb.ref('excluded.lesson'),
-          attempts: eb('progress.attempts', '+', 1),
+          attempts: eb('progress.attempts', '+', counted),
           best_score: eb
             .case()
             .when('excluded.best_score', '>', eb.ref('progress.best_score'))
