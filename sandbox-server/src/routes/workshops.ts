@@ -12,8 +12,8 @@ import type { Classroom } from '../workshops/classroom.ts';
 import { parse } from './sessions.ts';
 
 const lessonSlugs = new Set(outline.flatMap((m) => m.lessons.map((l) => l.slug)));
-/** Unknown join codes one address may try in 10 minutes before lookups are refused. */
-export const WRONG_CODES_PER_10_MIN = 20;
+/** Unknown join codes one address may try in 10 minutes before lookups are refused: enough for a class behind one NAT to mistype, far too few to guess one of 32^6 codes. */
+export const WRONG_CODES_PER_10_MIN = 100;
 /** Most learners one workshop may seat. */
 export const MAX_SEATS = 500;
 

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Dashboard, DashboardServerMessage } from '../protocol/dashboard.ts';
+import { WRONG_CODES_PER_10_MIN } from '../routes/workshops.ts';
 import { startTestServer, TestClient, type TestServer } from '../test-support/harness.ts';
 
 type ErrorReply = { error: { code: string } };
@@ -93,8 +94,8 @@ describe('workshops', () => {
 
     const unknown = await guest.req<ErrorReply>('POST', '/api/workshops/join/ZZZZZZ', { displayName: 'x' });
     expect(unknown.body.error.code).toBe('WORKSHOP_NOT_FOUND');
-    // Guessing codes is slowed: after 20 unknown codes from one address, every lookup waits.
-    for (let i = 1; i < 20; i++) await guest.req('GET', `/api/workshops/join/ZZZZZ${i % 10}`);
+    // Guessing codes is slowed: after 100 unknown codes from one address, every lookup waits.
+    for (let i = 1; i < WRONG_CODES_PER_10_MIN; i++) await guest.req('GET', `/api/workshops/join/ZZZZZ${i % 10}`);
     const guessing = await guest.req<ErrorReply>('GET', `/api/workshops/join/${code}`);
     expect([guessing.status, guessing.body.error.code]).toEqual([429, 'TOO_MANY_JOIN_TRIES']);
     expect(Number(guessing.headers.get('retry-after'))).toBeGreaterThan(500);
