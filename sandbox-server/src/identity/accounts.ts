@@ -12,6 +12,7 @@ import { z } from 'zod';
 import type { Config } from '../config.ts';
 import { ApiError, type ErrorCode } from '../errors.ts';
 import type { Store, User } from '../store/store.ts';
+import type { AccountView } from '../protocol/api.ts';
 import type { Role } from '../store/schema.ts';
 import { RateLimiter } from './rate-limit.ts';
 import type { Signer } from './signing.ts';
@@ -109,15 +110,6 @@ function translate(err: unknown, overrides: Record<string, ErrorCode> = {}): Api
   if (code) return new ApiError(code);
   if (body?.message) return new ApiError('BAD_REQUEST', body.message);
   return err instanceof ApiError ? err : new ApiError('INTERNAL');
-}
-
-export interface AccountView {
-  id: string;
-  username: string | null;
-  displayName: string;
-  email: string | null;
-  role: Role;
-  guest: boolean;
 }
 
 export const accountView = (u: User): AccountView => ({
@@ -306,8 +298,7 @@ export class Accounts {
    */
   checkCsrf(req: FastifyRequest): void {
     const owner = req.cookies[OWNER_COOKIE];
-    const hasAuth = Object.keys(req.cookies).some((c) => c.includes(`${AUTH_COOKIE_PREFIX}.session_token`));
-    if (owner === undefined && !hasAuth) return;
+    if (owner === undefined && !hasAuthCookie(req)) return;
     const ownerId = owner ? this.#signer.unsign(owner) : undefined;
     const given = req.headers[CSRF_HEADER];
     if (!ownerId || typeof given !== 'string' || given !== this.csrfTokenFor(ownerId)) {
@@ -316,7 +307,7 @@ export class Accounts {
   }
 
   async #authUser(req: FastifyRequest, reply: FastifyReply): Promise<{ id: string } | undefined> {
-    if (!Object.keys(req.cookies).some((c) => c.includes(`${AUTH_COOKIE_PREFIX}.session_token`))) return undefined;
+    if (!hasAuthCookie(req)) return undefined;
     const s = await this.auth.api.getSession({ headers: fromNodeHeaders(req.headers), returnHeaders: true });
     // A session in use is renewed once a day; the renewed cookie goes back to the browser, so an
     // active learner stays signed in (and a revoked session's cookie is cleared).
@@ -395,6 +386,10 @@ export class Accounts {
     if (!taken.ok) throw new ApiError(code, undefined, { retryAfterSeconds: taken.retryAfterSeconds });
   }
 }
+
+/** better-auth's session cookie (named `__Secure-dockyard.session_token` on https). */
+const hasAuthCookie = (req: FastifyRequest) =>
+  Object.keys(req.cookies).some((c) => c.endsWith(`${AUTH_COOKIE_PREFIX}.session_token`));
 
 /** A guest not stored yet (see Accounts.#guest); Store.ensureGuest makes the same one. */
 function guestUser(id: string): User {

@@ -1,6 +1,8 @@
 // Who am I, and the account's life: sign up, sign in, sign out, change password, GitHub.
+import { fromNodeHeaders } from 'better-auth/node';
 import type { FastifyInstance } from 'fastify';
 import { accountView, passwordBody, signInBody, signUpBody, type Accounts } from '../identity/accounts.ts';
+import type { Me } from '../protocol/api.ts';
 import type { Store } from '../store/store.ts';
 import { parse } from './sessions.ts';
 
@@ -12,7 +14,7 @@ export function accountRoutes(app: FastifyInstance, accounts: Accounts, store: S
       user: accountView(user),
       github: accounts.githubEnabled,
       workshops: workshops.map((w) => ({ code: w.code, title: w.title, lessons: w.lessons })),
-    };
+    } satisfies Me;
   });
 
   app.post('/api/account/sign-up', async (req, reply) => ({
@@ -40,7 +42,7 @@ export function accountRoutes(app: FastifyInstance, accounts: Accounts, store: S
     const res = await accounts.auth.handler(
       new Request(new URL(req.url, accounts.auth.options.baseURL as string), {
         method: 'GET',
-        headers: new Headers(Object.entries(req.headers).flatMap(([k, v]) => (typeof v === 'string' ? [[k, v]] : []))),
+        headers: fromNodeHeaders(req.headers),
       }),
     );
     reply.status(res.status);

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { ApiError } from '../errors.ts';
 import { accountView, type Accounts } from '../identity/accounts.ts';
+import type { AdminOverview } from '../protocol/api.ts';
 import type { SessionManager } from '../sessions/session-manager.ts';
 import type { Store } from '../store/store.ts';
 import { parse } from './sessions.ts';
@@ -37,7 +38,7 @@ export function adminRoutes(app: FastifyInstance, accounts: Accounts, store: Sto
       }),
       users: (await store.listAccounts()).map((u) => ({ ...accountView(u), createdAt: u.createdAt })),
       guests: await store.countGuests(),
-    };
+    } satisfies AdminOverview;
   });
 
   app.delete<WithId>('/api/admin/sessions/:id', async (req, reply) => {

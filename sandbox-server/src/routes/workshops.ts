@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { ApiError, errorCatalogue } from '../errors.ts';
 import type { Accounts } from '../identity/accounts.ts';
 import { RateLimiter } from '../identity/rate-limit.ts';
+import type { PublicWorkshopView, WorkshopView } from '../protocol/api.ts';
 import { dashboardClientMessageSchema, type DashboardServerMessage } from '../protocol/dashboard.ts';
 import type { Store, User, Workshop } from '../store/store.ts';
 import type { Classroom } from '../workshops/classroom.ts';
@@ -52,7 +53,7 @@ export interface WorkshopRouteDeps {
 
 export function workshopRoutes(app: FastifyInstance, deps: WorkshopRouteDeps): void {
   const { accounts, store, classroom } = deps;
-  const view = async (w: Workshop) => ({
+  const view = async (w: Workshop): Promise<WorkshopView> => ({
     id: w.id,
     code: w.code,
     title: w.title,
@@ -111,7 +112,7 @@ export function workshopRoutes(app: FastifyInstance, deps: WorkshopRouteDeps): v
         endsAt: w.endsAt,
         seatsLeft: Math.max(0, w.seatLimit - taken),
         instructor: owner?.displayName ?? 'Your instructor',
-      },
+      } satisfies PublicWorkshopView,
     };
   });
 

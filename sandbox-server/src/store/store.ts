@@ -148,42 +148,35 @@ export class Store {
   mergeGuestInto(guestId: string, userId: string): Promise<void> {
     return this.transaction(async (store) => {
       const { db } = store;
+      const theirs = new Map((await store.progressOf(userId)).map((q) => [q.exerciseId, q]));
       for (const p of await store.progressOf(guestId)) {
-        const theirs = (await store.progressOf(userId)).find((q) => q.exerciseId === p.exerciseId);
+        const q = theirs.get(p.exerciseId);
         const row = {
           user_id: userId,
           exercise_id: p.exerciseId,
           lesson: p.lesson,
-          best_score: Math.max(p.bestScore, theirs?.bestScore ?? 0),
+          best_score: Math.max(p.bestScore, q?.bestScore ?? 0),
           max_score: p.maxScore,
-          attempts: p.attempts + (theirs?.attempts ?? 0),
-          last_result: JSON.stringify(theirs && theirs.updatedAt > p.updatedAt ? theirs.lastResult : p.lastResult),
-          first_completed_at: minOf(p.firstCompletedAt, theirs?.firstCompletedAt ?? null),
-          last_completed_at: maxOf(p.lastCompletedAt, theirs?.lastCompletedAt ?? null),
-          updated_at: Math.max(p.updatedAt, theirs?.updatedAt ?? 0),
+          attempts: p.attempts + (q?.attempts ?? 0),
+          last_result: JSON.stringify(q && q.updatedAt > p.updatedAt ? q.lastResult : p.lastResult),
+          first_completed_at: minOf(p.firstCompletedAt, q?.firstCompletedAt ?? null),
+          last_completed_at: maxOf(p.lastCompletedAt, q?.lastCompletedAt ?? null),
+          updated_at: Math.max(p.updatedAt, q?.updatedAt ?? 0),
         };
-        if (theirs) {
-          await db
-            .updateTable('progress')
-            .set(row)
-            .where('user_id', '=', userId)
-            .where('exercise_id', '=', p.exerciseId)
-            .execute();
-        } else await db.insertInto('progress').values(row).execute();
+        await db
+          .insertInto('progress')
+          .values(row)
+          .onConflict((oc) => oc.columns(['user_id', 'exercise_id']).doUpdateSet(row))
+          .execute();
       }
+      // The guest's seats become the account's, where it has none in that workshop yet.
       const seats = await db.selectFrom('workshop_members').selectAll().where('user_id', '=', guestId).execute();
       for (const seat of seats) {
-        const taken = await db
-          .selectFrom('workshop_members')
-          .select('user_id')
-          .where('workshop_id', '=', seat.workshop_id)
-          .where('user_id', '=', userId)
-          .executeTakeFirst();
-        if (!taken)
-          await db
-            .insertInto('workshop_members')
-            .values({ ...seat, user_id: userId })
-            .execute();
+        await db
+          .insertInto('workshop_members')
+          .values({ ...seat, user_id: userId })
+          .onConflict((oc) => oc.columns(['workshop_id', 'user_id']).doNothing())
+          .execute();
       }
       await db.deleteFrom('users').where('id', '=', guestId).execute();
     });

@@ -107,8 +107,9 @@ function serve(socket: WebSocket, sessionId: string, deps: SocketDeps): void {
     }
     // Input, resizes and acks for a terminal still opening wait for it, rather than being lost.
     // (No await unless one is pending: an open must register itself before the next message runs.)
-    const pending = terminals.get(sessionId, msg.term) ? undefined : opening.get(msg.term);
-    const term = terminals.get(sessionId, msg.term) ?? (pending && (await pending.catch(() => undefined)));
+    const open = terminals.get(sessionId, msg.term);
+    const pending = open ? undefined : opening.get(msg.term);
+    const term = open ?? (pending && (await pending.catch(() => undefined)));
     switch (msg.type) {
       case 'open': {
         const opened = (async () => {

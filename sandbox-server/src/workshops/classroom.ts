@@ -85,6 +85,8 @@ export class Classroom {
     };
     const watcher = [...this.#dashboards].find((d) => d.watching?.sessionId === sessionId);
     if (watcher) sink({ type: 'watched', watching: true, by: watcher.viewer.displayName });
+    // Every learner page connects here: ask the store only when there is a message to replay.
+    if (this.#lastBroadcast.size === 0) return detach;
     const joined = await this.#store.workshopsJoinedBy(this.#sessions.ownerOf(sessionId));
     for (const w of joined) {
       const b = this.#lastBroadcast.get(w.id);
@@ -140,6 +142,10 @@ export class Classroom {
     const members = await this.#store.membersOf(workshop.id);
     const progress = await this.#store.progressOfUsers(members.map((m) => m.userId));
     const watched = new Set([...this.#dashboards].flatMap((d) => (d.watching ? [d.watching.learner] : [])));
+    const progressOf = Map.groupBy(
+      progress.filter((p) => ids.has(p.exerciseId)),
+      (p) => p.userId,
+    );
     return {
       type: 'dashboard',
       at: now,
@@ -154,7 +160,7 @@ export class Classroom {
       },
       exercises: exercises.map((e) => ({ id: e.id, title: e.title, lesson: e.lesson })),
       learners: members.map((m) => {
-        const mine = progress.filter((p) => p.userId === m.userId && ids.has(p.exerciseId));
+        const mine = progressOf.get(m.userId) ?? [];
         const cells = Object.fromEntries(
           mine.map((p) => [
             p.exerciseId,

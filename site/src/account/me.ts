@@ -2,25 +2,11 @@
 // island, fetched again after a sign-in or sign-out. Plain fetch, not api(): a GET needs no CSRF
 // token, and the header island that loads this on every lesson page stays a few hundred bytes.
 
-export type Role = 'learner' | 'instructor' | 'admin';
+import type { AccountView, Me, Role } from '@dockyard/sandbox-server/protocol/api';
 
-export interface User {
-  id: string;
-  username: string | null;
-  displayName: string;
-  email: string | null;
-  role: Role;
-  /** A guest: this browser's own user, without an account. */
-  guest: boolean;
-}
-
-export interface Me {
-  user: User;
-  /** GitHub sign-in is configured. */
-  github: boolean;
-  /** Workshops this user joined, most recent first. */
-  workshops: Array<{ code: string; title: string; lessons: string[] }>;
-}
+export type { Me, Role };
+/** This browser's user: an account, or a guest. */
+export type User = AccountView;
 
 type Listener = (me: Me | undefined) => void;
 const listeners = new Set<Listener>();

@@ -1,31 +1,11 @@
 // The admin page: capacity, sessions (end one) and users (change a role), from GET /api/admin/overview.
+import type { AdminOverview } from '@dockyard/sandbox-server/protocol/api';
 import { watchMe, type Role } from '../account/me.ts';
 import { api } from '../workspace/api.ts';
 import { formatTime } from '../lib/format.ts';
 import { h, showFailure, showProblem } from '../lib/ui.ts';
 
-interface Overview {
-  capacity: { sessions: number; pool: number; creating: number; capacity: number };
-  sessions: Array<{
-    id: string;
-    owner: { id: string; displayName: string; username: string | null };
-    sandboxId: string;
-    state: string;
-    createdAt: number;
-    endsAt: number;
-    lesson: string | null;
-  }>;
-  users: Array<{
-    id: string;
-    username: string | null;
-    displayName: string;
-    email: string | null;
-    role: Role;
-    createdAt: number;
-  }>;
-  /** Browsers learning without an account. */
-  guests: number;
-}
+type Overview = AdminOverview;
 
 const root = document.querySelector<HTMLElement>('[data-admin]')!;
 const $ = <T extends HTMLElement>(sel: string) => root.querySelector<T>(sel)!;

@@ -11,7 +11,7 @@ import type {
   DashboardServerMessage,
 } from '@dockyard/sandbox-server/protocol/dashboard';
 import type { WatchTerminals } from './watch-terminal.ts';
-import type { Workshop } from './workshops.ts';
+import type { WorkshopView as Workshop } from '@dockyard/sandbox-server/protocol/api';
 
 const root = document.querySelector<HTMLElement>('[data-dashboard]')!;
 const $ = <T extends HTMLElement>(sel: string) => root.querySelector<T>(sel)!;

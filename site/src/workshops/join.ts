@@ -1,19 +1,12 @@
 // The join page: the code (typed, or from ?code=) shows the workshop; Join adds you to it and
 // takes you to its first lesson.
+import type { PublicWorkshopView } from '@dockyard/sandbox-server/protocol/api';
 import { loadMe } from '../account/me.ts';
 import { api, ApiFailure } from '../workspace/api.ts';
 import { count, formatRange } from '../lib/format.ts';
 import { h, showFailure, showProblem, whileBusy } from '../lib/ui.ts';
 
-interface PublicWorkshop {
-  code: string;
-  title: string;
-  lessons: string[];
-  startsAt: number;
-  endsAt: number;
-  seatsLeft: number;
-  instructor: string;
-}
+type PublicWorkshop = PublicWorkshopView;
 
 const root = document.querySelector<HTMLElement>('[data-join]')!;
 const $ = <T extends HTMLElement>(sel: string) => root.querySelector<T>(sel)!;

@@ -4,19 +4,10 @@ import { isInstructor, watchMe } from '../account/me.ts';
 import { api } from '../workspace/api.ts';
 import { count, formatRange, toLocalInput } from '../lib/format.ts';
 import { copyButton, h, showFailure, showProblem, whileBusy } from '../lib/ui.ts';
+import type { WorkshopView } from '@dockyard/sandbox-server/protocol/api';
 
 /** A workshop as its owner sees it (POST and GET /api/workshops). */
-export interface Workshop {
-  id: string;
-  code: string;
-  title: string;
-  lessons: string[];
-  startsAt: number;
-  endsAt: number;
-  seatLimit: number;
-  joinUrl: string;
-  members: number;
-}
+export type Workshop = WorkshopView;
 
 const root = document.querySelector<HTMLElement>('[data-workshops]')!;
 const $ = <T extends HTMLElement>(sel: string) => root.querySelector<T>(sel)!;
