@@ -182,11 +182,14 @@ describe('expiry', () => {
     const id = await client.createSession();
     const sandboxId = server.sessions.sandboxOf(id);
     const ws = await client.connect(id);
+    await ws.open('t');
     await ws.waitFor((m) => m.type === 'session' && m.state === 'expiring', 10_000);
     expect(await ws.waitFor((m) => m.type === 'session' && m.state === 'expired', 10_000)).toMatchObject({
       reason: 'ttl',
     });
     await ws.until(() => ws.closeCode === 4404, 5000, 'close 4404');
+    // Its shell went with it: that is the news, not an exit code.
+    expect(ws.messages.filter((m) => m.type === 'exit')).toEqual([]);
     expect(await sandboxExists(sandboxId)).toBe(false);
     expect((await client.req('GET', `/api/sessions/${id}`)).status).toBe(404);
   });

@@ -9,7 +9,7 @@ import type { SandboxMapRegistry } from '../map/sandbox-map.ts';
 import type { PublishedPortsRegistry } from '../previews/published-ports.ts';
 import type { SessionManager } from '../sessions/session-manager.ts';
 import type { Classroom } from '../workshops/classroom.ts';
-import type { Terminal } from './terminal.ts';
+import type { Sink, Terminal } from './terminal.ts';
 import type { TerminalRegistry } from './terminal-registry.ts';
 
 export interface SocketDeps {
@@ -59,6 +59,12 @@ export function sessionSocketRoute(app: FastifyInstance, deps: SocketDeps): void
 function serve(socket: WebSocket, sessionId: string, deps: SocketDeps): void {
   const { sessions, terminals } = deps;
   const shown = new Set<Terminal>();
+  // A session that ends takes its shells with it: their exits are not news (the learner is told
+  // the sandbox ended), so none is sent once the session is gone. A reset keeps the session, and
+  // its old shells' exits are sent.
+  const toTerminal: Sink = (msg) => {
+    if (msg.type !== 'exit' || sessions.viewOf(sessionId)) send(msg);
+  };
   const opening = new Map<string, Promise<Terminal>>();
   const send = (msg: ServerMessage) => {
     if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(msg));
@@ -123,7 +129,7 @@ function serve(socket: WebSocket, sessionId: string, deps: SocketDeps): void {
           terminals.cancelClose(t);
           shown.add(t);
           send({ type: 'opened', term: msg.term, reattached: Boolean(term) });
-          t.attach(send);
+          t.attach(toTerminal);
         } catch {
           send(errorMessage('SANDBOX_FAILED', msg.term));
         } finally {
@@ -167,7 +173,7 @@ function serve(socket: WebSocket, sessionId: string, deps: SocketDeps): void {
     unwatchMap();
     stopLive?.();
     for (const t of shown) {
-      t.detach(send);
+      t.detach(toTerminal);
       terminals.scheduleClose(t);
     }
   });

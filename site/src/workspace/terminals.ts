@@ -127,13 +127,7 @@ export class Terminals {
     const t = this.#tabs.get(id);
     if (!t) return;
     t.exited = true;
-    // When the whole sandbox is ending, its shells end a moment before the server says so: wait a
-    // little, so the learner reads "your sandbox has ended" rather than how to reopen a shell.
-    setTimeout(() => {
-      if (t.exited && !this.#ended) {
-        t.term.write(`\r\n\x1b[2m[the shell ended with code ${code}; press Enter for a new one]\x1b[0m\r\n`);
-      }
-    }, 500);
+    t.term.write(`\r\n\x1b[2m[the shell ended with code ${code}; press Enter for a new one]\x1b[0m\r\n`);
   }
 
   /** The sandbox is gone: each terminal says so once, and takes no more keystrokes until a fresh one. */
