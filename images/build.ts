@@ -3,12 +3,12 @@ import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { mustRun } from '../infra/setup/lib/run.ts';
+import { mustRun, run } from '../infra/setup/lib/run.ts';
 import { bold, detail, dim, green, seconds } from '../infra/setup/lib/steps.ts';
-import { catalog, hostRef, NODE_VERSION, NPM_VERSION, type ImageSpec } from './catalog.ts';
+import { catalog, hostRef, NODE_VERSION, NPM_VERSION, specByName, type ImageSpec } from './catalog.ts';
 import { docker, dockerEnv, inspectImage, runOnce } from './lib/docker.ts';
 import { inputKey } from './lib/key.ts';
-import { INPUT_HASH_LABEL, OWNER_LABEL } from './platform.ts';
+import { OWNER_LABEL } from './platform.ts';
 
 const IMAGES_DIR = dirname(fileURLToPath(import.meta.url));
 
@@ -38,7 +38,8 @@ export function computeKeys(specs: readonly ImageSpec[], dir = IMAGES_DIR): Map<
   for (const spec of specs) {
     const baseKey = spec.base ? keys.get(spec.base) : undefined;
     if (spec.base && !baseKey) throw new Error(`${spec.name} is built from ${spec.base}, which must come first`);
-    keys.set(spec.name, inputKey(join(dir, spec.dir), [baseKey ?? '', spec.extraKey ?? '', spec.tags.join(',')]));
+    const args = JSON.stringify(spec.buildArgs ?? {});
+    keys.set(spec.name, inputKey(join(dir, spec.dir), [baseKey ?? '', spec.extraKey ?? '', spec.tags.join(','), args]));
   }
   return keys;
 }
@@ -103,28 +104,46 @@ async function prepareContext(spec: ImageSpec, dir: string): Promise<void> {
   if (got.length !== 2) throw new Error(`npm pack left ${got.join(', ')} in ${dist}; expected two tarballs`);
 }
 
-async function buildOne(spec: ImageSpec, key: string, aptMirror: string, log: (line: string) => void): Promise<void> {
+/**
+ * The host tag recording which inputs an image was built from. Not a label: the legacy builder
+ * turns `--label` into a last `LABEL` layer that learners would see in `docker history`.
+ */
+export const keyTag = (spec: ImageSpec, key: string): string =>
+  hostRef(spec, `${KEY_TAG_PREFIX}${spec.name}-${key.slice(0, 40)}`);
+const KEY_TAG_PREFIX = 'dockyard-key-';
+
+async function buildOne(spec: ImageSpec, aptMirror: string, log: (line: string) => void): Promise<void> {
   const ref = hostRef(spec, spec.tags[0]);
   const dir = join(IMAGES_DIR, spec.dir);
-  const labels = [`${INPUT_HASH_LABEL}=${key}`, `${OWNER_LABEL}=dockyard`, `org.dockyard.image=${spec.name}`];
-  const base = spec.base
-    ? hostRef(
-        catalog.find((s) => s.name === spec.base)!,
-        'latest',
-      )
-    : undefined;
+  const buildArgs = { ...spec.buildArgs };
+  if (spec.base) {
+    const base = specByName(spec.base);
+    buildArgs.BASE = hostRef(base, base.tags[0]);
+  }
   if (spec.recipe === 'script') {
+    // Imported root filesystems carry the owner label (no layer of its own), and every image built on them inherits it.
     await mustRun(['bash', join(dir, 'build.sh')], {
-      env: { ...dockerEnv, IMAGE: ref, LABELS: labels.join(' '), APT_MIRROR: aptMirror },
+      env: { ...dockerEnv, ...buildArgs, IMAGE: ref, LABELS: `${OWNER_LABEL}=dockyard`, APT_MIRROR: aptMirror },
       onLine: log,
     });
     return;
   }
   await prepareContext(spec, dir);
   const args = ['build', '--pull=false', '--force-rm', '-t', ref];
-  for (const l of labels) args.push('--label', l);
-  if (base) args.push('--build-arg', `BASE=${base}`);
+  for (const [k, v] of Object.entries(buildArgs)) args.push('--build-arg', `${k}=${v}`);
   await docker([...args, dir], log);
+}
+
+/** Moves the key tag to the new build and drops this spec's older key tags, so old builds can be pruned. */
+async function markBuilt(spec: ImageSpec, key: string): Promise<void> {
+  const current = keyTag(spec, key);
+  await docker(['tag', hostRef(spec, spec.tags[0]), current]);
+  const tags = (await docker(['image', 'ls', spec.repo, '--format', '{{.Repository}}:{{.Tag}}'])).split('\n');
+  for (const tag of tags) {
+    // An old build a container still uses keeps its key tag until a later build: the engine refuses to untag it.
+    if (tag !== current && tag.startsWith(`${spec.repo}:${KEY_TAG_PREFIX}${spec.name}-`))
+      await run(['docker', 'rmi', tag]);
+  }
 }
 
 /** Builds what changed and returns every selected image with its tags and size. */
@@ -142,13 +161,17 @@ export async function buildImages(opts: BuildOptions): Promise<BuiltImage[]> {
     const primary = hostRef(spec, spec.tags[0]);
     const counter = dim(`[${i + 1}/${specs.length}]`);
     const existing = await inspectImage(primary);
-    const fresh = existing?.labels[INPUT_HASH_LABEL] === key && !force.has(spec.name) && !force.has('all');
+    const fresh =
+      existing !== undefined &&
+      (await inspectImage(keyTag(spec, key)))?.id === existing.id &&
+      !force.has(spec.name) &&
+      !force.has('all');
     if (!fresh) {
       console.log(`  ${counter} ${bold(spec.name)} building ${dim(`(key ${key.slice(0, 12)})`)}`);
       const logFile = join(logDir, `${spec.name}.log`);
       const lines: string[] = [];
       try {
-        await buildOne(spec, key, opts.aptMirror, (line) => {
+        await buildOne(spec, opts.aptMirror, (line) => {
           lines.push(line);
           // Show the builder's steps as progress, not every line of apt's output.
           if (/^Step \d+\/\d+ :/.test(line)) detail(line.slice(0, 110));
@@ -163,9 +186,13 @@ export async function buildImages(opts: BuildOptions): Promise<BuiltImage[]> {
       for (const tag of tagsFor(spec, version)) {
         if (tag !== spec.tags[0]) await docker(['tag', primary, hostRef(spec, tag)]);
       }
+      await markBuilt(spec, key);
     }
     const image = fresh ? existing! : (await inspectImage(primary))!;
-    const tags = image.tags.filter((t) => t.startsWith(`${spec.repo}:`)).map((t) => t.slice(spec.repo.length + 1));
+    const tags = image.tags
+      .filter((t) => t.startsWith(`${spec.repo}:`))
+      .map((t) => t.slice(spec.repo.length + 1))
+      .filter((t) => !t.startsWith(KEY_TAG_PREFIX));
     const ms = performance.now() - started;
     results.push({ spec, key, id: image.id, tags, sizeBytes: image.size, built: !fresh, ms });
     const size = `${(image.size / 1e6).toFixed(1)} MB`;

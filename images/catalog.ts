@@ -9,8 +9,14 @@ export interface VersionProbe {
 }
 
 export interface ImageSpec {
-  /** Library name as on Docker Hub (`nginx`), or `sandbox`. */
+  /** Unique name in this catalog: the Docker Hub name (`nginx`), a variant (`debian-bookworm`), or `sandbox`. */
   name: string;
+  /**
+   * Name on Docker Hub when it differs from `name`: `debian` for `debian-bookworm`. An official
+   * image's name has no slash and the mirror serves it as `library/<hub>`; one with a slash
+   * (`docker/dockerfile`) is served as it is.
+   */
+  hub?: string;
   /** Repository on the host engine; the mirror serves library images as `library/<name>`. */
   repo: string;
   /** One line for the docs. */
@@ -31,6 +37,8 @@ export interface ImageSpec {
   mirrored: boolean;
   /** What the key also depends on besides the recipe files (versions fetched at build time). */
   extraKey?: string;
+  /** Passed to the recipe: as environment to `build.sh`, as `--build-arg` to a Dockerfile. Part of the key. */
+  buildArgs?: Record<string, string>;
 }
 
 /** Node for the `node` image comes from the npm registry, the same package the bootstrap uses. */
@@ -39,19 +47,35 @@ export const NPM_VERSION = '11.21.2';
 
 const lib = (s: Omit<ImageSpec, 'repo' | 'mirrored' | 'dir'>): ImageSpec => ({
   ...s,
-  repo: `dockyard-lib/${s.name}`,
-  dir: `library/${s.name}`,
+  repo: `dockyard-lib/${s.hub ?? s.name}`,
+  dir: `library/${(s.hub ?? s.name).replace('/', '-')}`,
   mirrored: true,
 });
+
+/** The name learners know an image by (`debian` for `debian-bookworm`). */
+export const hubName = (spec: ImageSpec): string => spec.hub ?? spec.name;
+
+/** The repository path in a registry for a Docker Hub name: `library/nginx`, `docker/dockerfile`. */
+export const registryPath = (hub: string): string => (hub.includes('/') ? hub : `library/${hub}`);
 
 /** In build order: a spec comes after its base. */
 export const catalog: readonly ImageSpec[] = [
   lib({
     name: 'debian',
-    summary: "Debian 12 (bookworm) minbase from debootstrap, slimmed like Docker Hub's -slim",
+    summary: "Debian 13 (trixie) minbase from debootstrap, slimmed like Docker Hub's -slim",
     recipe: 'script',
-    tags: ['12', 'bookworm', 'bookworm-slim', '12-slim', 'latest'],
+    tags: ['13', 'trixie', 'trixie-slim', '13-slim', 'latest'],
     version: { cmd: ['cat', '/etc/debian_version'], pattern: /^(\d+\.\d+)/ },
+    buildArgs: { SUITE: 'trixie' },
+  }),
+  lib({
+    name: 'debian-bookworm',
+    hub: 'debian',
+    summary: 'Debian 12 (bookworm), the previous release, which many guides still use',
+    recipe: 'script',
+    tags: ['12', 'bookworm', 'bookworm-slim', '12-slim'],
+    version: { cmd: ['cat', '/etc/debian_version'], pattern: /^(\d+\.\d+)/ },
+    buildArgs: { SUITE: 'bookworm' },
   }),
   lib({
     name: 'busybox',
@@ -73,7 +97,7 @@ export const catalog: readonly ImageSpec[] = [
     summary: 'nginx serving /usr/share/nginx/html on port 80, logs to stdout',
     recipe: 'dockerfile',
     base: 'debian',
-    tags: ['1.22', '1', 'latest'],
+    tags: ['1.26', '1', 'latest'],
     version: { cmd: ['nginx', '-v'], pattern: /nginx\/(\d+\.\d+\.\d+)/ },
   }),
   lib({
@@ -89,7 +113,7 @@ export const catalog: readonly ImageSpec[] = [
     summary: 'Redis server on port 6379, data in /data',
     recipe: 'dockerfile',
     base: 'debian',
-    tags: ['7.0', '7', 'latest'],
+    tags: ['8.0', '8', 'latest'],
     version: { cmd: ['redis-server', '--version'], pattern: /v=(\d+\.\d+\.\d+)/ },
   }),
   lib({
@@ -97,7 +121,7 @@ export const catalog: readonly ImageSpec[] = [
     summary: 'PostgreSQL on port 5432; POSTGRES_USER/PASSWORD/DB; data in /var/lib/postgresql/data',
     recipe: 'dockerfile',
     base: 'debian',
-    tags: ['15', 'latest'],
+    tags: ['17', 'latest'],
     version: { cmd: ['postgres', '--version'], pattern: /(\d+\.\d+)/ },
   }),
   lib({
@@ -114,15 +138,15 @@ export const catalog: readonly ImageSpec[] = [
     summary: 'Python 3 with its standard library (python and python3)',
     recipe: 'dockerfile',
     base: 'debian',
-    tags: ['3.11', '3', '3.11-slim', 'latest'],
+    tags: ['3.13', '3', '3.13-slim', 'latest'],
     version: { cmd: ['python', '--version'], pattern: /Python (\d+\.\d+\.\d+)/ },
   }),
   lib({
     name: 'golang',
-    summary: 'Go toolchain (bookworm-backports) with GOPATH=/go; build with the standard library',
+    summary: 'Go toolchain with GOPATH=/go; build with the standard library',
     recipe: 'dockerfile',
     base: 'debian',
-    tags: ['1.23', '1', 'latest'],
+    tags: ['1.24', '1', 'latest'],
     version: { cmd: ['go', 'version'], pattern: /go(\d+\.\d+\.\d+)/ },
   }),
   lib({

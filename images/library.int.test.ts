@@ -91,10 +91,10 @@ describe('library images in a sandbox', () => {
   it('a multi-stage build FROM golang ships a small working binary image without the toolchain', async () => {
     const out = await sh(`
       mkdir -p /root/work/hello-go && cd /root/work/hello-go
-      printf 'module example.com/hello\\n\\ngo 1.23\\n' >go.mod
+      printf 'module example.com/hello\\n\\ngo 1.24\\n' >go.mod
       printf 'package main\\n\\nimport "fmt"\\n\\nfunc main() { fmt.Println("hello from a tiny image") }\\n' >main.go
       cat >Dockerfile <<'EOF'
-FROM golang:1.23 AS build
+FROM golang:1.24 AS build
 WORKDIR /src
 COPY go.mod main.go ./
 RUN CGO_ENABLED=0 go build -o /out/hello .

@@ -1,17 +1,10 @@
 // The registry mirror: a registry container that serves the library images to every sandbox.
-import { hostRef, specByName } from './catalog.ts';
+import { hostRef, hubName, registryPath, specByName } from './catalog.ts';
 import type { BuiltImage } from './build.ts';
 import { docker, inspectImage } from './lib/docker.ts';
 import { SANDBOX_BRIDGE } from '../infra/engine/network-policy.ts';
 import { run } from '../infra/setup/lib/run.ts';
-import {
-  INPUT_HASH_LABEL,
-  MIRROR_ALIAS,
-  MIRROR_CONTAINER,
-  MIRROR_VOLUME,
-  OWNER_LABEL,
-  SANDBOX_NETWORK,
-} from './platform.ts';
+import { MIRROR_ALIAS, MIRROR_CONTAINER, MIRROR_VOLUME, OWNER_LABEL, SANDBOX_NETWORK } from './platform.ts';
 
 export interface MirrorOptions {
   /** Host port (on 127.0.0.1) the builder pushes to. */
@@ -92,12 +85,12 @@ async function answers(port: number): Promise<boolean> {
 export async function ensureMirror(opts: MirrorOptions): Promise<string> {
   await ensureNetwork();
   const image = hostRef(specByName('registry'));
-  const key = (await inspectImage(image))?.labels[INPUT_HASH_LABEL];
-  if (!key) throw new Error(`The registry image ${image} is missing: build it first (npm run images).`);
+  const imageId = (await inspectImage(image))?.id;
+  if (!imageId) throw new Error(`The registry image ${image} is missing: build it first (npm run images).`);
   // What the running mirror must match; anything else and it is replaced (its data volume stays).
   const wanted: Record<string, string> = {
     [OWNER_LABEL]: 'dockyard',
-    [INPUT_HASH_LABEL]: key,
+    'org.dockyard.registry-image': imageId,
     'org.dockyard.mirror-port': String(opts.port),
     'org.dockyard.mirror-upstream': opts.upstream ?? '',
   };
@@ -154,11 +147,11 @@ export async function ensureMirror(opts: MirrorOptions): Promise<string> {
 
 /** The image id (config digest) the mirror holds for a name and tag, if any. */
 export async function mirroredId(port: number, name: string, tag: string): Promise<string | undefined> {
-  const res = await fetch(`http://127.0.0.1:${port}/v2/library/${name}/manifests/${tag}`, {
+  const res = await fetch(`http://127.0.0.1:${port}/v2/${registryPath(name)}/manifests/${tag}`, {
     headers: { Accept: MANIFEST_TYPES },
   });
   if (res.status === 404) return undefined;
-  if (!res.ok) throw new Error(`The mirror answered ${res.status} for library/${name}:${tag}`);
+  if (!res.ok) throw new Error(`The mirror answered ${res.status} for ${registryPath(name)}:${tag}`);
   const manifest = (await res.json()) as { config?: { digest?: string } };
   return manifest.config?.digest;
 }
@@ -169,10 +162,10 @@ export async function seedMirror(images: readonly BuiltImage[], opts: MirrorOpti
   let pushed = 0;
   for (const image of images) {
     if (!image.spec.mirrored) continue;
-    for (const name of [image.spec.name, ...(image.spec.aliases ?? [])]) {
+    for (const name of [hubName(image.spec), ...(image.spec.aliases ?? [])]) {
       for (const tag of image.tags) {
         if ((await mirroredId(opts.port, name, tag)) === image.id) continue;
-        const target = `127.0.0.1:${opts.port}/library/${name}:${tag}`;
+        const target = `127.0.0.1:${opts.port}/${registryPath(name)}:${tag}`;
         await docker(['tag', image.id, target]);
         try {
           await docker(['push', '--quiet', target]);

@@ -1,7 +1,5 @@
 // Names the platform's Docker objects share: the image builder creates them, the server uses them.
 
-/** Label on every image Dockyard builds: the hash of the image's inputs. */
-export const INPUT_HASH_LABEL = 'org.dockyard.input-hash';
 /** Label on every container, network and volume the platform owns. */
 export const OWNER_LABEL = 'org.dockyard.owner';
 

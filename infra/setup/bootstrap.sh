@@ -15,7 +15,7 @@ took() { printf '  done in %ss\n' "$(awk -v a="$1" -v b="$(now_ms)" 'BEGIN { pri
 
 # Debian packages the host needs. Chromium only for the browser tests, PostgreSQL only for the
 # store's tests (they start their own server from its binaries).
-packages=(docker.io iptables debootstrap busybox-static ca-certificates git runsc)
+packages=(docker.io iptables debootstrap busybox-static ca-certificates git runsc lxcfs)
 [ "$MODE" = test ] && packages+=(chromium fonts-liberation postgresql)
 
 missing=()

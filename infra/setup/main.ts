@@ -7,6 +7,8 @@ import { buildImages } from '../../images/build.ts';
 import { ensureMirror, mirrorAddress, seedMirror } from '../../images/mirror.ts';
 import { applyPolicy, SANDBOX_BRIDGE } from '../engine/network-policy.ts';
 import { ensureEngine } from './lib/engine.ts';
+import { ensureLxcfs } from './lib/lxcfs.ts';
+import { LXCFS_DIR } from '../../sandbox-server/src/drivers/docker/resource-views.ts';
 import { run } from './lib/run.ts';
 import { keyOf, stampMatches, writeStamp } from './lib/stamp.ts';
 import { bold, dim, red, seconds, step } from './lib/steps.ts';
@@ -26,6 +28,19 @@ async function engineStep() {
       : 'already running';
     const warn = engine.userns ? '' : ` ${red('without user namespaces: sandboxes are weaker than they should be')}`;
     return { value: engine, note: `Engine ${engine.version}, ${how}${warn}` };
+  });
+}
+
+async function lxcfsStep() {
+  await step('Resource views (lxcfs)', async () => {
+    const log = join(dirname(settings.engineLog), 'lxcfs.log');
+    const state = await ensureLxcfs(LXCFS_DIR, log);
+    const note = {
+      running: `already serving ${LXCFS_DIR}: free, top and /proc/meminfo in a sandbox show its own limits`,
+      started: `started on ${LXCFS_DIR} (log: ${log}): free, top and /proc/meminfo in a sandbox show its own limits`,
+      missing: red('lxcfs is not installed: sandboxes show the host memory and CPUs (apt-get install lxcfs)'),
+    }[state];
+    return { value: state, note };
   });
 }
 
@@ -122,6 +137,7 @@ async function main(): Promise<number> {
   settings = readSettings(process.env);
   const started = performance.now();
   await engineStep();
+  await lxcfsStep();
   if (mode === 'images') {
     await imagesStep(argv);
     return 0;

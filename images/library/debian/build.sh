@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Builds the `debian` image: a bookworm minbase rootfs from debootstrap, imported as an image.
-# Env: IMAGE (tag to create), LABELS (space-separated key=value), APT_MIRROR.
+# Builds a `debian` image: a minbase rootfs of one Debian release from debootstrap, imported as an image.
+# Env: IMAGE (tag to create), LABELS (space-separated key=value), APT_MIRROR, SUITE (default trixie).
 set -euo pipefail
 rootfs=$(mktemp -d /tmp/dockyard-rootfs.XXXXXX)
 trap 'rm -rf "$rootfs"' EXIT
-debootstrap --variant=minbase bookworm "$rootfs" "$APT_MIRROR" >"$rootfs.log" 2>&1 || {
+debootstrap --variant=minbase "${SUITE:-trixie}" "$rootfs" "$APT_MIRROR" >"$rootfs.log" 2>&1 || {
   tail -20 "$rootfs.log" >&2; exit 1; }
 rm -f "$rootfs.log"
 # Keep the image lean and reproducible-ish: no apt lists, no caches, no machine id.

@@ -1,11 +1,31 @@
 // The contract every SandboxDriver must meet, run against a real backend by each driver's int test.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Sandbox, SandboxDriver, SandboxLimits } from './driver.ts';
+import type { Sandbox, SandboxDriver, SandboxLimits, TerminalStream } from './driver.ts';
 
 export const TEST_LIMITS: SandboxLimits = { memoryBytes: 2 ** 30, cpus: 1, pids: 512, storageBytes: 2 * 2 ** 30 };
 
 export const testSandboxId = () => `t${randomUUID().slice(0, 8)}`;
+
+/** Collects a terminal's output and waits for a pattern in what came after `since`. */
+function screen(tty: TerminalStream) {
+  let text = '';
+  tty.stream.on('data', (d: Buffer) => (text += d.toString('utf8')));
+  return {
+    get text() {
+      return text;
+    },
+    async waitFor(pattern: RegExp, since = 0, timeoutMs = 20_000): Promise<string> {
+      const deadline = Date.now() + timeoutMs;
+      while (Date.now() < deadline) {
+        const m = pattern.exec(text.slice(since));
+        if (m) return m[0];
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      throw new Error(`No ${pattern} in the terminal within ${timeoutMs} ms. It shows:\n${text.slice(since)}`);
+    },
+  };
+}
 
 /** Registers the conformance tests for the driver `make()` returns. */
 export function driverConformance(name: string, make: () => SandboxDriver): void {
@@ -45,6 +65,38 @@ export function driverConformance(name: string, make: () => SandboxDriver): void
       await driver.remove(other);
       await driver.remove(other);
       expect((await driver.list()).map((s) => s.id)).not.toContain(other);
+    });
+
+    it('opens a terminal that sizes, takes every key as the learner typed it, and reports the exit code', async () => {
+      const tty = await driver.openTerminal(id, { cols: 91, rows: 27 });
+      const out = screen(tty);
+      tty.stream.write('stty size\r');
+      await out.waitFor(/27 91/);
+      await tty.resize(120, 33);
+      tty.stream.write('stty size\r');
+      await out.waitFor(/33 120/);
+      // Ctrl-P Ctrl-Q are the learner's keys (docker attach's detach keys), never the platform's:
+      // the shell stays, and a command typed after them runs.
+      let at = out.text.length;
+      tty.stream.write('\x10\x11');
+      await new Promise((r) => setTimeout(r, 300));
+      tty.stream.write('\x15echo "after-keys-$((6*7))"\r');
+      await out.waitFor(/after-keys-42/, at);
+      // ...also inside `docker attach`, where they detach from the container and leave it running.
+      tty.stream.write('docker run -dit --name keys busybox sh && docker attach keys\r');
+      at = out.text.length;
+      await new Promise((r) => setTimeout(r, 1500));
+      tty.stream.write('echo "inside-$((2*3))"\r');
+      await out.waitFor(/inside-6/, at);
+      tty.stream.write('\x10');
+      await new Promise((r) => setTimeout(r, 100));
+      tty.stream.write('\x11');
+      await out.waitFor(/read escape sequence/, at);
+      at = out.text.length;
+      tty.stream.write('docker inspect -f "state-{{.State.Status}}" keys\r');
+      await out.waitFor(/state-running/, at);
+      tty.stream.write('exit 7\r');
+      expect(await tty.exited).toBe(7);
     });
 
     it('rejects exec in a sandbox that does not exist', async () => {

@@ -493,25 +493,29 @@ async function dockerfile(p: Probe, check: CheckOf<'dockerfile'>): Promise<Outco
   return problems.length ? no(`In ${check.path}: ${problems.join('; ')}.`) : ok(`${check.path} is as expected.`);
 }
 
+/**
+ * Compose v2 itself, by absolute path: `docker compose` would look in ~/.docker/cli-plugins first,
+ * where a learner's own plugin could answer.
+ */
+const COMPOSE = '/usr/libexec/docker/cli-plugins/docker-compose';
+
 async function compose(p: Probe, check: CheckOf<'compose'>): Promise<Outcome> {
   const text = await readWorkFile(p, check.file);
   if (text === undefined) return no(`There is no ${check.file} in ~/work.`);
   const problems: string[] = [];
   for (const secret of check.absent ?? [])
     if (text.includes(secret)) problems.push(`${check.file} still contains "${secret}"; keep it in .env`);
-  if (check.valid) {
-    const path = posix.resolve(WORK_DIR, check.file);
-    const r = await p.sh(
-      `cd ${q(posix.dirname(path))} && /usr/bin/docker-compose -f ${q(path)} config -q 2>&1`,
-      15_000,
-    );
-    if (r.exitCode !== 0)
-      problems.push(`Compose rejects ${check.file}: ${r.stdout.trim().split('\n').slice(-2).join(' ')}`);
-  }
+  // Compose resolves the file as `docker compose up` would (.env, `name:`): its answer names the project.
+  const path = posix.resolve(WORK_DIR, check.file);
+  const r = await p.sh(`cd ${q(posix.dirname(path))} && ${COMPOSE} -f ${q(path)} config --format json`, 15_000);
+  const config = r.exitCode === 0 ? parseJson<{ name?: string }>(r.stdout) : undefined;
+  if (check.valid && !config)
+    problems.push(`Compose rejects ${check.file}: ${r.stderr.trim().split('\n').slice(-2).join(' ')}`);
   const project =
     check.project ??
+    config?.name ??
     posix
-      .basename(posix.dirname(posix.resolve(WORK_DIR, check.file)))
+      .basename(posix.dirname(path))
       .toLowerCase()
       .replace(/[^a-z0-9_-]/g, '');
   for (const s of check.services ?? []) {

@@ -4,8 +4,8 @@
 // first in the learner's PATH changes nothing here.
 import type { ExecResult, SandboxDriver } from '../drivers/driver.ts';
 
-/** The engine API version of the sandbox image's engine (20.10). */
-const API = '/v1.41';
+/** The engine API version of the sandbox image's engine (26.1). */
+const API = '/v1.45';
 export const WORK_DIR = '/root/work';
 
 /** The platform could not look (exec failed, engine silent, timeout): never the learner's fault. */

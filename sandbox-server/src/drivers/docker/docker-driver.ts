@@ -18,6 +18,8 @@ import { ApiError } from '../../errors.ts';
 import { delegateCgroups, remappedRoot } from './cgroup-delegation.ts';
 import { SandboxDisks } from './sandbox-disk.ts';
 import { containerName, SANDBOX_LABEL, sandboxCreateOptions } from './sandbox-options.ts';
+import { TtyStream } from './tty-stream.ts';
+import { resourceViewBinds } from './resource-views.ts';
 import { SANDBOX_NETWORK } from '../../../../images/platform.ts';
 
 export interface DockerDriverOptions {
@@ -96,6 +98,7 @@ export class DockerDriver implements SandboxDriver {
     try {
       const options = sandboxCreateOptions(spec, {
         diskBinds: this.disks.binds(mnt),
+        viewBinds: resourceViewBinds(),
         runtime: this.#opts.runtime,
         ...(this.#opts.image ? { image: this.#opts.image } : {}),
       });
@@ -145,16 +148,25 @@ export class DockerDriver implements SandboxDriver {
     }
   }
 
+  /**
+   * Waits inside the sandbox, in one exec: the engine's socket accepts connections from its first
+   * milliseconds and answers them once its API is up, so the first answer to `/_ping` is the
+   * signal. (Polling with `docker version` execs from here added about 80 ms.)
+   */
   async #waitReady(sandboxId: string): Promise<void> {
-    const deadline = Date.now() + this.#opts.readyTimeoutMs;
-    let last = '';
-    while (Date.now() < deadline) {
-      const r = await this.exec(sandboxId, ['docker', 'version', '--format', '{{.Server.Version}}']);
-      if (r.exitCode === 0) return;
-      last = r.stderr.trim();
-      await new Promise((res) => setTimeout(res, 100));
-    }
-    throw new Error(`The sandbox's Docker Engine did not answer within ${this.#opts.readyTimeoutMs} ms: ${last}`);
+    const seconds = Math.ceil(this.#opts.readyTimeoutMs / 1000);
+    const script = `end=$(( $(date +%s) + ${seconds} ))
+while [ "$(date +%s)" -lt "$end" ]; do
+  [ -S /var/run/docker.sock ] && curl -fsS --max-time ${seconds} --unix-socket /var/run/docker.sock http://localhost/_ping >/dev/null && exit 0
+  sleep 0.02
+done
+exit 1`;
+    const r = await this.exec(sandboxId, ['sh', '-c', script], { timeoutMs: this.#opts.readyTimeoutMs + 5000 });
+    if (r.exitCode === 0) return;
+    const log = await this.exec(sandboxId, ['tail', '-n', '5', '/var/log/dockerd.log']).catch(() => undefined);
+    throw new Error(
+      `The sandbox's Docker Engine did not answer within ${this.#opts.readyTimeoutMs} ms: ${r.stderr.trim()} ${log?.stdout.trim() ?? ''}`,
+    );
   }
 
   async exec(sandboxId: string, cmd: string[], opts: ExecOptions = {}): Promise<ExecResult> {
@@ -215,22 +227,27 @@ export class DockerDriver implements SandboxDriver {
     return ip;
   }
 
+  /**
+   * A login shell on a terminal that dockyard-tty makes inside the sandbox. The exec itself has no
+   * TTY: with one, the engine would read Ctrl-P Ctrl-Q as its own detach keys and end the shell.
+   */
   async openTerminal(sandboxId: string, opts: TerminalOptions): Promise<TerminalStream> {
     const container = this.#docker.getContainer(containerName(sandboxId));
     const exec = await container.exec({
-      Cmd: ['bash', '-l'],
-      Tty: true,
+      Cmd: ['dockyard-tty', 'bash', '-l'],
+      Tty: false,
       AttachStdin: true,
       AttachStdout: true,
       AttachStderr: true,
       WorkingDir: '/root/work',
-      Env: ['TERM=xterm-256color', 'COLORTERM=truecolor', 'LANG=C.UTF-8'],
+      Env: [
+        'TERM=xterm-256color',
+        'COLORTERM=truecolor',
+        'LANG=C.UTF-8',
+        `DOCKYARD_TTY_SIZE=${opts.cols}x${opts.rows}`,
+      ],
     });
-    const stream = await exec.start({ hijack: true, stdin: true, Tty: true });
-    const resize = async (cols: number, rows: number) => {
-      await exec.resize({ w: cols, h: rows });
-    };
-    await resize(opts.cols, opts.rows);
+    const stream = new TtyStream(await exec.start({ hijack: true, stdin: true }));
     const exited = new Promise<number>((resolve) => {
       let done = false;
       const finish = () => {
@@ -245,7 +262,7 @@ export class DockerDriver implements SandboxDriver {
       stream.on('close', finish);
       stream.on('error', finish);
     });
-    return { stream, resize, exited };
+    return { stream, resize: (cols, rows) => stream.resize(cols, rows), exited };
   }
 
   async list(): Promise<Sandbox[]> {

@@ -3,6 +3,7 @@ import type Docker from 'dockerode';
 import { MIRROR_URL_FOR_SANDBOXES, OWNER_LABEL, SANDBOX_IMAGE, SANDBOX_NETWORK } from '../../../../images/platform.ts';
 import { sandboxSeccompProfile } from '../../../../infra/engine/seccomp/sandbox-profile.ts';
 import type { SandboxSpec } from '../driver.ts';
+import { cpuCountEnv } from './resource-views.ts';
 
 /** Built once: it is the same for every sandbox. */
 const SECCOMP_PROFILE = sandboxSeccompProfile();
@@ -24,6 +25,8 @@ export const containerName = (sandboxId: string) => `dockyard-sbx-${sandboxId}`;
 export interface SandboxPlacement {
   /** Binds of the sandbox's own disk (see sandbox-disk.ts): its only writable, persistent places. */
   diskBinds: string[];
+  /** Read-only binds that show the sandbox its own limits in /proc (see resource-views.ts). */
+  viewBinds?: string[];
   /** The OCI runtime the engine starts it with (`runc`, `runsc`, ...). */
   runtime: string;
   image?: string;
@@ -32,12 +35,12 @@ export interface SandboxPlacement {
 /** The create options for a sandbox container. Pure, so tests can read every setting. */
 export function sandboxCreateOptions(spec: SandboxSpec, placement: SandboxPlacement): Docker.ContainerCreateOptions {
   const { limits } = spec;
-  const { diskBinds, runtime, image = SANDBOX_IMAGE } = placement;
+  const { diskBinds, viewBinds = [], runtime, image = SANDBOX_IMAGE } = placement;
   return {
     name: containerName(spec.id),
     Image: image,
     Hostname: 'sandbox',
-    Env: [`DOCKYARD_MIRROR=${MIRROR_URL_FOR_SANDBOXES}`],
+    Env: [`DOCKYARD_MIRROR=${MIRROR_URL_FOR_SANDBOXES}`, cpuCountEnv(limits.cpus)],
     Labels: { ...spec.labels, [OWNER_LABEL]: 'dockyard', [SANDBOX_LABEL]: spec.id },
     HostConfig: {
       Privileged: false,
@@ -52,7 +55,7 @@ export function sandboxCreateOptions(spec: SandboxSpec, placement: SandboxPlacem
       // Nothing outside the sandbox's own disk is writable, so nothing a learner writes lands on
       // the host's disk uncapped (overlay2 on ext4 has no per-container quota).
       ReadonlyRootfs: true,
-      Binds: diskBinds,
+      Binds: [...diskBinds, ...viewBinds],
       // Small scratch space in memory: sockets and state of the inner engine, and its config.
       Tmpfs: { '/run': 'size=64m,mode=0755', '/etc/docker': 'size=1m,mode=0755' },
       LogConfig: { Type: 'json-file', Config: { 'max-size': '1m', 'max-file': '2' } },
