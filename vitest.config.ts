@@ -14,8 +14,10 @@ export default defineConfig({
           exclude,
           testTimeout: 120_000,
           hookTimeout: 300_000,
-          // Sandboxes are heavy on a 2-core machine: one file at a time.
+          // Sandboxes are heavy on a 2-core machine: one file at a time, and at most three concurrent
+          // tests in a file that asks for them (the lessons, each in a sandbox of its own).
           fileParallelism: false,
+          maxConcurrency: 3,
         },
       },
     ],

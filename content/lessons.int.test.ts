@@ -1,5 +1,7 @@
 // Clicks through every lesson: in a fresh sandbox of its own, with its exercises' starter files, each
 // <Run> command in reading order must succeed, as it would for a learner. Needs a Docker Engine.
+// Lessons run side by side (LESSON_PARALLEL, default 3), each in its own sandbox. One lesson:
+//   npx vitest run content/lessons.int.test.ts -t <slug>      (or npm run content:lesson -- <slug>)
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { DockerDriver } from '../sandbox-server/src/drivers/docker/docker-driver.ts';
@@ -14,20 +16,6 @@ const LIMITS = { memoryBytes: 2 * GiB, cpus: 1, pids: 1024, storageBytes: 4 * Gi
 const TIMEOUT_MS = 120_000;
 /** A learner reads for a while between two clicks: a failing step gets this long to succeed (a server starting). */
 const SETTLE_MS = 10_000;
-
-/**
- * What a lesson tells the learner to type into a command that needs a terminal, one batch a second
- * apart, and the status the command then ends with. A command that needs a terminal and is not
- * here fails with "the input device is not a TTY", so a new one cannot slip through untested.
- */
-const INTERACTIVE: Record<string, { keys: string[]; exitCode: number }> = {
-  'docker run -it --rm busybox sh': { keys: ['ps\n', 'exit\n'], exitCode: 0 },
-  // Detaching with Ctrl-P Ctrl-Q ends `docker attach` with status 1 and "read escape sequence"; the lesson says so.
-  'docker attach box': { keys: ['echo still here\n', '\x10\x11'], exitCode: 1 },
-};
-
-/** Files the learner saves in the editor before the lesson's first command needs them, from the exercise's solution. */
-const SAVED: Record<string, string[]> = { 'first-dockerfile': ['Dockerfile'] };
 
 /** The content of `path` as an exercise's solution writes it, with a quoted heredoc (`cat > path <<'END'`). */
 function solutionFile(exercises: Exercise[], path: string): string {
@@ -45,7 +33,7 @@ const TYPE = 'cmd=$1; shift; { for k in "$@"; do sleep 1; printf %s "$k"; done; 
 const driver = new DockerDriver(dockerClient('/var/run/docker.sock'));
 const exercises = loadExercises();
 
-describe('lessons, clicked through in a fresh sandbox', () => {
+describe.concurrent('lessons, clicked through in a fresh sandbox', () => {
   it.each(loadLessons(undefined, exercises).map((l) => [l.slug, l] as const))(
     '%s: every Run succeeds in order',
     async (_slug, lesson) => {
@@ -59,10 +47,10 @@ describe('lessons, clicked through in a fresh sandbox', () => {
           for (const [path, content] of Object.entries(e.starter.files)) await files.write(path, content);
           if (e.starter.setup) expect((await exec(['bash', '-e', '-c', e.starter.setup])).exitCode).toBe(0);
         }
-        for (const path of SAVED[lesson.slug] ?? []) await files.write(path, solutionFile(mine, path));
+        for (const path of lesson.frontmatter.saved) await files.write(path, solutionFile(mine, path));
         for (const [i, cmd] of lesson.runs.entries()) {
-          const step = `${lesson.slug}, Run ${i + 1} of ${lesson.runs.length}: ${cmd}`;
-          const typed = INTERACTIVE[cmd];
+          const step = `content/lessons/${lesson.slug}.mdx:${lesson.runLines[i]}: Run ${i + 1} of ${lesson.runs.length}: ${cmd}`;
+          const typed = lesson.frontmatter.interactive.find((t) => t.cmd === cmd);
           if (typed) {
             const r = await exec(['bash', '-c', TYPE, 'type', cmd, ...typed.keys]);
             expect(r.exitCode, `${step}\n${r.stdout}${r.stderr}`).toBe(typed.exitCode);
@@ -81,6 +69,7 @@ describe('lessons, clicked through in a fresh sandbox', () => {
         await driver.remove(id).catch(() => undefined);
       }
     },
-    180_000,
+    // The longest lesson's commands (builds, pulls) on a busy 2-core machine, with other lessons beside it.
+    420_000,
   );
 });

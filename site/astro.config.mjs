@@ -22,11 +22,21 @@ const monacoStylesInEditorChunk = {
   },
 };
 
+/**
+ * `npm run dev` (infra/setup/main.ts) runs the server beside `astro dev` and names it here: the dev
+ * server passes the API and its WebSockets on, so lessons reload as they are edited while the
+ * terminals, checks and previews are real. Unset for `astro build`.
+ */
+const api = process.env.DOCKYARD_DEV_API;
+
 export default defineConfig({
   outDir: './dist',
   trailingSlash: 'ignore',
   build: { format: 'directory' },
   devToolbar: { enabled: false },
   integrations: [mdx()],
-  vite: { plugins: [monacoStylesInEditorChunk] },
+  vite: {
+    plugins: [monacoStylesInEditorChunk],
+    ...(api ? { server: { proxy: { '/api': { target: api, ws: true, changeOrigin: false } } } } : {}),
+  },
 });

@@ -2,6 +2,7 @@
 // are refused with the file and the field (or line) named.
 import { describe, expect, it } from 'vitest';
 import { ContentError, loadExercises } from './exercises.ts';
+import { svgProblems } from './lesson-components.ts';
 import { loadLessons, parseLesson } from './lessons.ts';
 
 const exercises = loadExercises();
@@ -33,13 +34,12 @@ describe('lessons', () => {
   });
 
   it.each(['container-lifecycle', 'first-dockerfile', 'user-defined-networks'])(
-    '%s has Runs, a Quiz, a Diagram, a Hint and its exercise at the end',
+    '%s has Runs, a Quiz, a Diagram, a Hint and its exercise',
     (slug) => {
       const l = lessons.find((x) => x.slug === slug)!;
       expect(l.runs.length).toBeGreaterThanOrEqual(3);
       for (const tag of ['Quiz', 'Diagram', 'Hint', 'Exercise']) expect(l.body).toMatch(new RegExp(`<${tag}\\b`));
       expect(l.frontmatter.exercises.length).toBeGreaterThanOrEqual(1);
-      expect(l.body.trimEnd()).toMatch(/<Exercise id="[a-z0-9-]+" \/>$/);
     },
   );
 
@@ -98,5 +98,45 @@ describe('lessons', () => {
     expect(msg).toMatch(/line 14: put a diagram in a fenced text block/);
     expect(msg).toContain('<Exercise id="hello-app" /> is in the body but not listed');
     expect(msg).toContain('"restarted-web" is listed, but the body has no <Exercise id="restarted-web" />');
+  });
+
+  it('refuses a Quiz without its answer or an explanation per option, naming the line', () => {
+    const quiz = (attrs: string) => lesson(valid, `<Exercise id="restarted-web" />\n\n<Quiz\n  ${attrs}\n/>\n`);
+    const ok = `question="Q?" options={['a', 'b']} answer={1} why={['a is wrong: no.', 'b is right.']}`;
+    expect(() => parseLesson(quiz(ok), FILE, exercises)).not.toThrow();
+    expect(problemsOf(quiz(`question="Q?" options={['a', 'b']} why={['x', 'y']}`))).toMatch(
+      /line 9: a Quiz needs answer=\{n\}: the index of the right option, 0 to 1/,
+    );
+    expect(problemsOf(quiz(`question="Q?" options={['a', 'b']} answer={2} why={['x', 'y']}`))).toMatch(/answer=/);
+    expect(problemsOf(quiz(`question="Q?" options={['a', 'b', 'c']} answer={0} explain="old style"`))).toMatch(
+      /a Quiz needs why=\{\[\.\.\.\]\}: 3 explanations/,
+    );
+    expect(problemsOf(quiz(`question="" options={['a']} answer={0} why={['x']}`))).toMatch(/question.*\n.*options/s);
+  });
+
+  it('refuses a Diagram whose drawing is missing, undescribed or coloured for one theme only', () => {
+    const msg = problemsOf(
+      lesson(valid, '<Exercise id="restarted-web" />\n\n<Diagram src="no-such-drawing" caption="x" />\n'),
+    );
+    expect(msg).toMatch(/line 9: Diagram src="no-such-drawing": there is no content\/diagrams\/no-such-drawing\.svg/);
+    expect(msg).toMatch(/needs alt="\.\.\."/);
+    expect(svgProblems('<svg viewBox="0 0 10 10"><rect fill="var(--accent)"/></svg>', 'ok')).toEqual([]);
+    const bad = svgProblems('<svg width="100" viewBox="0 0 1 1"><rect fill="#fff" onclick="x()"/></svg>', 'bad');
+    expect(bad.join('\n')).toMatch(/no width or height/);
+    expect(bad.join('\n')).toMatch(/colour #fff is fixed/);
+    expect(bad.join('\n')).toMatch(/no scripts, event handlers/);
+    expect(svgProblems('<svg><g/></svg>', 'nobox')).toEqual(['content/diagrams/nobox.svg needs a viewBox']);
+  });
+
+  it('refuses a link to a lesson that does not exist, and an interactive entry that is no Run', () => {
+    const msg = problemsOf(
+      lesson(
+        `${valid}\ninteractive:\n  - { cmd: "docker attach nope", keys: ["x"], exitCode: 0 }`,
+        '<Exercise id="restarted-web" />\n\nNext: [volumes](/lessons/volumes/) and [ghost](/lessons/ghost-lesson/).\n',
+      ),
+    );
+    expect(msg).toMatch(/line 11: the link \/lessons\/ghost-lesson\/ is not a lesson of the outline/);
+    expect(msg).not.toMatch(/\/lessons\/volumes\//);
+    expect(msg).toContain('interactive.0: "docker attach nope" is not a Run command of this lesson');
   });
 });

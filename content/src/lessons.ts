@@ -7,6 +7,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ContentError, loadExercises, type Exercise } from './exercises.ts';
 import { lessons as outlineLessons } from './outline.ts';
+import { componentProblems } from './lesson-components.ts';
 
 export const lessonFrontmatterSchema = z
   .object({
@@ -16,6 +17,29 @@ export const lessonFrontmatterSchema = z
       .array(z.string().regex(/^[a-z0-9-]{1,80}$/, 'an exercise id: lowercase letters, digits and dashes'))
       .default([])
       .describe('The exercises the lesson ends with, by id; each must belong to this lesson'),
+    interactive: z
+      .array(
+        z
+          .object({
+            cmd: z.string().min(1).describe('A Run command of this lesson, exactly as written'),
+            keys: z
+              .array(z.string().min(1))
+              .min(1)
+              .describe('What the learner types into it, one batch a second apart (use \\n for Enter)'),
+            exitCode: z.number().int().min(0).max(255).describe('The status the command then ends with'),
+          })
+          .strict(),
+      )
+      .default([])
+      .describe(
+        'Run commands that need a terminal (-it, attach): CI types these keys into them. Any other Run gets no terminal',
+      ),
+    saved: z
+      .array(z.string().regex(/^[\w.-][\w./-]*$/, 'a path inside ~/work'))
+      .default([])
+      .describe(
+        "Files the learner saves in the editor before the first Run: CI writes them as the lesson's exercise solution does (cat > path <<'END')",
+      ),
   })
   .strict()
   .describe("A lesson's frontmatter: the YAML between the --- lines at the top of its .mdx file");
@@ -30,6 +54,8 @@ export interface Lesson {
   body: string;
   /** The commands of the lesson's <Run cmd="..." /> buttons, in reading order. */
   runs: string[];
+  /** The line of each Run in the file, for messages. */
+  runLines: number[];
 }
 
 export const LESSONS_DIR = resolve(import.meta.dirname, '../lessons');
@@ -102,10 +128,14 @@ export function parseLesson(text: string, file: string, exercises: readonly Exer
   // Inline code blanked too, same length, so `<Run>` in prose is not a tag and indexes still match.
   const scan = unfenced.replace(/`[^`\n]*`/g, (code) => ' '.repeat(code.length));
   const runs: string[] = [];
+  const runLines: number[] = [];
+  const lineOf = (index: number) => bodyLine + lineAt(scan, index) - 1;
   for (const m of scan.matchAll(/<Run\b/g)) {
     const run = RUN.exec(unfenced.slice(m.index));
-    if (run) runs.push(run[1]!);
-    else
+    if (run) {
+      runs.push(run[1]!);
+      runLines.push(lineOf(m.index));
+    } else
       problems.push(
         `line ${bodyLine + lineAt(scan, m.index) - 1}: write a Run as <Run cmd="..." />, the command in double quotes with none inside it`,
       );
@@ -121,8 +151,13 @@ export function parseLesson(text: string, file: string, exercises: readonly Exer
       `line ${bodyLine + lineAt(scan, m.index) - 1}: put a diagram in a fenced text block inside <Diagram>, not in <pre>: MDX reflows the text of a <pre>`,
     );
 
+  frontmatter.interactive.forEach((t, i) => {
+    if (!runs.includes(t.cmd)) problems.push(`interactive.${i}: "${t.cmd}" is not a Run command of this lesson`);
+  });
+  problems.push(...componentProblems(unfenced, scan, lineOf));
+
   if (problems.length) throw new ContentError(`${file}: the lesson is not valid:\n  ${problems.join('\n  ')}`);
-  return { slug, frontmatter, body, runs };
+  return { slug, frontmatter, body, runs, runLines };
 }
 
 /** Every lesson in `dir`, in course order; throws one ContentError listing every broken file. */

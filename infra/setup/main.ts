@@ -132,6 +132,44 @@ async function startServer(): Promise<number> {
   return new Promise((res) => child.on('exit', (code, signal) => res(code ?? (signal === 'SIGINT' ? 0 : 1))));
 }
 
+/** `npm run dev`: the server, and Astro's dev server in front of it for the pages (hot reload). */
+async function startDev(): Promise<number> {
+  const serverPort = Number(process.env.DOCKYARD_PORT ?? 8080);
+  const devPort = Number(process.env.DOCKYARD_DEV_PORT ?? 4321);
+  console.log(bold('▸ Server and Astro dev server'));
+  const server = spawn(process.execPath, [join(ROOT, 'sandbox-server/src/main.ts')], {
+    cwd: ROOT,
+    stdio: 'inherit',
+    // Terminals may open from the dev server's origin too.
+    env: {
+      ...process.env,
+      DOCKYARD_SITE_DIR: process.env.DOCKYARD_SITE_DIR ?? join(ROOT, 'site/dist'),
+      DOCKYARD_ALLOWED_ORIGINS: [
+        process.env.DOCKYARD_ALLOWED_ORIGINS,
+        `http://localhost:${devPort}`,
+        `http://127.0.0.1:${devPort}`,
+      ]
+        .filter(Boolean)
+        .join(','),
+    },
+  });
+  const astro = spawn('npx', ['astro', 'dev', '--port', String(devPort), '--host', '127.0.0.1'], {
+    cwd: join(ROOT, 'site'),
+    stdio: 'inherit',
+    env: { ...process.env, ASTRO_TELEMETRY_DISABLED: '1', DOCKYARD_DEV_API: `http://127.0.0.1:${serverPort}` },
+  });
+  console.log(`  Open ${bold(`http://localhost:${devPort}/`)}: lessons and components reload as you save them.`);
+  const stop = (sig: NodeJS.Signals) => (server.kill(sig), astro.kill(sig));
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  return new Promise((res) => {
+    // Either one ending ends both: a dev server without its API (or the reverse) is no use.
+    const done = (code: number | null) => (stop('SIGTERM'), res(code ?? 0));
+    server.on('exit', done);
+    astro.on('exit', done);
+  });
+}
+
 async function main(): Promise<number> {
   const [mode = 'start', ...argv] = process.argv.slice(2);
   settings = readSettings(process.env);
@@ -148,15 +186,19 @@ async function main(): Promise<number> {
   console.log(dim(`Set-up done in ${seconds(performance.now() - started)}.`));
   if (mode === 'setup') return 0;
   if (mode === 'start') return startServer();
+  if (mode === 'dev') return startDev();
   if (mode === 'bench') {
     const r = await run([process.execPath, join(ROOT, 'sandbox-server/bench/bench.ts')], { cwd: ROOT, inherit: true });
     return r.code;
   }
   if (mode === 'test') {
-    const only = argv.filter((a): a is TierName => (TIERS as readonly string[]).includes(a));
-    return runTiers(ROOT, only.length ? only : [...TIERS]);
+    const isTier = (a: string): a is TierName => (TIERS as readonly string[]).includes(a);
+    const only = argv.filter(isTier);
+    // Anything else names exercises: `npm run content:verify -- go-multistage` proves that one only.
+    const exercises = argv.filter((a) => !isTier(a) && !a.startsWith('-'));
+    return runTiers(ROOT, only.length ? only : [...TIERS], { exercises });
   }
-  throw new Error(`Unknown mode "${mode}". Use start, test, bench, images or setup.`);
+  throw new Error(`Unknown mode "${mode}". Use start, dev, test, bench, images or setup.`);
 }
 
 main().then(

@@ -31,7 +31,12 @@ const playwrightCounts = (text: string): Counts => {
   return { passed: r.stats.expected + r.stats.flaky, failed: r.stats.unexpected };
 };
 
-function tier(name: TierName, reports: string): Tier {
+/** Narrows a run: the exercises the content tier proves (all when empty). */
+export interface TierFilter {
+  exercises?: readonly string[];
+}
+
+function tier(name: TierName, reports: string, filter: TierFilter = {}): Tier {
   const vitest = (project: string): Tier => ({
     title: `${project === 'unit' ? 'Unit' : 'Integration'} tests (vitest --project ${project})`,
     cmd: [
@@ -59,7 +64,13 @@ function tier(name: TierName, reports: string): Tier {
     case 'content':
       return {
         title: 'Exercise proofs (npm run content:verify)',
-        cmd: ['node', 'sandbox-server/src/grader/verify.ts', '--report', join(reports, 'content.json')],
+        cmd: [
+          'node',
+          'sandbox-server/src/grader/verify.ts',
+          '--report',
+          join(reports, 'content.json'),
+          ...(filter.exercises?.length ? ['--only', filter.exercises.join(',')] : []),
+        ],
         report: join(reports, 'content.json'),
         count: (text) => {
           const r = JSON.parse(text) as Counts;
@@ -78,13 +89,13 @@ function tier(name: TierName, reports: string): Tier {
 }
 
 /** Runs the tiers in order, all of them even after a failure, and prints the summary line. */
-export async function runTiers(root: string, names: readonly TierName[]): Promise<number> {
+export async function runTiers(root: string, names: readonly TierName[], filter: TierFilter = {}): Promise<number> {
   const reports = join(root, '.reports');
   rmSync(reports, { recursive: true, force: true });
   mkdirSync(reports, { recursive: true });
   const total: Counts = { passed: 0, failed: 0 };
   for (const name of names) {
-    const t = tier(name, reports);
+    const t = tier(name, reports, filter);
     console.log(bold(`\n▸ ${t.title}`));
     const started = performance.now();
     const r = await run(t.cmd, { cwd: root, inherit: true, env: { ...process.env, ...t.env } });

@@ -95,8 +95,9 @@ if (page && root) {
         return;
       }
       const right = String(picked) === quiz.dataset.answer;
+      const why = quiz.querySelector<HTMLInputElement>(`input[value="${String(picked)}"]`)?.dataset.why ?? '';
       feedback.dataset.correct = String(right);
-      feedback.textContent = `${right ? 'Right.' : 'Not quite.'} ${quiz.dataset.explain ?? ''}`;
+      feedback.textContent = `${right ? 'Right.' : 'Not quite.'} ${why}`;
     });
   }
 
