@@ -130,7 +130,19 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
       reattached: z.boolean().describe('An existing shell was resumed'),
     })
     .describe('A terminal is ready for input'),
-  z.object({ type: z.literal('output'), term: termId, data: z.string() }).describe('Terminal output (UTF-8 text)'),
+  z
+    .object({
+      type: z.literal('output'),
+      term: termId,
+      data: z.string(),
+      replay: z
+        .literal(true)
+        .optional()
+        .describe(
+          "Recent output replayed on (re)attach: it may hold a program's old queries (cursor position and the like), which a client must not answer",
+        ),
+    })
+    .describe('Terminal output (UTF-8 text)'),
   z
     .object({ type: z.literal('exit'), term: termId, code: z.number().int().describe('Exit code of the shell') })
     .describe('A terminal ended'),

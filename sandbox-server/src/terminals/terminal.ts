@@ -56,7 +56,7 @@ export class Terminal {
     this.#sink = sink;
     this.#unacked = 0;
     this.#unseen = 0;
-    if (this.#scrollback) this.#send(this.#scrollback);
+    if (this.#scrollback) this.#send(this.#scrollback, true);
     this.#flow();
   }
 
@@ -126,9 +126,9 @@ export class Terminal {
     this.#flow();
   }
 
-  #send(text: string): void {
+  #send(text: string, replay = false): void {
     this.#unacked += text.length;
-    this.#sink?.({ type: 'output', term: this.id, data: text });
+    this.#sink?.({ type: 'output', term: this.id, data: text, ...(replay ? { replay } : {}) });
   }
 
   /** Pauses reading past the high-water mark (or a full scrollback with nobody watching). */

@@ -68,6 +68,7 @@ export class WatchTerminals {
     this.#panel.append(el);
     const button = document.createElement('button');
     button.type = 'button';
+    button.className = 'small-button';
     button.id = `watch-tab-${id}`;
     button.setAttribute('role', 'tab');
     button.setAttribute('aria-controls', el.id);

@@ -1,14 +1,16 @@
 // What a lesson page runs before the workspace opens: kept tiny. Run buttons, Copy buttons,
 // quizzes, the resizable split and the phone tabs; the workspace itself (xterm and the rest)
 // is loaded only when the learner starts it, or at once after a reload if it was open.
+import { formatDay } from '../lib/format.ts';
 import type { Workspace } from './workspace.ts';
 
 const page = document.querySelector<HTMLElement>('[data-lesson]');
 const root = document.querySelector<HTMLElement>('[data-workspace]');
 let workspace: Promise<Workspace> | undefined;
 
-function ensureWorkspace(): Promise<Workspace> {
-  workspace ??= import('./workspace.ts').then((m) => m.startWorkspace(root!, page!.dataset.lesson!));
+/** Starts the workspace once; `focus` puts the keyboard in its terminal (the learner asked for it). */
+function ensureWorkspace(focus = false): Promise<Workspace> {
+  workspace ??= import('./workspace.ts').then((m) => m.startWorkspace(root!, page!.dataset.lesson!, focus));
   return workspace;
 }
 
@@ -37,15 +39,33 @@ async function showPastProgress(): Promise<void> {
     const line = document.querySelector<HTMLElement>(`[data-exercise="${CSS.escape(p.exercise)}"] [data-past]`);
     if (!line) continue;
     line.textContent = p.passed
-      ? `✓ You passed this on ${new Date(p.lastCompletedAt!).toLocaleDateString()}.`
+      ? `✓ You passed this on ${formatDay(p.lastCompletedAt!)}.`
       : `Your best so far: ${p.bestScore} / ${p.maxScore} points.`;
     line.hidden = false;
   }
 }
 
+/** "Check my work" before there is a sandbox to check: say what to do, with the button that does it. */
+function notStarted(check: HTMLElement): void {
+  const note = check.parentElement?.querySelector<HTMLElement>('[data-check-note]');
+  if (!note) return;
+  const start = document.createElement('button');
+  start.type = 'button';
+  start.className = 'small-button accent';
+  start.textContent = 'Start my sandbox';
+  start.addEventListener('click', () => {
+    showWorkspaceTab();
+    void ensureWorkspace(true);
+    note.textContent = 'Starting your sandbox… Do the steps above in its terminal: the checks run by themselves.';
+  });
+  // A live region announces what changes after it exists: the role first, the words a moment later.
+  note.setAttribute('role', 'status');
+  setTimeout(() => note.replaceChildren('There is nothing to check yet: your sandbox is not started. ', start), 50);
+}
+
 if (page && root) {
   void showPastProgress();
-  root.querySelector('[data-start]')?.addEventListener('click', () => void ensureWorkspace());
+  root.querySelector('[data-start]')?.addEventListener('click', () => void ensureWorkspace(true));
   if (sessionStorage.getItem('dockyard:workspace')) void ensureWorkspace();
 
   document.addEventListener('click', (e) => {
@@ -54,6 +74,17 @@ if (page && root) {
     if (run) {
       showWorkspaceTab();
       void ensureWorkspace().then((w) => w.run(run.dataset.run!));
+      return;
+    }
+    const check = target.closest<HTMLElement>('[data-check-now]');
+    if (check && !workspace) return notStarted(check);
+    const skip = target.closest<HTMLAnchorElement>('[data-skip-sandbox]');
+    if (skip) {
+      // To the sandbox: its Start button, or the terminal once it runs (on a phone, its tab first).
+      e.preventDefault();
+      showWorkspaceTab();
+      if (workspace) void workspace.then((w) => w.focus());
+      else root.querySelector<HTMLElement>('[data-start]')?.focus();
       return;
     }
     const copy = target.closest<HTMLElement>('[data-copy]');
@@ -77,7 +108,7 @@ if (page && root) {
     if (pre.closest('.run, .diagram')) continue;
     const button = document.createElement('button');
     button.type = 'button';
-    button.className = 'copy-button';
+    button.className = 'small-button copy-button';
     button.dataset.copy = '';
     button.textContent = 'Copy';
     pre.classList.add('copyable');

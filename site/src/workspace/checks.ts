@@ -4,10 +4,15 @@ import type { ServerMessage } from '@dockyard/sandbox-server/protocol';
 
 type Report = Extract<ServerMessage, { type: 'grade' }>['report'];
 
-const STATUS_TEXT = { passed: 'passed', failed: 'not yet', error: 'could not be checked' } as const;
+const STATUS_TEXT = {
+  passed: 'passed',
+  failed: 'not yet',
+  error: 'could not be checked',
+  pending: 'not checked yet',
+} as const;
 
 /** Text with `code` spans shown as code; built from text nodes, so nothing in it is ever HTML. */
-function setText(el: Element, text: string): void {
+export function setText(el: Element, text: string): void {
   el.replaceChildren(
     ...text.split('`').map((part, i) => {
       if (i % 2 === 0) return document.createTextNode(part);
@@ -18,16 +23,22 @@ function setText(el: Element, text: string): void {
   );
 }
 
-export function renderReport(el: HTMLElement, report: Report): void {
+/**
+ * Shows a report. Until the learner has `acted` in this sandbox (run a command, saved a file, asked
+ * for a check), a check that does not pass yet is shown as still to do, not as a failure.
+ */
+export function renderReport(el: HTMLElement, report: Report, acted = true): void {
   for (const c of report.checks) {
     const li = el.querySelector<HTMLElement>(`[data-check="${CSS.escape(c.id)}"]`);
     if (!li) continue;
-    li.dataset.status = c.status;
-    li.querySelector('[data-status-text]')!.textContent = STATUS_TEXT[c.status];
-    setText(li.querySelector('[data-message]')!, c.status === 'passed' ? '' : c.message);
-    setText(li.querySelector('[data-hint]')!, c.status === 'failed' ? (c.hint ?? '') : '');
+    const status = c.status === 'failed' && !acted ? 'pending' : c.status;
+    li.dataset.status = status;
+    li.querySelector('[data-status-text]')!.textContent = STATUS_TEXT[status];
+    setText(li.querySelector('[data-message]')!, status === 'failed' || status === 'error' ? c.message : '');
+    setText(li.querySelector('[data-hint]')!, status === 'failed' ? (c.hint ?? '') : '');
   }
   el.querySelector('[data-score]')!.textContent = `${report.score} / ${report.maxScore} points`;
+  el.dataset.graded = '';
   const note = el.querySelector('[data-check-note]');
   if (note)
     note.textContent = report.incomplete

@@ -27,7 +27,7 @@ import 'monaco-editor/languages/definitions/yaml/register';
 import * as monaco from 'monaco-editor/editor/editor.api';
 import EditorWorker from 'monaco-editor/editor/editor.worker?worker';
 import { api, ApiFailure } from './api.ts';
-import type { EditorView } from './workspace.ts';
+import type { EditorEvents, EditorView } from './workspace.ts';
 
 self.MonacoEnvironment = { getWorker: () => new EditorWorker() };
 
@@ -98,7 +98,7 @@ const STYLE = `
 
 const html = (s: string) => s.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
 
-export function createEditor(panel: HTMLElement, sessionId: () => string): EditorView {
+export function createEditor(panel: HTMLElement, sessionId: () => string, events: EditorEvents = {}): EditorView {
   if (!document.getElementById('dockyard-editor-style')) {
     const style = document.createElement('style');
     style.id = 'dockyard-editor-style';
@@ -181,10 +181,13 @@ export function createEditor(panel: HTMLElement, sessionId: () => string): Edito
 
   const isDirty = () =>
     !!current && !current.readOnly && editor.getModel()!.getAlternativeVersionId() !== current.savedVersion;
+  let wasDirty = false;
   function renderDirty(): void {
     const dirty = isDirty();
     dirtyMark.hidden = !dirty;
     saveButton.disabled = !dirty;
+    if (dirty !== wasDirty) events.changed?.();
+    wasDirty = dirty;
   }
   editor.onDidChangeModelContent(renderDirty);
 
@@ -361,23 +364,28 @@ export function createEditor(panel: HTMLElement, sessionId: () => string): Edito
     if (!binary) editor.focus();
   }
 
-  let saving = false;
-  async function save(): Promise<void> {
-    if (!current || current.readOnly || saving) return;
+  let saving: Promise<boolean> | undefined;
+  /** Saves the open file: true once the sandbox has it (or there was nothing to save). */
+  function save(): Promise<boolean> {
+    saving ??= write().finally(() => (saving = undefined));
+    return saving;
+  }
+  async function write(): Promise<boolean> {
+    if (!current || current.readOnly || !isDirty()) return true;
     const model = editor.getModel()!;
     const version = model.getAlternativeVersionId();
     const file = current;
-    saving = true;
     say('Saving…');
     try {
       await api('PUT', `${base()}/file${q(file.path)}`, { content: model.getValue() });
       if (current === file) file.savedVersion = version;
       renderDirty();
       say('Saved', 'ok', 2000);
+      events.saved?.();
+      return true;
     } catch (e) {
       sayError(e);
-    } finally {
-      saving = false;
+      return false;
     }
   }
   editor.addCommand(monaco.KeyMod.CtrlCmd | monaco.KeyCode.KeyS, () => void save());
@@ -427,5 +435,7 @@ export function createEditor(panel: HTMLElement, sessionId: () => string): Edito
       void relist();
       editor.layout();
     },
+    unsaved: () => (isDirty() ? current!.path : undefined),
+    save,
   };
 }

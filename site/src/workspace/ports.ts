@@ -17,6 +17,7 @@ export function renderPorts(root: HTMLElement, ports: Port[], open: (port: numbe
     const li = document.createElement('li');
     const button = document.createElement('button');
     button.type = 'button';
+    button.className = 'small-button accent';
     button.dataset.port = String(p.port);
     button.textContent = `Open port ${p.port}`;
     button.title = `${p.container} (${p.image}): ${p.port} → ${p.target}`;

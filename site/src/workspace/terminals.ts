@@ -1,9 +1,11 @@
 // Terminal tabs: one xterm.js per terminal id, sized to its panel, acknowledging what it rendered
-// (the server's flow control), escapable by keyboard (Esc then Tab).
+// (the server's flow control), escapable by keyboard (Esc then Tab). Tabs open with +, close with
+// their × (or Delete) or when their shell exits, and a new one takes the focus.
 import { FitAddon } from '@xterm/addon-fit';
 import { WebLinksAddon } from '@xterm/addon-web-links';
 import { Terminal } from '@xterm/xterm';
 import '@xterm/xterm/css/xterm.css';
+import { atSandboxPrompt, isTerminalReport } from './terminal-text.ts';
 
 export interface TermIo {
   input(term: string, data: string): void;
@@ -19,14 +21,23 @@ interface Tab {
   fit: FitAddon;
   el: HTMLElement;
   button: HTMLButtonElement;
-  exited: boolean;
-  /** The server has opened (or reattached) its shell; until then keystrokes wait here. */
+  /** The server has opened (or reattached) its shell, and a new shell has shown its prompt. */
   ready: boolean;
+  /** Keystrokes and Run commands waiting for `ready`. */
   pending: string;
+  /** Replayed output being written: the terminal's answers to it are not sent. */
+  replaying: number;
+  /** Gives up waiting for a new shell's prompt. */
+  promptTimer?: number;
 }
 
-const MAX_TERMS = 8;
+/** The most terminals a sandbox may have open (the server's MAX_TERMINALS). */
+export const MAX_TERMS = 8;
 const STORE = 'dockyard:terms';
+/** How long keystrokes wait for a new shell's prompt before they are sent anyway. */
+const PROMPT_WAIT_MS = 5000;
+
+const label = (id: string) => `Terminal ${id.slice(1)}`;
 
 export class Terminals {
   readonly #tabs = new Map<string, Tab>();
@@ -34,25 +45,29 @@ export class Terminals {
   #ended = false;
   readonly #panel: HTMLElement;
   readonly #bar: HTMLElement;
+  readonly #add: HTMLButtonElement;
+  readonly #note: HTMLElement;
+  readonly #empty: HTMLElement;
   readonly #io: TermIo;
   #active = '';
+  /** Ids are never reused in a page: a late exit of a closed shell cannot close a new tab. */
+  #lastNumber = 0;
   readonly #resizeObserver: ResizeObserver;
 
-  constructor(panel: HTMLElement, bar: HTMLElement, addButton: HTMLButtonElement, io: TermIo) {
-    this.#panel = panel;
-    this.#bar = bar;
+  /** `root` holds [data-terms], [data-tabs], [data-add-term], [data-term-note] and [data-no-terms]. */
+  constructor(root: HTMLElement, io: TermIo) {
+    const $ = <T extends HTMLElement>(sel: string) => root.querySelector<T>(sel)!;
+    this.#panel = $('[data-terms]');
+    this.#bar = $('[data-tabs]');
+    this.#add = $<HTMLButtonElement>('[data-add-term]');
+    this.#note = $('[data-term-note]');
+    this.#empty = $('[data-no-terms]');
     this.#io = io;
     this.#resizeObserver = new ResizeObserver(() => this.#fitActive());
-    this.#resizeObserver.observe(panel);
-    addButton.addEventListener('click', () => {
-      const id = this.#nextId();
-      if (id) {
-        this.#create(id);
-        this.select(id);
-        this.#openOnServer(id);
-        this.#save();
-      }
-    });
+    this.#resizeObserver.observe(this.#panel);
+    this.#add.addEventListener('click', () => this.openNew());
+    this.#empty.querySelector('button')?.addEventListener('click', () => this.openNew());
+    this.#bar.addEventListener('keydown', (e) => this.#tabKeys(e));
   }
 
   /** Terminal ids to (re)open: those of this browser tab before a reload, or one new one. */
@@ -61,7 +76,22 @@ export class Terminals {
     const ids = saved.length ? saved : ['t1'];
     for (const id of ids) if (!this.#tabs.has(id)) this.#create(id);
     this.select(this.#active || ids[0]!);
+    this.#save();
     return ids;
+  }
+
+  /** Opens one more terminal and puts the focus in it; past the limit, says why not. */
+  openNew(): void {
+    if (this.#tabs.size >= MAX_TERMS) {
+      this.say(`${MAX_TERMS} terminals are open, the most a sandbox can have. Close one (its ×) to open another.`);
+      return;
+    }
+    const id = `t${this.#lastNumber + 1}`;
+    this.#create(id);
+    this.select(id);
+    this.#openOnServer(id);
+    this.#save();
+    this.focus();
   }
 
   /** Asks the server for every tab's shell (after a (re)connect it reattaches them). */
@@ -88,46 +118,61 @@ export class Terminals {
     this.#tabs.get(this.#active)?.term.focus();
   }
 
-  /** Output from the server; acknowledged once xterm has rendered it. */
-  output(id: string, data: string): void {
-    const t = this.#tabs.get(id);
-    if (!t) return this.#io.ack(id, data.length);
-    t.term.write(data, () => this.#io.ack(id, data.length));
+  /** The active terminal's line up to the cursor: what prompt, if any, a command would be typed at. */
+  cursorLine(): string {
+    const t = this.#tabs.get(this.#active);
+    return t ? this.#lineOf(t) : '';
   }
 
-  /** A reattached terminal replays its recent output: start from a clean screen. */
+  /** Output from the server; acknowledged once xterm has rendered it. */
+  output(id: string, data: string, replay = false): void {
+    const t = this.#tabs.get(id);
+    if (!t) return this.#io.ack(id, data.length);
+    if (replay) t.replaying++;
+    t.term.write(data, () => {
+      if (replay) t.replaying--;
+      this.#io.ack(id, data.length);
+      if (!t.ready && t.promptTimer !== undefined && atSandboxPrompt(this.#lineOf(t))) this.#ready(t);
+    });
+  }
+
+  /** The server opened a shell: a reattached one replays its recent output onto a clean screen. */
   opened(id: string, reattached: boolean): void {
     const t = this.#tabs.get(id);
     if (!t) return;
-    t.exited = false;
-    if (reattached) t.term.reset();
-    t.ready = true;
-    if (t.pending) this.#io.input(id, t.pending);
-    t.pending = '';
+    clearTimeout(t.promptTimer);
+    if (reattached) {
+      t.term.reset();
+      this.#ready(t);
+    } else {
+      // Input sent before the shell is up would be echoed once by the TTY and again after the prompt.
+      t.promptTimer = window.setTimeout(() => this.#ready(t), PROMPT_WAIT_MS);
+    }
     this.#fitActive();
   }
 
   /** The connection dropped: keystrokes wait until each shell is back. */
   disconnected(): void {
-    for (const t of this.#tabs.values()) t.ready = false;
+    for (const t of this.#tabs.values()) {
+      t.ready = false;
+      clearTimeout(t.promptTimer);
+      t.promptTimer = undefined;
+    }
   }
 
-  /** Types into the active terminal, as the learner would (Run buttons). */
+  /** Types into the active terminal, as the learner would (Run buttons); opens one if none is. */
   type(data: string): void {
+    if (!this.#tabs.size) this.openNew();
     const t = this.#tabs.get(this.#active);
     if (t) this.#send(t, data);
   }
 
-  #send(t: Tab, data: string): void {
-    if (t.ready) this.#io.input(t.id, data);
-    else t.pending += data;
-  }
-
-  exited(id: string, code: number): void {
+  /** A shell ended (`exit`, Ctrl-D): its tab closes, as the welcome text says. */
+  exited(id: string): void {
     const t = this.#tabs.get(id);
     if (!t) return;
-    t.exited = true;
-    t.term.write(`\r\n\x1b[2m[the shell ended with code ${code}; press Enter for a new one]\x1b[0m\r\n`);
+    this.#dispose(t);
+    this.say(`${label(id)} closed: its shell ended.`);
   }
 
   /** The sandbox is gone: each terminal says so once, and takes no more keystrokes until a fresh one. */
@@ -135,7 +180,6 @@ export class Terminals {
     if (this.#ended) return;
     this.#ended = true;
     for (const t of this.#tabs.values()) {
-      t.exited = false;
       t.term.write('\r\n\x1b[2m[your sandbox has ended: press Start again for a fresh one]\x1b[0m\r\n');
     }
   }
@@ -144,6 +188,7 @@ export class Terminals {
   clearAll(): void {
     this.#ended = false;
     for (const t of this.#tabs.values()) t.term.reset();
+    if (!this.#tabs.size) this.restore();
   }
 
   dispose(): void {
@@ -151,22 +196,63 @@ export class Terminals {
     for (const t of this.#tabs.values()) t.term.dispose();
   }
 
+  #ready(t: Tab): void {
+    clearTimeout(t.promptTimer);
+    t.promptTimer = undefined;
+    t.ready = true;
+    if (t.pending) this.#io.input(t.id, t.pending);
+    t.pending = '';
+  }
+
+  #lineOf(t: Tab): string {
+    const b = t.term.buffer.active;
+    return b.getLine(b.baseY + b.cursorY)?.translateToString(true, 0, b.cursorX) ?? '';
+  }
+
+  #send(t: Tab, data: string): void {
+    if (t.ready) this.#io.input(t.id, data);
+    else t.pending += data;
+  }
+
   #openOnServer(id: string): void {
     const t = this.#tabs.get(id);
     if (t) this.#io.open(id, t.term.cols, t.term.rows);
-  }
-
-  #nextId(): string | undefined {
-    if (this.#tabs.size >= MAX_TERMS) return undefined;
-    for (let i = 1; i <= MAX_TERMS; i++) if (!this.#tabs.has(`t${i}`)) return `t${i}`;
-    return undefined;
   }
 
   #save(): void {
     sessionStorage.setItem(STORE, JSON.stringify([...this.#tabs.keys()]));
   }
 
+  /** A short note under the tabs (role=status): a tab closed, or why none can open. */
+  say(text: string): void {
+    this.#note.textContent = text;
+  }
+
+  #renderCount(): void {
+    const full = this.#tabs.size >= MAX_TERMS;
+    // Not disabled: pressing it says why no more open.
+    this.#add.toggleAttribute('data-full', full);
+    this.#add.title = full ? `At most ${MAX_TERMS} terminals` : 'Open another terminal';
+    this.#empty.hidden = this.#tabs.size > 0;
+    if (!full && this.#note.textContent?.startsWith(`${MAX_TERMS} terminals`)) this.say('');
+  }
+
+  #tabKeys(e: KeyboardEvent): void {
+    const ids = [...this.#tabs.keys()];
+    const at = ids.findIndex((id) => this.#tabs.get(id)!.button === e.target);
+    if (at < 0) return;
+    const to = { ArrowRight: at + 1, ArrowLeft: at - 1, Home: 0, End: ids.length - 1 }[e.key];
+    if (e.key === 'Delete') this.#close(ids[at]!);
+    else if (to !== undefined) {
+      const id = ids[(to + ids.length) % ids.length]!;
+      this.select(id);
+      this.#tabs.get(id)!.button.focus();
+    } else return;
+    e.preventDefault();
+  }
+
   #create(id: string): void {
+    this.#lastNumber = Math.max(this.#lastNumber, Number(id.slice(1)) || 0);
     const el = document.createElement('div');
     el.className = 'term';
     el.id = `term-${id}`;
@@ -174,21 +260,30 @@ export class Terminals {
     this.#panel.append(el);
     const button = document.createElement('button');
     button.type = 'button';
+    button.className = 'ws-tab';
     button.setAttribute('role', 'tab');
     button.setAttribute('aria-controls', el.id);
-    button.textContent = `Terminal ${id.slice(1)}`;
-    button.addEventListener('click', () => (this.select(id), this.focus()));
-    button.addEventListener('auxclick', (e) => e.button === 1 && this.#remove(id));
-    button.addEventListener('keydown', (e) => {
-      if (e.key === 'Delete' && this.#tabs.size > 1) this.#remove(id);
+    button.setAttribute('aria-keyshortcuts', 'Delete');
+    button.title = `${label(id)} (Delete closes it)`;
+    const close = document.createElement('span');
+    close.className = 'ws-close';
+    close.setAttribute('aria-hidden', 'true');
+    close.title = `Close ${label(id)}`;
+    close.textContent = '×';
+    button.append(label(id), close);
+    button.addEventListener('click', (e) => {
+      if ((e.target as HTMLElement).closest('.ws-close')) return this.#close(id);
+      this.select(id);
+      this.focus();
     });
+    button.addEventListener('auxclick', (e) => e.button === 1 && this.#close(id));
     this.#bar.append(button);
     el.setAttribute('aria-labelledby', (button.id = `tab-${id}`));
 
     const term = new Terminal({
       cursorBlink: true,
-      fontFamily: 'ui-monospace, SFMono-Regular, Menlo, Consolas, monospace',
-      fontSize: 14,
+      fontFamily: 'ui-monospace, SFMono-Regular, Menlo, Consolas, "Liberation Mono", monospace',
+      fontSize: 13,
       scrollback: 5000,
       screenReaderMode: false,
       theme: { background: '#0d1117' },
@@ -197,9 +292,10 @@ export class Terminals {
     term.loadAddon(fit);
     term.loadAddon(new WebLinksAddon());
     term.open(el);
-    term.textarea?.setAttribute('aria-label', `Terminal ${id.slice(1)}: type commands for your sandbox`);
-    const tab: Tab = { id, term, fit, el, button, exited: false, ready: false, pending: '' };
+    term.textarea?.setAttribute('aria-label', `${label(id)}: type commands for your sandbox`);
+    const tab: Tab = { id, term, fit, el, button, ready: false, pending: '', replaying: 0 };
     this.#tabs.set(id, tab);
+    this.#renderCount();
 
     let escapeAt = 0;
     term.attachCustomKeyEventHandler((e) => {
@@ -222,27 +318,35 @@ export class Terminals {
     });
     term.onData((data) => {
       if (this.#ended) return;
-      if (tab.exited && data === '\r') {
-        tab.exited = false;
-        tab.ready = false;
-        term.reset();
-        return this.#openOnServer(id);
-      }
+      // A replay holds old queries (BusyBox asks where the cursor is): their answers would be typed into bash.
+      if (tab.replaying && isTerminalReport(data)) return;
       this.#send(tab, data);
     });
     term.onResize(({ cols, rows }) => this.#io.resize(id, cols, rows));
   }
 
-  #remove(id: string): void {
+  /** The learner closes a tab: its shell ends on the server. */
+  #close(id: string): void {
     const t = this.#tabs.get(id);
-    if (!t || this.#tabs.size === 1) return;
+    if (!t) return;
     this.#io.close(id);
+    this.#dispose(t);
+  }
+
+  #dispose(t: Tab): void {
+    const hadFocus = t.el.contains(document.activeElement) || t.button === document.activeElement;
+    clearTimeout(t.promptTimer);
     t.term.dispose();
     t.el.remove();
     t.button.remove();
-    this.#tabs.delete(id);
+    this.#tabs.delete(t.id);
     this.#save();
-    if (this.#active === id) this.select(this.#tabs.keys().next().value!);
+    this.#renderCount();
+    const next = [...this.#tabs.keys()].at(-1);
+    if (this.#active === t.id && next) this.select(next);
+    if (!hadFocus) return;
+    if (next) this.#tabs.get(next)!.button.focus();
+    else this.#empty.querySelector('button')?.focus();
   }
 
   #fitActive(): void {

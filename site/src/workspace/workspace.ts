@@ -1,15 +1,20 @@
 // The workspace, loaded when the learner starts their sandbox: the session and its WebSocket
 // (reconnecting by itself), terminals, live checks and published ports.
 import type { ClientMessage, ServerMessage } from '@dockyard/sandbox-server/protocol';
+import { formatClock, formatLeft } from '../lib/format.ts';
 import { api, ApiFailure, type SessionView } from './api.ts';
+import { Banner } from './banner.ts';
 import { renderReport } from './checks.ts';
 import { showBroadcast, showWatched } from './notices.ts';
 import { renderPorts } from './ports.ts';
+import { innerShellPrompt } from './terminal-text.ts';
 import { Terminals } from './terminals.ts';
 
 export interface Workspace {
-  /** Types a command into the active terminal and runs it. */
-  run(command: string): void;
+  /** Shows the terminal and runs a command in it (saving the editor's file first). */
+  run(command: string): Promise<void>;
+  /** Shows the terminal and puts the keyboard in it. */
+  focus(): void;
 }
 
 type State = SessionView['state'] | 'offline' | 'connecting';
@@ -19,6 +24,18 @@ type MapData = Extract<ServerMessage, { type: 'map' }>['map'];
 export interface EditorView {
   /** Called each time its tab is shown (it sizes itself, and re-reads the file tree). */
   show(): void;
+  /** The open file's path, when it has changes not saved to the sandbox. */
+  unsaved(): string | undefined;
+  /** Saves the open file; false when it could not (the editor says why). */
+  save(): Promise<boolean>;
+}
+
+/** What the editor tells the workspace. */
+export interface EditorEvents {
+  /** The open file became saved or unsaved. */
+  changed?(): void;
+  /** A file was saved to the sandbox. */
+  saved?(): void;
 }
 
 /** The sandbox map view (map.ts). */
@@ -30,7 +47,8 @@ type GradeMessage = Extract<ServerMessage, { type: 'grade' }>;
 const $ = <T extends Element>(root: ParentNode, sel: string) => root.querySelector<T>(sel)!;
 const OPEN_KEY = 'dockyard:workspace';
 
-export async function startWorkspace(root: HTMLElement, lesson: string): Promise<Workspace> {
+/** `focus`: put the keyboard in the terminal at once (the learner pressed Start). */
+export async function startWorkspace(root: HTMLElement, lesson: string, focus = false): Promise<Workspace> {
   $<HTMLElement>(root, '[data-start-panel]').hidden = true;
   $<HTMLElement>(root, '[data-live]').hidden = false;
   sessionStorage.setItem(OPEN_KEY, lesson);
@@ -46,26 +64,41 @@ export async function startWorkspace(root: HTMLElement, lesson: string): Promise
   let retries = 0;
   let countdown: number | undefined;
   let resetting = false;
+  /** The session's own end (REST's expiresAt); the socket's messages carry the idle end. */
+  let hardEnd = 0;
+  let confirmation = '';
   const queue: ClientMessage[] = [];
+  const banner = new Banner($<HTMLElement>(root, '[data-notice]'));
+  // Checks that do not pass yet show as to do, not failed, until the learner does something.
+  const ACTED = `dockyard:acted:${lesson}`;
+  let acted = sessionStorage.getItem(ACTED) === '1';
+  const reports = new Map<string, GradeMessage['report']>();
 
   const send = (msg: ClientMessage) => {
     if (socket?.readyState === WebSocket.OPEN) socket.send(JSON.stringify(msg));
     else if (msg.type === 'grade') queue.push(msg);
   };
 
-  const terminals = new Terminals(
-    $<HTMLElement>(root, '[data-terms]'),
-    $<HTMLElement>(root, '[data-tabs]'),
-    $<HTMLButtonElement>(root, '[data-add-term]'),
-    {
-      input: (term, data) => send({ type: 'input', term, data }),
-      resize: (term, cols, rows) => send({ type: 'resize', term, cols, rows }),
-      ack: (term, bytes) => send({ type: 'ack', term, bytes }),
-      open: (term, cols, rows) => send({ type: 'open', term, cols, rows }),
-      close: (term) => send({ type: 'close', term }),
+  const terminals = new Terminals(root, {
+    input: (term, data) => {
+      if (data.includes('\r')) markActed();
+      send({ type: 'input', term, data });
     },
-  );
+    resize: (term, cols, rows) => send({ type: 'resize', term, cols, rows }),
+    ack: (term, bytes) => send({ type: 'ack', term, bytes }),
+    open: (term, cols, rows) => send({ type: 'open', term, cols, rows }),
+    close: (term) => send({ type: 'close', term }),
+  });
   terminals.restore();
+  if (focus) terminals.focus();
+
+  function markActed(now = true): void {
+    if (acted === now) return;
+    acted = now;
+    if (now) sessionStorage.setItem(ACTED, '1');
+    else sessionStorage.removeItem(ACTED);
+    for (const report of reports.values()) renderGrade({ type: 'grade', live: true, report });
+  }
 
   function show(next: State, text: string): void {
     state = next;
@@ -83,7 +116,16 @@ export async function startWorkspace(root: HTMLElement, lesson: string): Promise
       terminals.sandboxEnded();
       return show('expired', 'Your sandbox has ended. Start again to get a fresh one.');
     }
-    if (s.state === 'ready') return show('ready', 'Sandbox ready');
+    if (s.state === 'ready') {
+      show('ready', '');
+      const tick = () => {
+        const left = hardEnd ? ` · ${formatLeft(hardEnd - Date.now())} left` : '';
+        status.textContent = confirmation || `Sandbox ready${left}`;
+      };
+      tick();
+      countdown = window.setInterval(tick, 15_000);
+      return;
+    }
     show('expiring', '');
     const tick = () => {
       const left = Math.max(0, Math.round((s.expiresAt - Date.now()) / 1000));
@@ -103,6 +145,7 @@ export async function startWorkspace(root: HTMLElement, lesson: string): Promise
     for (;;) {
       try {
         const r = await api<{ session: SessionView }>('POST', '/api/sessions', { lesson });
+        hardEnd = r.session.expiresAt;
         return r.session;
       } catch (e) {
         if (e instanceof ApiFailure && e.body.retryAfterSeconds) {
@@ -159,6 +202,7 @@ export async function startWorkspace(root: HTMLElement, lesson: string): Promise
         if (msg.reason === 'reset' && msg.state === 'creating') {
           resetting = true;
           terminals.disconnected();
+          markActed(false);
         }
         showSession(msg);
         if (resetting && msg.state === 'ready') {
@@ -171,9 +215,10 @@ export async function startWorkspace(root: HTMLElement, lesson: string): Promise
       case 'opened':
         return terminals.opened(msg.term, msg.reattached);
       case 'output':
-        return terminals.output(msg.term, msg.data);
+        return terminals.output(msg.term, msg.data, msg.replay);
       case 'exit':
-        return terminals.exited(msg.term, msg.code);
+        // A reset ends the old shells; the tabs stay, with fresh shells in them.
+        return resetting ? undefined : terminals.exited(msg.term);
       case 'ports':
         return renderPorts(root, msg.ports, (port) => openPreview(port));
       case 'grade':
@@ -195,8 +240,9 @@ export async function startWorkspace(root: HTMLElement, lesson: string): Promise
   }
 
   function renderGrade(msg: GradeMessage): void {
+    reports.set(msg.report.exercise, msg.report);
     const el = exercises.find((x) => x.dataset.exercise === msg.report.exercise);
-    if (el) renderReport(el, msg.report);
+    if (el) renderReport(el, msg.report, acted);
   }
 
   async function openPreview(port: number): Promise<void> {
@@ -229,11 +275,19 @@ export async function startWorkspace(root: HTMLElement, lesson: string): Promise
 
   extendButton.addEventListener('click', async () => {
     if (!session) return;
+    extendButton.disabled = true;
     try {
       const r = await api<{ session: SessionView }>('POST', `/api/sessions/${session.id}/extend`, {});
       session = r.session;
+      hardEnd = r.session.expiresAt;
+      confirmation = `Extended: your sandbox now ends at ${formatClock(hardEnd)} (${formatLeft(hardEnd - Date.now())} left).`;
+      setTimeout(() => (confirmation = ''), 8000);
+      showSession({ state: 'ready', expiresAt: r.session.endsAt });
+      setTimeout(() => state === 'ready' && showSession({ state: 'ready', expiresAt: r.session.endsAt }), 8100);
     } catch (e) {
       showError(e);
+    } finally {
+      extendButton.disabled = false;
     }
   });
   resetButton.addEventListener('click', async () => {
@@ -257,20 +311,45 @@ export async function startWorkspace(root: HTMLElement, lesson: string): Promise
     map ??= import('./map.ts').then((m) => m.createMap($<HTMLElement>(root, '[data-view-panel="map"]')));
     return map;
   };
-  for (const button of views) {
-    button.addEventListener('click', () => {
-      const name = button.dataset.view!;
-      for (const b of views) b.setAttribute('aria-selected', String(b === button));
-      for (const p of root.querySelectorAll<HTMLElement>('[data-view-panel]')) p.hidden = p.dataset.viewPanel !== name;
-      if (name === 'terminal') terminals.select(terminals.active);
-      if (name === 'editor' && session) {
-        editor ??= import('./editor.ts').then((m) =>
-          m.createEditor($<HTMLElement>(root, '[data-view-panel="editor"]'), () => session!.id),
-        );
-        void editor.then((e) => e.show());
-      }
-      if (name === 'map') void openMap().then((m) => lastMap && m.render(lastMap));
-    });
+  const editorPanel = $<HTMLElement>(root, '[data-view-panel="editor"]');
+  const loadEditor = () => {
+    editor ??= import('./editor.ts').then((m) =>
+      m.createEditor(editorPanel, () => session!.id, { changed: () => void warnUnsaved(), saved: () => markActed() }),
+    );
+    return editor;
+  };
+  function showView(name: string): void {
+    for (const b of views) b.setAttribute('aria-selected', String(b.dataset.view === name));
+    for (const p of root.querySelectorAll<HTMLElement>('[data-view-panel]')) p.hidden = p.dataset.viewPanel !== name;
+    if (name === 'terminal') terminals.select(terminals.active);
+    if (name === 'editor' && session) void loadEditor().then((e) => e.show());
+    if (name === 'map') void openMap().then((m) => lastMap && m.render(lastMap));
+  }
+  for (const button of views) button.addEventListener('click', () => showView(button.dataset.view!));
+
+  /** A file open in the editor with unsaved changes: commands in the terminal would read the old one. */
+  async function warnUnsaved(): Promise<void> {
+    const path = editor && (await editor).unsaved();
+    if (!path) return banner.clear('unsaved');
+    banner.show('unsaved', `\`${path}\` has changes you have not saved: commands read the saved file.`, [
+      ['Save it', () => void editor?.then((e) => e.save())],
+    ]);
+  }
+
+  /** Types a command at the sandbox's prompt; inside a container's shell, says so first. */
+  function type(command: string, anyway = false): void {
+    const prompt = innerShellPrompt(terminals.cursorLine());
+    if (prompt && !anyway) {
+      banner.show(
+        'inside',
+        `You are inside a container: \`${prompt}\` is the prompt of a shell running in it, and it has no \`docker\` command. Type \`exit\` (or press Ctrl-D) to leave it and get back to your sandbox, then press Run again.`,
+        [['Run it here anyway', () => type(command, true)]],
+      );
+      return;
+    }
+    banner.clear('inside');
+    terminals.focus();
+    terminals.type(`${command}\r`);
   }
 
   restartButton.addEventListener('click', () => {
@@ -279,6 +358,7 @@ export async function startWorkspace(root: HTMLElement, lesson: string): Promise
   });
   for (const ex of exercises) {
     ex.querySelector('[data-check-now]')?.addEventListener('click', () => {
+      markActed();
       const note = ex.querySelector('[data-check-note]');
       if (note) note.textContent = 'Checking…';
       send({ type: 'grade', exercise: ex.dataset.exercise! });
@@ -287,9 +367,20 @@ export async function startWorkspace(root: HTMLElement, lesson: string): Promise
 
   await begin();
   return {
-    run(command) {
+    async run(command) {
+      showView('terminal');
+      const ed = editor && (await editor);
+      const path = ed?.unsaved();
+      if (path && ed) {
+        // The command may read the file (docker build reads the Dockerfile): it gets what the learner sees.
+        if (!(await ed.save())) return showView('editor');
+        terminals.say(`Saved ${path} first, so the command uses your changes.`);
+      }
+      type(command);
+    },
+    focus() {
+      showView('terminal');
       terminals.focus();
-      terminals.type(`${command}\r`);
     },
   };
 }
