@@ -115,7 +115,7 @@ describe('every check kind, replayed from a real engine', () => {
     it('passes when any container of the image meets the check', () => {
       passes('container-image-exited-pass', 'hello from hello-world is exited (code 0)');
       passes('container-image-ports-pass', 'registry from registry:2 is running');
-      passes('container-image-any-pass', 'work_web_1 from nginx');
+      passes('container-image-any-pass', 'work-web-1 from nginx');
     });
 
     it('fails naming each unmet expectation: what it found, what it should be', () => {
@@ -362,7 +362,7 @@ describe('every check kind, replayed from a real engine', () => {
 
     it('fails on a secret left in the file, an invalid file and a missing one', () => {
       fails('compose-secret-fail', 'still contains "s3cret-pa55"; keep it in .env');
-      fails('compose-invalid-fail', 'Compose rejects broken.yaml:', "Unsupported config option for service: 'web'");
+      fails('compose-invalid-fail', 'Compose rejects broken.yaml:', 'Additional property service is not allowed');
       fails('compose-missing-fail', 'There is no shop/compose.yaml in ~/work.');
     });
   });
