@@ -199,7 +199,22 @@ export async function buildImages(opts: BuildOptions): Promise<BuiltImage[]> {
     const what = fresh ? dim('up to date') : green(`built in ${seconds(ms)}`);
     console.log(`  ${counter} ${bold(spec.name)} ${what} ${dim(`${size}, tags ${tags.join(' ')}`)}`);
   }
+  // A tag no current image carries (a version line the catalog moved on from, `nginx:1.22`) would
+  // otherwise stay on the old image; drop it, so this host serves what a fresh one would.
+  if (!opts.only?.length) await dropStaleTags(results);
   // Rebuilt images leave their predecessors untagged: drop them, ours only.
   if (results.some((r) => r.built)) await docker(['image', 'prune', '-f', '--filter', `label=${OWNER_LABEL}=dockyard`]);
   return results;
+}
+
+/** Removes the tags of our repositories that point at none of the current images. */
+async function dropStaleTags(results: readonly BuiltImage[]): Promise<void> {
+  for (const repo of new Set(results.map((r) => r.spec.repo))) {
+    const current = new Set(results.filter((r) => r.spec.repo === repo).map((r) => r.id));
+    const rows = (await docker(['image', 'ls', repo, '--no-trunc', '--format', '{{.Tag}} {{.ID}}'])).split('\n');
+    for (const [tag, id] of rows.filter(Boolean).map((row) => row.split(' '))) {
+      if (tag && id && tag !== '<none>' && !current.has(id) && !tag.startsWith(KEY_TAG_PREFIX))
+        await run(['docker', 'rmi', `${repo}:${tag}`]);
+    }
+  }
 }

@@ -157,13 +157,21 @@ export async function mirroredId(port: number, name: string, tag: string): Promi
 }
 
 /** Pushes every tag whose image the mirror does not already hold. Returns how many were pushed. */
-export async function seedMirror(images: readonly BuiltImage[], opts: MirrorOptions): Promise<number> {
+export async function seedMirror(
+  images: readonly BuiltImage[],
+  opts: MirrorOptions,
+  { complete = false }: { complete?: boolean } = {},
+): Promise<number> {
   if (opts.upstream) return 0;
   let pushed = 0;
+  const wanted = new Map<string, Map<string, string>>();
   for (const image of images) {
     if (!image.spec.mirrored) continue;
     for (const name of [hubName(image.spec), ...(image.spec.aliases ?? [])]) {
+      const tags = wanted.get(name) ?? new Map<string, string>();
+      wanted.set(name, tags);
       for (const tag of image.tags) {
+        tags.set(tag, image.id);
         if ((await mirroredId(opts.port, name, tag)) === image.id) continue;
         const target = `127.0.0.1:${opts.port}/${registryPath(name)}:${tag}`;
         await docker(['tag', image.id, target]);
@@ -176,5 +184,29 @@ export async function seedMirror(images: readonly BuiltImage[], opts: MirrorOpti
       }
     }
   }
+  // Seeded from the whole catalog: tags it no longer has (`nginx:1.22` after a move to 1.26) go, so
+  // the mirror serves what a fresh set-up would and learners never pull a version we stopped building.
+  if (complete) for (const [name, tags] of wanted) await dropStaleMirrorTags(opts.port, name, tags);
   return pushed;
+}
+
+/** Deletes the manifests of `name` that no wanted tag points at (the registry has deletes enabled). */
+async function dropStaleMirrorTags(port: number, name: string, wanted: Map<string, string>): Promise<void> {
+  const base = `http://127.0.0.1:${port}/v2/${registryPath(name)}`;
+  const listed = (await (await fetch(`${base}/tags/list`)).json()) as { tags?: string[] | null };
+  const stale = (listed.tags ?? []).filter((t) => !wanted.has(t));
+  const keep = new Set<string>();
+  for (const tag of wanted.keys()) {
+    const digest = await manifestDigest(base, tag);
+    if (digest) keep.add(digest);
+  }
+  for (const tag of stale) {
+    const digest = await manifestDigest(base, tag);
+    if (digest && !keep.has(digest)) await fetch(`${base}/manifests/${digest}`, { method: 'DELETE' });
+  }
+}
+
+async function manifestDigest(base: string, tag: string): Promise<string | undefined> {
+  const res = await fetch(`${base}/manifests/${tag}`, { method: 'HEAD', headers: { Accept: MANIFEST_TYPES } });
+  return res.ok ? (res.headers.get('docker-content-digest') ?? undefined) : undefined;
 }

@@ -1,11 +1,13 @@
 // `npm start` / `npm test` / `npm run bench` / `npm run images` after the bootstrap: engine, dependencies,
-// images, mirror, network policy, site, then the server, the test tiers or the benchmark.
+// kernel limits and disk for the capacity, images, mirror, network policy, site, then the server, the
+// test tiers or the benchmark.
 import { spawn } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildImages } from '../../images/build.ts';
 import { ensureMirror, mirrorAddress, seedMirror } from '../../images/mirror.ts';
 import { applyPolicy, SANDBOX_BRIDGE } from '../engine/network-policy.ts';
+import { diskCapacityStep, kernelLimitsStep } from './capacity.ts';
 import { ensureEngine } from './lib/engine.ts';
 import { ensureLxcfs } from './lib/lxcfs.ts';
 import { LXCFS_DIR } from '../../sandbox-server/src/drivers/docker/resource-views.ts';
@@ -82,7 +84,7 @@ async function imagesStep(argv: string[]) {
         if (settings.mirror.upstream) {
           return { value: undefined, note: `serving at ${url} as a pull-through cache of ${settings.mirror.upstream}` };
         }
-        const pushed = await seedMirror(images, settings.mirror);
+        const pushed = await seedMirror(images, settings.mirror, { complete: only.length === 0 });
         return { value: undefined, note: `serving at ${url}, ${pushed ? `${pushed} tags pushed` : 'already seeded'}` };
       }),
     )
@@ -181,6 +183,8 @@ async function main(): Promise<number> {
     return 0;
   }
   await dependenciesStep();
+  await kernelLimitsStep();
+  await diskCapacityStep();
   await imagesStep([]);
   await siteStep();
   console.log(dim(`Set-up done in ${seconds(performance.now() - started)}.`));
