@@ -54,7 +54,7 @@ export const errorCatalogue = {
   BAD_REQUEST: {
     status: 400,
     title: 'The request is not valid',
-    hint: 'The detail says which field is wrong.',
+    hint: 'Correct what the detail names (a form shows it beside the field), then try again.',
   },
   EXERCISE_NOT_FOUND: {
     status: 404,
@@ -129,7 +129,7 @@ export const errorCatalogue = {
   FORBIDDEN: {
     status: 403,
     title: 'Your account may not do this',
-    hint: 'Instructors create and run workshops, and admins manage the platform. Ask an admin to change your role.',
+    hint: 'Instructors create and run workshops, and admins manage the platform. An admin changes roles on the Admin page (/admin/): ask one. Hosting Dockyard yourself? Its first account is the admin, and DOCKYARD_ADMINS names more.',
   },
   SIGN_IN_FAILED: {
     status: 401,
@@ -139,7 +139,7 @@ export const errorCatalogue = {
   WRONG_PASSWORD: {
     status: 401,
     title: 'Your current password is not right',
-    hint: 'Type the password you sign in with now. Forgot it? Sign out and ask an admin for help.',
+    hint: 'Type the password you sign in with now. Forgot it? An admin of this Dockyard can give you a one-time password on the Admin page: ask them, or your instructor.',
   },
   USERNAME_TAKEN: {
     status: 409,
@@ -192,12 +192,21 @@ export type ErrorCode = keyof typeof errorCatalogue;
 
 /** The JSON body of every API error. */
 export interface ErrorBody {
-  error: { code: ErrorCode; title: string; hint: string; detail?: string; retryAfterSeconds?: number };
+  error: {
+    code: ErrorCode;
+    title: string;
+    hint: string;
+    detail?: string;
+    retryAfterSeconds?: number;
+    fields?: Record<string, string>;
+  };
 }
 
 /** Machine-readable extras some errors carry. */
 export interface ErrorExtra {
   retryAfterSeconds?: number;
+  /** BAD_REQUEST: what is wrong with each field, by its name in the request ("username": "…"). */
+  fields?: Record<string, string>;
 }
 
 /** An error the API reports with its catalogue entry. */

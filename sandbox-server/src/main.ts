@@ -3,6 +3,7 @@ import { pino } from 'pino';
 import { buildApp } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { ApiError, errorCatalogue } from './errors.ts';
+import { adminNotice } from './identity/admins.ts';
 import { createPlatform, listenPreviews } from './platform.ts';
 
 async function main(): Promise<void> {
@@ -16,7 +17,11 @@ async function main(): Promise<void> {
   await app.listen({ host: config.host, port: config.port });
   const closePreviews = await listenPreviews(config, platform, logger);
   console.log(`\n  Dockyard is running: open ${config.publicUrl}/  (Ctrl-C to stop)`);
-  console.log(`  Previews of published ports: ${config.previewUrl.replace('://', '://p<port>-<session>.')}\n`);
+  console.log(`  Previews of published ports: ${config.previewUrl.replace('://', '://p<port>-<session>.')}`);
+  for (const line of await adminNotice(platform.store, config.admins, `${config.publicUrl}/account/`)) {
+    console.log(`  ${line}`);
+  }
+  console.log('');
 
   let closing = false;
   const shutdown = async (signal: string) => {

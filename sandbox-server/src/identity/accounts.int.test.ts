@@ -263,3 +263,24 @@ describe('cookies', () => {
     }
   });
 });
+
+describe('a fresh install without DOCKYARD_ADMINS', () => {
+  let fresh: TestServer;
+  beforeAll(async () => {
+    fresh = await startTestServer();
+  });
+  afterAll(() => fresh?.stop());
+
+  it('makes its first account the admin, and later ones learners', async () => {
+    const host = await new TestClient(fresh.url).req<{ user: Me['user'] }>('POST', '/api/account/sign-up', {
+      username: 'host',
+      password: 'first one here',
+    });
+    expect(host.body.user.role).toBe('admin');
+    const next = await new TestClient(fresh.url).req<{ user: Me['user'] }>('POST', '/api/account/sign-up', {
+      username: 'second',
+      password: 'second one here',
+    });
+    expect(next.body.user.role).toBe('learner');
+  });
+});

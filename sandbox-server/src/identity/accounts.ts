@@ -67,15 +67,15 @@ export type Auth = ReturnType<typeof createAuth>;
 const username = z
   .string()
   .trim()
-  .min(3, 'at least 3 characters')
-  .max(32, 'at most 32 characters')
-  .regex(USERNAME_PATTERN, 'letters, digits, dot, dash and underscore only');
-const password = z.string().max(128);
+  .min(3, 'At least 3 characters.')
+  .max(32, 'At most 32 characters.')
+  .regex(USERNAME_PATTERN, 'Use only letters, digits, dots, dashes and underscores: no spaces.');
+const password = z.string().max(128, 'At most 128 characters.');
 export const signUpBody = z.object({
   username: username.describe('Shown to instructors; signs in like the email does'),
   password: password.describe('At least 8 characters'),
   email: z
-    .union([z.email(), z.literal('')])
+    .union([z.email('Not an email address: one looks like name@example.org.'), z.literal('')])
     .optional()
     .describe('Optional: sign in with it too'),
   displayName: z.string().trim().max(40).optional().describe('The name others see; the username by default'),
@@ -325,12 +325,19 @@ export class Accounts {
       displayName: a.name || a.username || 'Learner',
     };
     const guest = await this.#guest(req, reply);
+    let user: User;
     if (guest.authId === null) {
       await this.#store.ensureGuest(guest.id);
-      return this.#store.linkAccount(guest.id, account);
+      user = await this.#store.linkAccount(guest.id, account);
+    } else {
+      const made = await this.#store.createUser({ username: account.username, displayName: account.displayName });
+      user = await this.#store.linkAccount(made.id, account);
     }
-    const user = await this.#store.createUser({ username: account.username, displayName: account.displayName });
-    return this.#store.linkAccount(user.id, account);
+    // Without DOCKYARD_ADMINS, a fresh install's first account is its admin: someone must be.
+    if (this.#config.admins.length === 0 && (await this.#store.claimFirstAdmin(user.id))) {
+      return (await this.#store.getUser(user.id))!;
+    }
+    return user;
   }
 
   /** Usernames listed in DOCKYARD_ADMINS are admins. */

@@ -55,14 +55,20 @@ const writeBody = z.object({
   encoding: z.enum(['utf8', 'base64']).default('utf8'),
 });
 
-/** The body as the schema has it, or BAD_REQUEST naming each wrong field. */
+/** The body as the schema has it, or BAD_REQUEST naming each wrong field (in `detail`, and in `fields` for forms). */
 export function parse<T>(schema: z.ZodType<T>, value: unknown): T {
   const r = schema.safeParse(value);
-  if (!r.success)
+  if (!r.success) {
+    const fields: Record<string, string> = {};
+    for (const i of r.error.issues) fields[i.path.join('.') || 'body'] ??= i.message;
     throw new ApiError(
       'BAD_REQUEST',
-      r.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '),
+      Object.entries(fields)
+        .map(([field, message]) => `${field}: ${message}`)
+        .join('; '),
+      { fields },
     );
+  }
   return r.data;
 }
 

@@ -135,6 +135,43 @@ export class Store {
     await this.db.updateTable('users').set({ display_name: displayName }).where('id', '=', userId).execute();
   }
 
+  /**
+   * A fresh install's first account becomes its admin: `userId` is made admin if it is the only
+   * account and nobody is admin yet (one statement, so two first sign-ups cannot both win).
+   */
+  async claimFirstAdmin(userId: string): Promise<boolean> {
+    const r = await this.db
+      .updateTable('users')
+      .set({ role: 'admin' })
+      .where('id', '=', userId)
+      .where('auth_id', 'is not', null)
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom('users as other')
+              .select('other.id')
+              .where((eb) => eb.or([eb('other.role', '=', 'admin'), eb('other.auth_id', 'is not', null)]))
+              .where('other.id', '!=', userId),
+          ),
+        ),
+      )
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
+
+  /** How many accounts there are, and how many of them are admins. */
+  async accountCounts(): Promise<{ accounts: number; admins: number }> {
+    const row = await this.db
+      .selectFrom('users')
+      .select((eb) => [
+        eb.fn.countAll<number>().as('accounts'),
+        eb.fn.sum<number>(eb.case().when('role', '=', 'admin').then(1).else(0).end()).as('admins'),
+      ])
+      .where('auth_id', 'is not', null)
+      .executeTakeFirstOrThrow();
+    return { accounts: Number(row.accounts), admins: Number(row.admins ?? 0) };
+  }
+
   async setRole(userId: string, role: Role): Promise<User | undefined> {
     await this.db.updateTable('users').set({ role }).where('id', '=', userId).execute();
     return this.getUser(userId);

@@ -7,7 +7,8 @@ const root = document.querySelector<HTMLElement>('[data-account]')!;
 const $ = <T extends HTMLElement>(sel: string, within: ParentNode = root) => within.querySelector<T>(sel)!;
 const ROLE_NAMES: Record<Role, string> = { learner: 'Learner', instructor: 'Instructor', admin: 'Admin' };
 const ROLE_NOTES: Record<Role, string> = {
-  learner: 'To run workshops, ask an admin to make you an instructor.',
+  learner:
+    'To run workshops you need the instructor role. An admin of this Dockyard gives it on the Admin page, next to your username: ask them. Hosting Dockyard yourself? Its first account is the admin, and the DOCKYARD_ADMINS setting names more.',
   instructor: 'You can run workshops: see Workshops at the top of the page.',
   admin: 'You can run workshops and manage this Dockyard: see Admin at the top of the page.',
 };

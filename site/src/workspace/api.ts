@@ -6,6 +6,8 @@ export interface ApiErrorBody {
   hint: string;
   detail?: string;
   retryAfterSeconds?: number;
+  /** BAD_REQUEST: each wrong field's message, by the field's name. */
+  fields?: Record<string, string>;
 }
 
 export class ApiFailure extends Error {
