@@ -6,8 +6,9 @@
 // The host, the bystander and the network are only observed. The fork bombs come last: the first
 // is cleared by a session reset, the second leaves the attacker's sandbox to the final clean-up.
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statfsSync, watch, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { containerName } from '../../sandbox-server/src/drivers/docker/sandbox-options.ts';
@@ -67,6 +68,14 @@ const cgroupDir = async (sandboxId: string, controller: string) => {
 };
 const cgroupFile = async (sandboxId: string, controller: string, file: string) =>
   readFileSync(`${await cgroupDir(sandboxId, controller)}/${file}`, 'utf8').trim();
+
+/**
+ * Descriptions of the keyring keys host uid 100000 (every sandbox's root) holds: /proc/keys lists
+ * only the keys its reader may view, so it is read as that uid. Runc names a container's session
+ * keyring `_ses.<container id>`.
+ */
+const sandboxRootKeys = async () =>
+  (await run(['setpriv', '--reuid', '100000', '--regid', '100000', '--clear-groups', 'cat', '/proc/keys'])).stdout;
 
 const ipOf = async (sandboxId: string) =>
   (await docker.getContainer(containerName(sandboxId)).inspect()).NetworkSettings.Networks[SANDBOX_NETWORK]!.IPAddress;
@@ -254,7 +263,8 @@ describe('abuse from inside a sandbox, through a running server', () => {
        docker ps -a --format 'container {{.Names}}'`,
     );
     const [innerId, socketId, ...rest] = r.stdout.trim().split('\n');
-    expect(innerId).toMatch(/^[A-Z0-9:]+$/);
+    // Engine 20.10 names itself with colon-separated groups, Engine 26 with a UUID.
+    expect(innerId).toMatch(/^([A-Z0-9:]+|[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12})$/);
     expect(innerId).not.toBe(hostId);
     // /var/run/docker.sock (/run/docker.sock) in the sandbox is the inner engine's, and no unix socket
     // anywhere in the sandbox answers as the host's engine.
@@ -498,6 +508,78 @@ describe('abuse from inside a sandbox, through a running server', () => {
     await expectStillResponsive();
   });
 
+  // Attack: using up the kernel's per-user quotas. With user namespaces every sandbox's root is one host
+  // uid and every sandbox's user namespace belongs to host root, so these counts are one pool for all
+  // learners: containers until the sandbox refuses more (each took a keyring key, 200 per uid), and
+  // inotify instances until it refuses more (128 for host root and every sandbox together).
+  it('a learner who exhausts their own sandbox leaves the shared quotas: others run containers, open terminals, are graded; new sandboxes start', async () => {
+    // Four holders of inotify instances (a file watcher each), then containers until the pids limit.
+    const watchers = await sh(
+      `for i in 1 2 3 4; do
+         perl -e '$| = 1; $n = 0; while ($n < 400 && syscall(294, 0) >= 0) { $n++ } print "$n $!\\n"; sleep 600' >/tmp/inotify.$i 2>&1 &
+       done; sleep 2; cat /tmp/inotify.*`,
+    );
+    const held = watchers.stdout
+      .trim()
+      .split('\n')
+      .map((l) => Number(l.split(' ')[0]));
+    expect(held).toHaveLength(4);
+    // Refused by the sandbox's own cap (1024 per uid in its user namespace, with what its engine holds).
+    expect(watchers.stdout).toContain('Too many open files');
+    expect
+      .soft(
+        held.reduce((a, b) => a + b),
+        'inotify instances held',
+      )
+      .toBeGreaterThan(900);
+    const containers = await sh(
+      `touch /tmp/started; while [ $(wc -l </tmp/started) -lt 200 ] &&
+         docker run -d busybox sleep 1000 >>/tmp/started 2>/tmp/refused; do :; done
+       cat /tmp/started; cat /tmp/refused >&2`,
+      240_000,
+    );
+    const started = containers.stdout.trim().split('\n');
+    expect(started.length, containers.stderr).toBeGreaterThan(8);
+    // Its own pids limit refused the last one (runc inside could not start the container's process).
+    expect(Number(await cgroupFile(attacker.sandbox, 'pids', 'pids.current'))).toBeGreaterThan(LIMITS.pids * 0.8);
+    // Runc inside gives its containers no session keyring (keyctl is ENOSYS in a sandbox), so they
+    // take nothing from the key quota of uid 100000.
+    const keys = await sandboxRootKeys();
+    expect
+      .soft(
+        started.filter((id) => keys.includes(`_ses.${id}`)),
+        'inner containers holding a key',
+      )
+      .toEqual([]);
+
+    // The other learner: containers, a new terminal, a watcher, a grade.
+    const other = await sh(
+      `docker run --rm busybox echo ran; perl -e 'print syscall(294, 0) >= 0 ? "watching\\n" : "inotify refused: $!\\n"'`,
+      60_000,
+      bystander,
+    );
+    expect.soft(other.stdout).toBe('ran\nwatching\n');
+    await bystanderTerm.open('quota');
+    await bystanderTerm.run('quota', "echo opened''-fine", /opened-fine/, ECHO_WITHIN_MS);
+    const graded = bystanderTerm.messages.length;
+    bystanderTerm.send({ type: 'grade', exercise: 'hello-exited' });
+    const reply = await bystanderTerm.waitFor(
+      (m) => bystanderTerm.messages.indexOf(m) >= graded && (m.type === 'grade' || m.type === 'error'),
+      30_000,
+    );
+    expect(reply.type === 'grade' && reply.report.exercise).toBe('hello-exited');
+    // The host's own root (a file watcher in this process) and a new learner's sandbox.
+    expect(() => watch(tmpdir()).close(), 'a file watcher of host root').not.toThrow();
+    const newcomer = await learner();
+    expect((await sh('docker run --rm busybox echo fresh', 60_000, newcomer)).stdout).toBe('fresh\n');
+    expect((await newcomer.client.req('DELETE', `/api/sessions/${newcomer.session}`)).status).toBeLessThan(300);
+    await expectStillResponsive();
+
+    // The attacker's way out, as after a fork bomb: a fresh sandbox.
+    expect((await attacker.client.req('POST', `/api/sessions/${attacker.session}/reset`, {})).status).toBe(200);
+    attacker.sandbox = server.sessions.sandboxOf(attacker.session);
+  });
+
   // Attack: a fork bomb in an inner container (its processes count against the sandbox's limit).
   it('a fork bomb in an inner container hits the sandbox pids limit; a reset gives a fresh sandbox', async () => {
     const innerId = (await sh(`docker run -d --name bomb busybox sh -c 'b() { b | b & }; b; sleep 1000'`)).stdout
@@ -525,6 +607,14 @@ describe('abuse from inside a sandbox, through a running server', () => {
     await sh('bomb() { bomb | bomb & }; (bomb) >/dev/null 2>&1 & sleep 4; true', 30_000).catch(() => undefined);
     expect(Number(await cgroupFile(attacker.sandbox, 'pids', 'pids.current'))).toBeGreaterThan(LIMITS.pids - 56);
     expect(await cgroupFile(attacker.sandbox, 'pids', 'pids.max')).toBe(String(LIMITS.pids));
+    // The editor cannot read a file now: the learner is told why, not runc's words.
+    const file = await attacker.client.req<{ error: { code: string; detail: string } }>(
+      'GET',
+      `/api/sessions/${attacker.session}/file?path=notes.txt`,
+    );
+    expect(file.status).toBe(409);
+    expect(file.body.error.code).toBe('SANDBOX_AT_LIMIT');
+    expect(file.body.error.detail).toMatch(new RegExp(`may run at most ${LIMITS.pids}`));
     await expectStillResponsive();
   });
 });

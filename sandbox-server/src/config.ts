@@ -102,10 +102,15 @@ export const configSchema = z.object({
   DOCKYARD_SANDBOX_CPUS: z.coerce.number().min(0.1).default(1).describe('CPUs per sandbox (0.5 is half a CPU)'),
   DOCKYARD_SANDBOX_PIDS: count.min(64).default(1024).describe('Most processes per sandbox, inner containers included'),
   DOCKYARD_SANDBOX_STORAGE_MB: count
-    .min(512)
+    .min(128)
     .default(4096)
     .describe(
       "Size of each sandbox's own disk (inner engine storage, home, /tmp), in MiB: a sparse file under DATA_DIR/disks",
+    ),
+  DOCKYARD_DISK_RESERVE_MB: count
+    .default(2048)
+    .describe(
+      "Free space kept on the data folder's volume for the store, the engine and the mirror, in MiB: a new sandbox is refused unless every sandbox disk there can fill up and leave this much",
     ),
   DOCKYARD_SANDBOX_RUNTIME: z
     .string()
@@ -148,6 +153,7 @@ export type Config = Readonly<{
   stuckMs: number;
   workshopWarmupMs: number;
   limits: Readonly<{ memoryBytes: number; cpus: number; pids: number; storageBytes: number }>;
+  diskReserveBytes: number;
   runtime: string;
   reaperIntervalMs: number;
   fileMaxBytes: number;
@@ -220,6 +226,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       pids: c.DOCKYARD_SANDBOX_PIDS,
       storageBytes: c.DOCKYARD_SANDBOX_STORAGE_MB * MiB,
     }),
+    diskReserveBytes: c.DOCKYARD_DISK_RESERVE_MB * MiB,
     runtime: c.DOCKYARD_SANDBOX_RUNTIME,
     reaperIntervalMs: c.DOCKYARD_REAPER_INTERVAL_S * 1000,
     fileMaxBytes: c.DOCKYARD_FILE_MAX_BYTES,

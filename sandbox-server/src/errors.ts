@@ -21,6 +21,16 @@ export const errorCatalogue = {
     title: 'All sandboxes are in use right now',
     hint: 'Try again in a little while; the Retry-After header says when one should be free.',
   },
+  KERNEL_LIMITS_TOO_LOW: {
+    status: 503,
+    title: "This host's kernel limits are too low for its configured number of sandboxes",
+    hint: 'Run `npm run setup` as root: it raises them and keeps them in /etc/sysctl.d/60-dockyard.conf. Or lower DOCKYARD_MAX_SANDBOXES to the number the detail says fits.',
+  },
+  SANDBOX_AT_LIMIT: {
+    status: 409,
+    title: 'Your sandbox has reached one of its limits',
+    hint: 'It cannot start anything new until something stops. Remove containers you no longer need (`docker ps -a`, then `docker rm -f NAME`), end programs you started, or reset the sandbox from the lesson page.',
+  },
   RATE_LIMITED: {
     status: 429,
     title: 'Too many new sandboxes from your network just now',

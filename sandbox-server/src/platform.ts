@@ -44,7 +44,11 @@ export async function createPlatform(config: Config, logger: FastifyBaseLogger):
   });
   const store = new Store(database.db);
   const docker = dockerClient(config.dockerSocket);
-  const driver = new DockerDriver(docker, { diskDir: join(config.dataDir, 'disks'), runtime: config.runtime });
+  const driver = new DockerDriver(docker, {
+    diskDir: join(config.dataDir, 'disks'),
+    diskReserveBytes: config.diskReserveBytes,
+    runtime: config.runtime,
+  });
   const key = loadOrCreateKey(config.dataDir);
   const signer = hmacSigner(key);
   const instanceId = instanceIdOf(key);

@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import type { SandboxDriver, SandboxLimits } from '../drivers/driver.ts';
 import { ApiError } from '../errors.ts';
+import { checkKernelLimits } from './host-capacity.ts';
 import type { SessionState } from '../protocol/messages.ts';
 import type { SessionRecord, SessionStore } from './session-store.ts';
 import { WarmPool } from './warm-pool.ts';
@@ -103,8 +104,13 @@ export class SessionManager {
     return this.#sessions.size + this.#creating + this.pool.count();
   }
 
-  /** Re-adopts the sessions of a previous run, removes what nobody owns, starts the reaper and the pool. */
+  /**
+   * Checks that the host's kernel limits fit the capacity (sandboxes on the local engine share them),
+   * re-adopts the sessions of a previous run, removes what nobody owns, starts the reaper and the pool.
+   */
   async start(): Promise<void> {
+    const { maxSandboxes, limits } = this.#s;
+    if (this.#driver.name === 'docker') await checkKernelLimits({ maxSandboxes, ...limits });
     const sandboxes = await this.#ownSandboxes();
     const alive = new Set(sandboxes.map((s) => s.id));
     for (const r of this.#store.load()) {
@@ -172,6 +178,11 @@ export class SessionManager {
       });
       return id;
     } catch (err) {
+      // The driver's own refusal (no room on the host's disk) is said as it is, with a time to retry.
+      if (err instanceof ApiError && err.code === 'OUT_OF_CAPACITY') {
+        this.#log.warn({ reason: err.message }, 'sandbox refused');
+        throw new ApiError(err.code, err.message, { retryAfterSeconds: this.retryAfterSeconds() });
+      }
       this.#log.error({ err }, 'sandbox creation failed');
       throw new ApiError('SANDBOX_FAILED', (err as Error).message);
     } finally {

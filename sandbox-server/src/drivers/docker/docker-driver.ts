@@ -16,11 +16,13 @@ import type {
 } from '../driver.ts';
 import { ApiError } from '../../errors.ts';
 import { delegateCgroups, remappedRoot } from './cgroup-delegation.ts';
-import { SandboxDisks } from './sandbox-disk.ts';
+import { DEFAULT_DISK_RESERVE_BYTES, SandboxDisks } from './sandbox-disk.ts';
+import { limitReached } from './sandbox-limits.ts';
 import { containerName, SANDBOX_LABEL, sandboxCreateOptions } from './sandbox-options.ts';
 import { TtyStream } from './tty-stream.ts';
 import { resourceViewBinds } from './resource-views.ts';
 import { SANDBOX_NETWORK } from '../../../../images/platform.ts';
+import { confineUserNamespace } from '../../../../infra/engine/host-limits.ts';
 
 export interface DockerDriverOptions {
   /** How long a new sandbox's inner engine may take to answer, in ms. */
@@ -29,6 +31,8 @@ export interface DockerDriverOptions {
   image?: string;
   /** Where the sandboxes' disk files and mount points live. */
   diskDir?: string;
+  /** Free space on the disks' volume that no sandbox disk may be promised. */
+  diskReserveBytes?: number;
   /** The engine's OCI runtime for sandboxes. */
   runtime?: string;
 }
@@ -70,8 +74,14 @@ export class DockerDriver implements SandboxDriver {
 
   constructor(docker: Docker, opts: DockerDriverOptions = {}) {
     this.#docker = docker;
-    this.#opts = { readyTimeoutMs: 30_000, diskDir: DEFAULT_DISK_DIR, runtime: 'runc', ...opts };
-    this.disks = new SandboxDisks(this.#opts.diskDir);
+    this.#opts = {
+      readyTimeoutMs: 30_000,
+      diskDir: DEFAULT_DISK_DIR,
+      diskReserveBytes: DEFAULT_DISK_RESERVE_BYTES,
+      runtime: 'runc',
+      ...opts,
+    };
+    this.disks = new SandboxDisks(this.#opts.diskDir, this.#opts.diskReserveBytes);
   }
 
   get runtime(): string {
@@ -106,7 +116,11 @@ export class DockerDriver implements SandboxDriver {
       containerId = container.id;
       await container.start();
       const info = await container.inspect();
-      if (uid !== undefined) await delegateCgroups(info.State.Pid, uid);
+      if (uid !== undefined) {
+        await delegateCgroups(info.State.Pid, uid);
+        // Its share of the quotas all sandboxes' root (one host uid) draw from (host-limits.ts).
+        await confineUserNamespace(info.State.Pid, spec.limits.pids);
+      }
       await this.#waitReady(spec.id);
       return { id: spec.id, ref: info.Id, createdAt: new Date(info.Created), labels: info.Config.Labels ?? {} };
     } catch (err) {
@@ -197,6 +211,11 @@ exit 1`;
     const { ExitCode } = await exec.inspect();
     const stdout = Buffer.concat(outChunks).toString('utf8');
     const stderr = Buffer.concat(errChunks).toString('utf8');
+    // Runc could not start the command: when the sandbox is at its own limit, say that, not runc's words.
+    if (ExitCode === 126 && `${stdout}${stderr}`.includes('OCI runtime exec failed')) {
+      const why = await limitReached((await container.inspect()).State.Pid);
+      if (why) throw new ApiError('SANDBOX_AT_LIMIT', why);
+    }
     return { exitCode: ExitCode ?? -1, stdout, stderr };
   }
 

@@ -2,9 +2,12 @@
 // learner who fills it gets "No space left on device" in their sandbox while the host's disk, its
 // memory and the other sandboxes are untouched. The sandbox's writable places (the inner engine's
 // storage, root's home, /tmp) are folders on it; the rest of the sandbox's filesystem is read-only.
-import { chmod, chown, mkdir, open, readdir, readFile, rm, rmdir, stat } from 'node:fs/promises';
+// The files are sparse, so a new disk is admitted only while the volume they live on has room for
+// every disk to fill up, and a reserve besides for the server's store, the engine and the mirror.
+import { chmod, chown, mkdir, open, readdir, readFile, rm, rmdir, stat, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import { mustRun, run } from '../../../../infra/setup/lib/run.ts';
+import { ApiError } from '../../errors.ts';
 
 /** Folders on the disk, and where the sandbox sees each. */
 export const DISK_MOUNTS = {
@@ -18,11 +21,32 @@ export type DiskFolder = keyof typeof DISK_MOUNTS;
 /** Created on every new disk: the learner's working folder must exist before the shell starts there. */
 const WORK_DIR = 'home/work';
 
+const MiB = 2 ** 20;
+const GiB = 2 ** 30;
+/** Free space new disks leave on their volume, by default (DOCKYARD_DISK_RESERVE_MB). */
+export const DEFAULT_DISK_RESERVE_BYTES = 2 * GiB;
+
+export interface DiskRoom {
+  /** Free on the volume now (for unprivileged writers: root's reserved blocks are not counted). */
+  freeBytes: number;
+  /** What the disks there may still grow into: their size less what they use already. */
+  promisedBytes: number;
+  reserveBytes: number;
+  /** What a new disk may have: free, less promised, less the reserve. */
+  roomBytes: number;
+}
+
+const gib = (bytes: number) => `${(bytes / GiB).toFixed(1)} GiB`;
+
 export class SandboxDisks {
   readonly dir: string;
+  readonly reserveBytes: number;
+  /** Admissions one at a time: each sees the disks admitted before it. */
+  #admitting: Promise<unknown> = Promise.resolve();
 
-  constructor(dir: string) {
+  constructor(dir: string, reserveBytes = DEFAULT_DISK_RESERVE_BYTES) {
     this.dir = dir;
+    this.reserveBytes = reserveBytes;
   }
 
   #image = (id: string) => join(this.dir, `${id}.img`);
@@ -37,9 +61,7 @@ export class SandboxDisks {
     const mnt = this.mountPoint(id);
     await mkdir(mnt, { recursive: true });
     try {
-      const file = await open(image, 'wx', 0o600);
-      await file.truncate(bytes);
-      await file.close();
+      await this.#admit(image, bytes);
       // -m 0: no blocks reserved for root (sandbox root would get them anyway). Lazy init: formatting
       // a few GiB takes about 70 ms instead of writing every inode table now.
       await mustRun([
@@ -66,6 +88,43 @@ export class SandboxDisks {
       await this.remove(id);
       throw err;
     }
+  }
+
+  /** How much room the volume under the disks has for another one. */
+  async room(): Promise<DiskRoom> {
+    await mkdir(this.dir, { recursive: true });
+    const volume = await statfs(this.dir);
+    let promisedBytes = 0;
+    for (const id of await this.list()) {
+      const info = await stat(this.#image(id)).catch(() => undefined);
+      if (info) promisedBytes += Math.max(0, info.size - info.blocks * 512);
+    }
+    const freeBytes = volume.bavail * volume.bsize;
+    const { reserveBytes } = this;
+    return { freeBytes, promisedBytes, reserveBytes, roomBytes: freeBytes - promisedBytes - reserveBytes };
+  }
+
+  /**
+   * Makes the sparse file of a new disk if its whole size fits the room left, else OUT_OF_CAPACITY.
+   * Once made, the file counts as promised to every admission after it.
+   */
+  #admit(image: string, bytes: number): Promise<void> {
+    const admitted = this.#admitting.then(async () => {
+      const room = await this.room();
+      if (room.roomBytes < bytes) {
+        throw new ApiError(
+          'OUT_OF_CAPACITY',
+          `The sandboxes' disks would not fit on this host's disk: ${gib(room.freeBytes)} free, of which ` +
+            `${gib(room.promisedBytes)} is promised to the disks of running sandboxes and ${gib(room.reserveBytes)} ` +
+            `kept for the server; a sandbox's disk is ${Math.round(bytes / MiB)} MiB.`,
+        );
+      }
+      const file = await open(image, 'wx', 0o600);
+      await file.truncate(bytes);
+      await file.close();
+    });
+    this.#admitting = admitted.catch(() => undefined);
+    return admitted;
   }
 
   /** Binds for the container's HostConfig: each folder of the disk at its place in the sandbox. */

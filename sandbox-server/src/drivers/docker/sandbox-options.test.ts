@@ -27,9 +27,17 @@ describe('sandboxCreateOptions', () => {
       syscalls: Array<{ names: string[]; action: string }>;
     };
     expect(profile.defaultAction).toBe('SCMP_ACT_ERRNO');
-    const added = profile.syscalls.at(-1)!;
-    expect(added).toMatchObject({ action: 'SCMP_ACT_ALLOW' });
-    expect(added.names.sort()).toEqual(['add_key', 'keyctl', 'pivot_root', 'request_key']);
+    const [added, refused] = profile.syscalls.slice(-2);
+    expect(added).toMatchObject({ action: 'SCMP_ACT_ALLOW', names: ['pivot_root'] });
+    // Facilities whose quotas every sandbox shares fail with ENOSYS, and no other rule allows them.
+    expect(refused).toMatchObject({ action: 'SCMP_ACT_ERRNO', errnoRet: 38 });
+    expect(refused!.names.sort()).toEqual(
+      ['add_key', 'fanotify_init', 'io_uring_enter', 'io_uring_register', 'io_uring_setup', 'keyctl', 'mq_open']
+        .concat(['perf_event_open', 'request_key'])
+        .sort(),
+    );
+    const elsewhere = profile.syscalls.slice(0, -1).flatMap((r) => r.names);
+    expect(elsewhere.filter((n) => refused!.names.includes(n))).toEqual([]);
     // userfaultfd is in no rule at all; kexec_load is only allowed to containers with CAP_SYS_BOOT.
     expect(profile.syscalls.flatMap((r) => r.names)).not.toContain('userfaultfd');
     expect(h.CapAdd).not.toContain('SYS_BOOT');
@@ -41,6 +49,7 @@ describe('sandboxCreateOptions', () => {
     expect(h.MemorySwap).toBe(h.Memory);
     expect(h.NanoCpus).toBe(1_500_000_000);
     expect(h.PidsLimit).toBe(512);
+    expect(h.Ulimits).toEqual([{ Name: 'sigpending', Soft: 128, Hard: 128 }]);
     expect(Object.keys(h.Tmpfs ?? {}).sort()).toEqual(['/etc/docker', '/run']);
     expect(h.LogConfig?.Config).toMatchObject({ 'max-size': '1m' });
     expect(h.DnsOptions).toEqual(['timeout:1', 'attempts:1']);

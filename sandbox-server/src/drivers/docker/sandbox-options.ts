@@ -1,6 +1,7 @@
 // The one place sandbox containers get their security settings and limits.
 import type Docker from 'dockerode';
 import { MIRROR_URL_FOR_SANDBOXES, OWNER_LABEL, SANDBOX_IMAGE, SANDBOX_NETWORK } from '../../../../images/platform.ts';
+import { SIGPENDING_PER_SANDBOX } from '../../../../infra/engine/host-limits.ts';
 import { sandboxSeccompProfile } from '../../../../infra/engine/seccomp/sandbox-profile.ts';
 import type { SandboxSpec } from '../driver.ts';
 import { cpuCountEnv } from './resource-views.ts';
@@ -45,12 +46,15 @@ export function sandboxCreateOptions(spec: SandboxSpec, placement: SandboxPlacem
     HostConfig: {
       Privileged: false,
       CapAdd: [...SANDBOX_CAPS],
-      // Docker's default seccomp profile plus the few syscalls an inner engine needs.
+      // Docker's default seccomp profile plus the few syscalls an inner engine needs, minus those
+      // whose quotas every sandbox shares.
       SecurityOpt: [`seccomp=${SECCOMP_PROFILE}`],
       Memory: limits.memoryBytes,
       MemorySwap: limits.memoryBytes,
       NanoCpus: Math.round(limits.cpus * 1e9),
       PidsLimit: limits.pids,
+      // Queued signals are counted for host root, every sandbox together: each gets a share.
+      Ulimits: [{ Name: 'sigpending', Soft: SIGPENDING_PER_SANDBOX, Hard: SIGPENDING_PER_SANDBOX }],
       Runtime: runtime,
       // Nothing outside the sandbox's own disk is writable, so nothing a learner writes lands on
       // the host's disk uncapped (overlay2 on ext4 has no per-container quota).
