@@ -74,7 +74,8 @@ describe('grading', () => {
   });
 
   it('gives partial credit, then turns green live as the learner finishes', async () => {
-    await socket.run('t1', 'docker run -d --name web nginx', /[0-9a-f]{64}/, 60_000);
+    // The container's id on a line of its own (the pull before it prints a 64-hex digest too).
+    await socket.run('t1', 'docker run -d --name web nginx', /\n[0-9a-f]{64}\r?\n/, 60_000);
     const partial = await grade('restarted-web');
     expect(statuses(partial)).toEqual({ 'web-running': 'passed', 'web-restarted': 'failed' });
     expect(partial.checks[1]!.message).toMatch(/restarted 0 times; it should be at least 1/);
@@ -113,6 +114,13 @@ describe('grading', () => {
   it('re-grades live when the editor saves a file', async () => {
     socket.send({ type: 'live', exercise: 'engine-facts' });
     await socket.waitFor((m) => m.type === 'grade' && m.live && m.report.exercise === 'engine-facts');
+    // Half the answer from the terminal (no re-grade: nothing the engine or the editor reports)...
+    await socket.run(
+      't1',
+      "docker version --format '{{.Server.Version}}' > server-version.txt && echo written-$((6*7))",
+      /written-42/,
+    );
+    // ...the other half saved from the editor, which re-grades.
     const before = socket.messages.length;
     const saved = await learner.req('PUT', `/api/sessions/${sessionId}/file?path=storage-driver.txt`, {
       content: 'overlay2\n',
