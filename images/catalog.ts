@@ -69,6 +69,20 @@ export const catalog: readonly ImageSpec[] = [
     buildArgs: { SUITE: 'trixie' },
   }),
   lib({
+    // BuildKit pulls it for `# syntax=docker/dockerfile:1`. Debian's docker.io 26.1.5 carries BuildKit
+    // v0.13.2, the commit upstream tagged dockerfile/1.7.1; build-frontend.sh pins that source.
+    name: 'dockerfile-frontend',
+    hub: 'docker/dockerfile',
+    summary: "BuildKit's Dockerfile frontend (mainline channel), for `# syntax=docker/dockerfile:1` lines",
+    recipe: 'dockerfile',
+    base: 'debian',
+    tags: ['1.7', '1', 'latest'],
+    version: {
+      cmd: ['/bin/dockerfile-frontend', '-version'],
+      pattern: /dockerfile-frontend (\d+\.\d+\.\d+) /,
+    },
+  }),
+  lib({
     name: 'debian-bookworm',
     hub: 'debian',
     summary: 'Debian 12 (bookworm), the previous release, which many guides still use',

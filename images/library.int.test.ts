@@ -133,4 +133,36 @@ EOF
     expect(out).toContain('Welcome to nginx');
     expect(out).toContain('web resolves cache');
   });
+
+  it('a Dockerfile with "# syntax=docker/dockerfile:1" builds offline with the frontend from the mirror', async () => {
+    const syntax = 'docker/dockerfile:1';
+    const out = await sh(`
+      mkdir -p /root/work/syntax-demo && cd /root/work/syntax-demo
+      cat >Dockerfile <<'DOCKERFILE'
+# syntax=${syntax}
+FROM busybox
+ARG BUILD=1
+RUN --mount=type=cache,target=/cache <<EOF
+echo "build $BUILD" >>/cache/log
+cp /cache/log /builds.txt
+EOF
+COPY <<EOF /greeting.txt
+hello from a heredoc
+EOF
+CMD ["sh", "-c", "cat /greeting.txt /builds.txt"]
+DOCKERFILE
+      for n in 1 2; do
+        docker build --progress=plain --build-arg BUILD=$n -t syntax-demo . >build-$n.log 2>&1 || { cat build-$n.log; exit 1; }
+      done
+      docker run --rm syntax-demo
+      grep -m1 -o 'docker-image://docker.io/${syntax}@sha256:[0-9a-f]*' build-1.log
+      curl -fsSI -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \\
+        http://mirror:5000/v2/${syntax.replace(':', '/manifests/')} | tr -d '\\r' | sed -n 's/^docker-content-digest: //Ip'`);
+    const [greeting, first, second, used, served] = out.trim().split('\n');
+    expect(greeting).toBe('hello from a heredoc');
+    // The second build's RUN saw what the first left in the cache mount.
+    expect([first, second]).toEqual(['build 1', 'build 2']);
+    expect(served).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(used).toBe(`docker-image://docker.io/${syntax}@${served}`);
+  });
 });
