@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DockerDriver } from '../sandbox-server/src/drivers/docker/docker-driver.ts';
 import { testSandboxId } from '../sandbox-server/src/drivers/conformance.ts';
 import { dockerClient } from '../sandbox-server/src/engine/engine.ts';
-import { catalog } from './catalog.ts';
+import { catalog, hubName } from './catalog.ts';
 
 const driver = new DockerDriver(dockerClient('/var/run/docker.sock'));
 const id = testSandboxId();
@@ -29,7 +29,7 @@ afterAll(() => driver.remove(id));
 describe('library images in a sandbox', () => {
   const mirrored = catalog.filter((s) => s.mirrored);
 
-  it.each(mirrored.map((s) => [s.name, s.tags[0]!] as const))(
+  it.each(mirrored.map((s) => [hubName(s), s.tags[0]!] as const))(
     'docker pull %s (and :%s) from the mirror',
     async (name, tag) => {
       const out = await sh(
