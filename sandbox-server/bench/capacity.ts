@@ -1,11 +1,41 @@
 // Density: idle sandboxes added ten at a time while /api/health stays fast, then their memory.
+import { statfs } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { raiseKernelLimits } from '../../infra/engine/host-limits.ts';
+import { DEFAULT_DISK_RESERVE_BYTES } from '../src/drivers/docker/sandbox-disk.ts';
 import { TestClient, type TestServer } from '../src/test-support/harness.ts';
 import { memAvailable, sandboxMemory, type SandboxMemory } from './memory.ts';
 import { checkInterrupted, ownSandboxes } from './servers.ts';
 import { log, mib, ms, percentile, sleep } from './stats.ts';
 
+const MiB = 2 ** 20;
 export const BATCH = 10;
 export const HEALTH_P99_LIMIT_MS = 50;
+export const DENSITY_MEMORY_MB = 256;
+/** The density run stops before the host runs short of memory: other work shares this machine. */
+const MIN_AVAILABLE = 2 * 2 ** 30;
+
+/**
+ * The server settings for `max` idle sandboxes: the kernel limits they share raised for them (as
+ * the set-up does for the configured capacity), and disks as large as the free disk holds for all
+ * of them without overcommitting (disk admission refuses beyond that), from 128 to 512 MiB.
+ */
+export async function densityCapacity(max: number): Promise<{ maxSandboxes: number; storageMb: number; note: string }> {
+  const maxSandboxes = Math.max(200, max);
+  const raised = await raiseKernelLimits({ maxSandboxes, memoryBytes: DENSITY_MEMORY_MB * MiB, pids: 1024 });
+  for (const s of raised.refused) log(`${s.limit.key} is ${s.current}, ${maxSandboxes} sandboxes need ${s.required}`);
+  const volume = await statfs(tmpdir());
+  const room = volume.bavail * volume.bsize - DEFAULT_DISK_RESERVE_BYTES;
+  const storageMb = Math.min(512, Math.max(128, Math.floor(room / max / MiB)));
+  const kernel = raised.raised.map((s) => `${s.limit.key} ${s.current} → ${s.required}`).join(', ') || 'none';
+  return {
+    maxSandboxes,
+    storageMb,
+    note:
+      `Density sandboxes get ${storageMb} MiB disks: ${mib(room)} of free disk (less the reserve) for ${max} of them. ` +
+      `Kernel limits raised for ${maxSandboxes} sandboxes of ${DENSITY_MEMORY_MB} MiB: ${kernel}.`,
+  };
+}
 /** New sandboxes boot their inner engine for a few seconds; the health check is about idle ones. */
 const SETTLE_MS = 3_000;
 /** How long sandboxes sit idle before their memory is read. */
@@ -68,6 +98,11 @@ export async function capacity(server: TestServer, cap: number): Promise<Capacit
       break;
     }
     best = count;
+    const available = await memAvailable();
+    if (available < MIN_AVAILABLE) {
+      stoppedBecause = `host MemAvailable ${mib(available)} at ${count}, under ${mib(MIN_AVAILABLE)}`;
+      break;
+    }
   }
   log(`waiting ${IDLE_MS / 1000} s, then reading the memory of ${count} idle sandboxes`);
   await sleep(IDLE_MS);

@@ -207,16 +207,25 @@ exit 1`;
       stream.on('end', () => (clearTimeout(timer), resolve()));
       stream.on('close', () => (clearTimeout(timer), resolve()));
       stream.on('error', (e) => (clearTimeout(timer), reject(e)));
+    }).catch(async (err: unknown) => {
+      // A shell at the sandbox's pids limit retries fork until the time is up.
+      await this.#explainLimit(container);
+      throw err;
     });
     const { ExitCode } = await exec.inspect();
     const stdout = Buffer.concat(outChunks).toString('utf8');
     const stderr = Buffer.concat(errChunks).toString('utf8');
     // Runc could not start the command: when the sandbox is at its own limit, say that, not runc's words.
-    if (ExitCode === 126 && `${stdout}${stderr}`.includes('OCI runtime exec failed')) {
-      const why = await limitReached((await container.inspect()).State.Pid);
-      if (why) throw new ApiError('SANDBOX_AT_LIMIT', why);
-    }
+    if (ExitCode === 126 && `${stdout}${stderr}`.includes('OCI runtime exec failed'))
+      await this.#explainLimit(container);
     return { exitCode: ExitCode ?? -1, stdout, stderr };
+  }
+
+  /** SANDBOX_AT_LIMIT, naming the limit, when the sandbox is at one of its own; else nothing. */
+  async #explainLimit(container: Docker.Container): Promise<void> {
+    const pid = (await container.inspect().catch(() => undefined))?.State.Pid;
+    const why = pid ? await limitReached(pid) : undefined;
+    if (why) throw new ApiError('SANDBOX_AT_LIMIT', why);
   }
 
   async watch(sandboxId: string, cmd: string[], onLine: (line: string) => void): Promise<Watch> {
