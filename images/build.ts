@@ -19,6 +19,8 @@ export interface BuildOptions {
   force?: readonly string[];
   /** Build only these (and what they are built from). Default: all. */
   only?: readonly string[];
+  /** Builds at once (default 3). */
+  parallel?: number;
 }
 
 export interface BuiltImage {
@@ -151,60 +153,94 @@ export async function buildImages(opts: BuildOptions): Promise<BuiltImage[]> {
   const specs = selectSpecs(opts.only);
   const keys = computeKeys(catalog);
   const force = new Set(opts.force ?? []);
-  const logDir = join(tmpdir(), 'dockyard-images');
-  mkdirSync(logDir, { recursive: true });
-  const results: BuiltImage[] = [];
-
+  mkdirSync(LOG_DIR, { recursive: true });
+  // Builds wait mostly on apt and the mirror: a few at a time, each once its base is ready.
+  const slots = semaphore(opts.parallel ?? 3);
+  const pending = new Map<string, Promise<BuiltImage>>();
   for (const [i, spec] of specs.entries()) {
-    const started = performance.now();
-    const key = keys.get(spec.name)!;
-    const primary = hostRef(spec, spec.tags[0]);
+    const base = spec.base ? pending.get(spec.base) : undefined;
     const counter = dim(`[${i + 1}/${specs.length}]`);
-    const existing = await inspectImage(primary);
-    const fresh =
-      existing !== undefined &&
-      (await inspectImage(keyTag(spec, key)))?.id === existing.id &&
-      !force.has(spec.name) &&
-      !force.has('all');
-    if (!fresh) {
-      console.log(`  ${counter} ${bold(spec.name)} building ${dim(`(key ${key.slice(0, 12)})`)}`);
-      const logFile = join(logDir, `${spec.name}.log`);
-      const lines: string[] = [];
-      try {
-        await buildOne(spec, opts.aptMirror, (line) => {
-          lines.push(line);
-          // Show the builder's steps as progress, not every line of apt's output.
-          if (/^Step \d+\/\d+ :/.test(line)) detail(line.slice(0, 110));
-        });
-      } catch (err) {
-        writeFileSync(logFile, lines.join('\n'));
-        throw new Error(`Building image ${spec.name} failed (full log: ${logFile}).\n${(err as Error).message}`, {
-          cause: err,
-        });
-      }
-      const version = await probeVersion(spec, primary);
-      for (const tag of tagsFor(spec, version)) {
-        if (tag !== spec.tags[0]) await docker(['tag', primary, hostRef(spec, tag)]);
-      }
-      await markBuilt(spec, key);
-    }
-    const image = fresh ? existing! : (await inspectImage(primary))!;
-    const tags = image.tags
-      .filter((t) => t.startsWith(`${spec.repo}:`))
-      .map((t) => t.slice(spec.repo.length + 1))
-      .filter((t) => !t.startsWith(KEY_TAG_PREFIX));
-    const ms = performance.now() - started;
-    results.push({ spec, key, id: image.id, tags, sizeBytes: image.size, built: !fresh, ms });
-    const size = `${(image.size / 1e6).toFixed(1)} MB`;
-    const what = fresh ? dim('up to date') : green(`built in ${seconds(ms)}`);
-    console.log(`  ${counter} ${bold(spec.name)} ${what} ${dim(`${size}, tags ${tags.join(' ')}`)}`);
+    const job = async () => {
+      await base;
+      return slots(() => buildSpec(spec, keys.get(spec.name)!, counter, opts.aptMirror, force));
+    };
+    pending.set(spec.name, job());
   }
+  const results = await Promise.all(specs.map((s) => pending.get(s.name)!));
   // A tag no current image carries (a version line the catalog moved on from, `nginx:1.22`) would
   // otherwise stay on the old image; drop it, so this host serves what a fresh one would.
   if (!opts.only?.length) await dropStaleTags(results);
   // Rebuilt images leave their predecessors untagged: drop them, ours only.
   if (results.some((r) => r.built)) await docker(['image', 'prune', '-f', '--filter', `label=${OWNER_LABEL}=dockyard`]);
   return results;
+}
+
+const LOG_DIR = join(tmpdir(), 'dockyard-images');
+
+/** Builds one image unless its key tag says it is up to date; prints one line either way. */
+async function buildSpec(
+  spec: ImageSpec,
+  key: string,
+  counter: string,
+  aptMirror: string,
+  force: ReadonlySet<string>,
+): Promise<BuiltImage> {
+  const started = performance.now();
+  const primary = hostRef(spec, spec.tags[0]);
+  const existing = await inspectImage(primary);
+  const fresh =
+    existing !== undefined &&
+    (await inspectImage(keyTag(spec, key)))?.id === existing.id &&
+    !force.has(spec.name) &&
+    !force.has('all');
+  if (!fresh) {
+    console.log(`  ${counter} ${bold(spec.name)} building ${dim(`(key ${key.slice(0, 12)})`)}`);
+    const logFile = join(LOG_DIR, `${spec.name}.log`);
+    const lines: string[] = [];
+    try {
+      await buildOne(spec, aptMirror, (line) => {
+        lines.push(line);
+        // Show the builder's steps as progress, not every line of apt's output.
+        if (/^Step \d+\/\d+ :/.test(line)) detail(`${spec.name}: ${line}`.slice(0, 110));
+      });
+    } catch (err) {
+      writeFileSync(logFile, lines.join('\n'));
+      throw new Error(`Building image ${spec.name} failed (full log: ${logFile}).\n${(err as Error).message}`, {
+        cause: err,
+      });
+    }
+    const version = await probeVersion(spec, primary);
+    for (const tag of tagsFor(spec, version)) {
+      if (tag !== spec.tags[0]) await docker(['tag', primary, hostRef(spec, tag)]);
+    }
+    await markBuilt(spec, key);
+  }
+  const image = fresh ? existing : (await inspectImage(primary))!;
+  const tags = image.tags
+    .filter((t) => t.startsWith(`${spec.repo}:`))
+    .map((t) => t.slice(spec.repo.length + 1))
+    .filter((t) => !t.startsWith(KEY_TAG_PREFIX));
+  const ms = performance.now() - started;
+  const size = `${(image.size / 1e6).toFixed(1)} MB`;
+  const what = fresh ? dim('up to date') : green(`built in ${seconds(ms)}`);
+  console.log(`  ${counter} ${bold(spec.name)} ${what} ${dim(`${size}, tags ${tags.join(' ')}`)}`);
+  return { spec, key, id: image.id, tags, sizeBytes: image.size, built: !fresh, ms };
+}
+
+/** Runs at most `n` of the functions given to it at once. */
+function semaphore(n: number): <T>(work: () => Promise<T>) => Promise<T> {
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  return async (work) => {
+    if (running >= n) await new Promise<void>((r) => waiting.push(r));
+    running++;
+    try {
+      return await work();
+    } finally {
+      running--;
+      waiting.shift()?.();
+    }
+  };
 }
 
 /** Removes the tags of our repositories that point at none of the current images. */
