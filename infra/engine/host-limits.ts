@@ -253,7 +253,8 @@ export async function raiseKernelLimits(c: Capacity, file = SYSCTL_FILE): Promis
   const result: RaiseResult = { raised: [], refused: [] };
   const lines = [
     '# Written by the Dockyard set-up (infra/engine/host-limits.ts): kernel limits every sandbox shares,',
-    `# sized for ${c.maxSandboxes} sandboxes of ${Math.round(c.memoryBytes / MiB)} MiB and ${c.pids} pids. See docs/security.md.`,
+    `# last sized for ${c.maxSandboxes} sandboxes of ${Math.round(c.memoryBytes / MiB)} MiB and ${c.pids} pids; a value is never lowered.`,
+    '# See docs/security.md.',
     '# A leading "-" lets systemd-sysctl go on when the kernel refuses the value.',
   ];
   for (const s of await limitStatus(c)) {

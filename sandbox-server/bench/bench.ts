@@ -84,7 +84,8 @@ function capacityRows(c: CapacityResult): void {
     ok: c.best >= 400,
   });
   notes.push(
-    `Density run: 256 MiB / 512 MiB-storage sandboxes, created ${BATCH} at a time, 100 sequential GET /api/health after each batch; ` +
+    `Density run: ${DENSITY_MEMORY_MB} MiB sandboxes, created ${BATCH} at a time, 100 sequential GET /api/health after each batch ` +
+      `(again, up to 3 times, while over ${HEALTH_P99_LIMIT_MS} ms); ` +
       `p99 of /api/health (and of /livez, which does not ask the engine) by count: ` +
       `${c.healthP99.map((h) => `${h.count}→${ms(h.p99)} (${ms(h.livezP99)})`).join(', ') || 'none'}.`,
     `Idle memory compared: memory.usage_in_bytes minus reclaimable page cache (total_cache − total_shmem; tmpfs stays counted), ` +

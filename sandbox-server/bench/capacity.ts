@@ -38,6 +38,8 @@ export async function densityCapacity(max: number): Promise<{ maxSandboxes: numb
 }
 /** New sandboxes boot their inner engine for a few seconds; the health check is about idle ones. */
 const SETTLE_MS = 3_000;
+/** Measurements of /api/health after a batch before a p99 over the limit ends the run. */
+const HEALTH_ATTEMPTS = 3;
 /** How long sandboxes sit idle before their memory is read. */
 const IDLE_MS = 5_000;
 
@@ -89,10 +91,16 @@ export async function capacity(server: TestServer, cap: number): Promise<Capacit
     }
     await sleep(SETTLE_MS);
     checkInterrupted();
-    const p99 = percentile(await latencies(`${server.url}/api/health`, 100), 99);
-    const livezP99 = percentile(await latencies(`${server.url}/livez`, 100), 99);
-    healthP99.push({ count, p99, livezP99 });
-    log(`  p99 with ${count} sandboxes: /api/health ${ms(p99)}, /livez ${ms(livezP99)}`);
+    let p99 = Infinity;
+    // A p99 over the limit is measured again: work of other users of the host comes and goes; a
+    // limit of this many sandboxes stays.
+    for (let attempt = 1; attempt <= HEALTH_ATTEMPTS && p99 > HEALTH_P99_LIMIT_MS; attempt++) {
+      if (attempt > 1) await sleep(SETTLE_MS);
+      p99 = percentile(await latencies(`${server.url}/api/health`, 100), 99);
+      const livezP99 = percentile(await latencies(`${server.url}/livez`, 100), 99);
+      healthP99.push({ count, p99, livezP99 });
+      log(`  p99 with ${count} sandboxes: /api/health ${ms(p99)}, /livez ${ms(livezP99)} (${attempt})`);
+    }
     if (p99 > HEALTH_P99_LIMIT_MS) {
       stoppedBecause = `health p99 ${ms(p99)} at ${count}`;
       break;
