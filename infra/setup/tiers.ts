@@ -1,5 +1,5 @@
 // The test tiers `npm test` runs, each counted, ending in one line: "N passed, N failed".
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { run } from './lib/run.ts';
 import { bold, dim, green, red, seconds } from './lib/steps.ts';
@@ -88,35 +88,97 @@ function tier(name: TierName, reports: string, filter: TierFilter = {}): Tier {
   }
 }
 
-/** Runs the tiers in order, all of them even after a failure, and prints the summary line. */
+/** The tiers that start sandboxes and servers: they wait more than they compute, so they run side by side. */
+const SLOW: readonly TierName[] = ['int', 'content', 'e2e'];
+
+interface TierOutcome {
+  name: TierName;
+  counts: Counts;
+  ms: number;
+}
+
+async function runTier(
+  root: string,
+  name: TierName,
+  reports: string,
+  filter: TierFilter,
+  log?: string,
+): Promise<TierOutcome> {
+  const t = tier(name, reports, filter);
+  const started = performance.now();
+  if (!log) console.log(bold(`\n▸ ${t.title}`));
+  const out = log ? createWriteStream(log) : undefined;
+  const r = await run(t.cmd, {
+    cwd: root,
+    inherit: !out,
+    env: { ...process.env, ...t.env, ...(out ? { FORCE_COLOR: '0' } : {}) },
+    ...(out ? { onLine: (line: string) => void out.write(`${line}\n`) } : {}),
+  });
+  await new Promise<void>((res) => (out ? out.end(res) : res()));
+  let counts: Counts = r.code === 0 ? { passed: 1, failed: 0 } : { passed: 0, failed: 1 };
+  if (t.report && t.count) {
+    try {
+      counts = t.count(readFileSync(t.report, 'utf8'));
+      // A runner that crashed or exited non-zero without a failing test still fails the tier.
+      if (r.code !== 0 && counts.failed === 0) counts.failed = 1;
+    } catch {
+      counts = { passed: 0, failed: 1 };
+      console.log(red(`  no report from ${name} (${t.report}); counted as one failure`));
+    }
+  }
+  return { name, counts, ms: performance.now() - started };
+}
+
+const result = (o: TierOutcome) =>
+  `  ${o.counts.failed ? red('✗') : green('✓')} ${o.name}: ${o.counts.passed} passed, ${o.counts.failed} failed ${dim(`(${seconds(o.ms)})`)}`;
+
+/**
+ * Runs the tiers, all of them even after a failure, and prints the summary line. The quick ones go
+ * first, in order, on the terminal; the slow ones then run at once, each into its own log
+ * (`.reports/<tier>.log`), printed whole as it finishes, so the total is the slowest, not the sum.
+ */
 export async function runTiers(root: string, names: readonly TierName[], filter: TierFilter = {}): Promise<number> {
   const reports = join(root, '.reports');
   rmSync(reports, { recursive: true, force: true });
   mkdirSync(reports, { recursive: true });
-  const total: Counts = { passed: 0, failed: 0 };
-  for (const name of names) {
-    const t = tier(name, reports, filter);
-    console.log(bold(`\n▸ ${t.title}`));
-    const started = performance.now();
-    const r = await run(t.cmd, { cwd: root, inherit: true, env: { ...process.env, ...t.env } });
-    let counts: Counts = r.code === 0 ? { passed: 1, failed: 0 } : { passed: 0, failed: 1 };
-    if (t.report && t.count) {
-      try {
-        counts = t.count(readFileSync(t.report, 'utf8'));
-        // A runner that crashed or exited non-zero without a failing test still fails the tier.
-        if (r.code !== 0 && counts.failed === 0) counts.failed = 1;
-      } catch {
-        counts = { passed: 0, failed: 1 };
-        console.log(red(`  no report from ${name} (${t.report}); counted as one failure`));
-      }
-    }
-    total.passed += counts.passed;
-    total.failed += counts.failed;
-    const mark = counts.failed ? red('✗') : green('✓');
-    console.log(
-      `  ${mark} ${name}: ${counts.passed} passed, ${counts.failed} failed ${dim(`(${seconds(performance.now() - started)})`)}`,
-    );
+  const outcomes: TierOutcome[] = [];
+  for (const name of names.filter((n) => !SLOW.includes(n))) {
+    const o = await runTier(root, name, reports, filter);
+    console.log(result(o));
+    outcomes.push(o);
   }
+  const slow = names.filter((n) => SLOW.includes(n));
+  if (slow.length === 1) {
+    const o = await runTier(root, slow[0]!, reports, filter);
+    console.log(result(o));
+    outcomes.push(o);
+  } else if (slow.length > 1) {
+    console.log(bold(`\n▸ ${slow.map((n) => tier(n, reports).title).join(', ')}: side by side, each shown when done`));
+    const started = performance.now();
+    const ticker = setInterval(() => {
+      const left = slow.filter((n) => !outcomes.some((o) => o.name === n));
+      console.log(dim(`  … ${left.join(', ')} still running (${seconds(performance.now() - started)})`));
+    }, 60_000);
+    await Promise.all(
+      slow.map(async (name) => {
+        const log = join(reports, `${name}.log`);
+        const o = await runTier(root, name, reports, filter, log);
+        console.log(bold(`\n▸ ${tier(name, reports).title}`));
+        console.log(readFileSync(log, 'utf8').trimEnd());
+        console.log(result(o));
+        outcomes.push(o);
+      }),
+    );
+    clearInterval(ticker);
+  }
+  const total = outcomes.reduce(
+    (t, o) => ({ passed: t.passed + o.counts.passed, failed: t.failed + o.counts.failed }),
+    {
+      passed: 0,
+      failed: 0,
+    },
+  );
+  console.log(`\n${dim(outcomes.map((o) => `${o.name} ${seconds(o.ms)}`).join(', '))}`);
   console.log(`\n${total.passed} passed, ${total.failed} failed`);
   return total.failed === 0 ? 0 : 1;
 }
