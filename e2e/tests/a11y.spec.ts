@@ -1,5 +1,6 @@
 // Accessibility: axe-core finds no serious or critical violation on the home, course, lesson,
-// account, join, workshops and admin pages (the dashboard's check is in workshop.spec.ts), and the workspace is usable by keyboard (into the terminal and out again).
+// account, join, workshops and admin pages (the dashboard's check is in workshop.spec.ts), and the
+// workspace is usable by keyboard: reached in two Tabs, into the terminal at start, and out again.
 import { expect, test } from '@playwright/test';
 import { seriousViolations } from './axe.ts';
 
@@ -24,4 +25,25 @@ test('the workspace, started, has no serious violations, and the terminal is rea
   await page.keyboard.press('Tab');
   await expect(input).not.toBeFocused();
   expect(await seriousViolations(page)).toEqual([]);
+});
+
+test('keyboard: the sandbox is two Tabs into a lesson, and once started the keys go to its terminal', async ({
+  page,
+}) => {
+  await page.goto('/lessons/container-lifecycle');
+  await page.keyboard.press('Tab');
+  await page.keyboard.press('Tab');
+  await expect(page.getByRole('link', { name: 'Skip to your sandbox' })).toBeFocused();
+  await page.keyboard.press('Enter');
+  await expect(page.getByRole('button', { name: 'Start my sandbox' })).toBeFocused();
+  await page.keyboard.press('Enter');
+
+  // Nothing is lost: what is typed at once waits for the shell, then runs there, once.
+  await expect(page.getByRole('textbox', { name: /Terminal 1/ })).toBeFocused();
+  await page.keyboard.type('echo "typed at $((6 * 7))"');
+  await page.keyboard.press('Enter');
+  const rows = page.locator('.term:not([hidden]) .xterm-rows');
+  await expect(rows).toContainText('typed at 42', { timeout: 30_000 });
+  expect(((await rows.textContent()) ?? '').split('echo "typed at').length - 1).toBe(1);
+  await expect(page.getByRole('textbox', { name: /Terminal 1/ })).toBeFocused();
 });

@@ -53,11 +53,22 @@ test('lesson 7: Run, finish the exercise, every check turns green, and a reload 
   await page.goto('/course');
   const lesson = page.locator('[data-lesson-item]', { hasText: 'The container lifecycle' });
   await expect(lesson.locator('.done')).toBeVisible();
-  await expect(page.getByText('You have finished 1 lesson.')).toBeVisible();
+  await expect(page.getByText('comes with your own sandbox. You have finished 1 lesson.')).toBeVisible();
   // Lesson 7 is done: resuming goes on to the next written lesson.
-  await expect(page.locator('[data-resume] a')).toHaveText('Continue where you left off: A first Dockerfile');
+  const links = await page
+    .locator('[data-lesson-item]')
+    .evaluateAll((items) => items.map((li) => li.querySelector('a')?.getAttribute('href') ?? ''));
+  const next = links.slice(links.indexOf('/lessons/container-lifecycle') + 1).find(Boolean)!;
+  const nextTitle = await page.locator(`[data-lesson-item] a[href="${next}"]`).textContent();
+  await expect(page.locator('[data-resume] a')).toHaveText(`Continue where you left off: ${nextTitle} →`);
   await page.locator('[data-resume] a').click();
-  await expect(page).toHaveURL(/\/lessons\/first-dockerfile\/?$/);
+  await expect(page).toHaveURL(new RegExp(`${next}/?$`));
+
+  // Back in lesson 7, the exercise says when it was passed, with the month written out.
+  await page.goto('/lessons/container-lifecycle');
+  await expect(page.locator('[data-exercise="restarted-web"] [data-past]')).toHaveText(
+    /^✓ You passed this on (\d{1,2} [A-Z][a-z]+ \d{4}|[A-Z][a-z]+ \d{1,2}, \d{4})\.$/,
+  );
 });
 
 test('lesson 15: the sandbox map shows both containers on app-net', async ({ page }) => {
