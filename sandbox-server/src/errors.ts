@@ -19,7 +19,7 @@ export const errorCatalogue = {
   OUT_OF_CAPACITY: {
     status: 503,
     title: 'All sandboxes are in use right now',
-    hint: 'Try again in a little while; the Retry-After header says when one should be free.',
+    hint: "Try again in a few minutes: a sandbox is freed whenever someone else's ends.",
   },
   KERNEL_LIMITS_TOO_LOW: {
     status: 503,
@@ -34,12 +34,12 @@ export const errorCatalogue = {
   RATE_LIMITED: {
     status: 429,
     title: 'Too many new sandboxes from your network just now',
-    hint: 'Wait a little and try again; the Retry-After header says when. A sandbox you already have keeps working.',
+    hint: 'Wait a few minutes: the lesson page tries again by itself. A sandbox you already have keeps working.',
   },
   SANDBOX_FAILED: {
     status: 502,
     title: 'Your sandbox could not be started',
-    hint: 'Try again. If it keeps failing, the server log says why (an administrator can check the engine).',
+    hint: 'Try again. If it keeps failing, tell whoever runs this Dockyard: the server log says why.',
   },
   WS_ORIGIN_REFUSED: {
     status: 403,
@@ -69,7 +69,7 @@ export const errorCatalogue = {
   EXERCISE_NOT_FOUND: {
     status: 404,
     title: 'There is no such exercise',
-    hint: 'Reload the lesson; the exercise may have been renamed. GET /api/exercises lists them.',
+    hint: 'Reload the lesson: the exercise may have been renamed since the page was opened.',
   },
   FILE_PATH_INVALID: {
     status: 400,
@@ -119,7 +119,7 @@ export const errorCatalogue = {
   TOO_MANY_JOIN_TRIES: {
     status: 429,
     title: 'Too many wrong workshop codes from your network',
-    hint: 'Check the code with your instructor, then try again in a few minutes (the Retry-After header says when).',
+    hint: 'Check the code with your instructor, then try again in a few minutes.',
   },
   WORKSHOP_FULL: {
     status: 409,
@@ -169,12 +169,12 @@ export const errorCatalogue = {
   TOO_MANY_SIGN_INS: {
     status: 429,
     title: 'Too many sign-in attempts from your network',
-    hint: 'Wait a little and try again; the Retry-After header says when.',
+    hint: 'Wait a few minutes, then try again.',
   },
   TOO_MANY_SIGN_UPS: {
     status: 429,
     title: 'Too many new accounts from your network',
-    hint: 'Wait a little and try again; the Retry-After header says when.',
+    hint: 'Wait a few minutes, then try again.',
   },
   GITHUB_NOT_CONFIGURED: {
     status: 404,

@@ -358,6 +358,8 @@ describe('every check kind, replayed from a real engine', () => {
         'service db of project work has no container: run docker compose up',
       );
       fails('compose-project-fail', 'web of project shop has no container: run docker compose up');
+      // A sentence starts with its subject, capitalised.
+      expect(result('compose-fail').message).toMatch(/^In project work: service web is running;/);
     });
 
     it('fails on a secret left in the file, an invalid file and a missing one', () => {

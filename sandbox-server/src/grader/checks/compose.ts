@@ -3,7 +3,7 @@ import { posix } from 'node:path';
 import type { CheckOf } from '@dockyard/content';
 import { WORK_DIR, type Probe } from '../probe.ts';
 import { inspectContainer, readWorkFile, stateText } from './engine-state.ts';
-import { enc, failed, no, ok, parseJson, q, type Outcome } from './outcome.ts';
+import { enc, no, ok, parseJson, q, type Outcome } from './outcome.ts';
 
 /**
  * Compose v2 itself, by absolute path: `docker compose` would look in ~/.docker/cli-plugins first,
@@ -55,5 +55,7 @@ export async function compose(p: Probe, check: CheckOf<'compose'>): Promise<Outc
       }
     }
   }
-  return problems.length ? failed(problems) : ok(`Project ${project} is as expected.`);
+  return problems.length
+    ? no(`In project ${project}: ${problems.join('; ')}.`)
+    : ok(`Project ${project} is as expected.`);
 }

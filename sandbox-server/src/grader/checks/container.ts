@@ -142,5 +142,5 @@ export async function container(p: Probe, check: CheckOf<'container'>): Promise<
     if (problems.length === 0) return ok(`${short(c)} from ${image} is ${stateText(c)}, as expected.`);
     first ??= problems;
   }
-  return failed(first ?? [`no container from ${image} could be read`]);
+  return failed(first ?? [`No container from ${image} could be read`]);
 }
