@@ -30,6 +30,17 @@ function solutionFile(exercises: Exercise[], path: string): string {
 // `script` gives the command a terminal; the keys follow once it is up (Ctrl-Q would be eaten as XON before).
 const TYPE = 'cmd=$1; shift; { for k in "$@"; do sleep 1; printf %s "$k"; done; } | script -qec "$cmd" /dev/null';
 
+/**
+ * Each Run goes to the same shell, as in the learner's terminal: a `cd` or an `export` in one Run
+ * holds for the next. The folder and the exported variables are carried in files between the
+ * separate bash processes that run the commands.
+ */
+const STATE = '/tmp/.dockyard-lesson';
+const inShell = (cmd: string) =>
+  `cd "$(cat ${STATE}-cwd 2>/dev/null || echo ${WORK_DIR})"; [ -f ${STATE}-env ] && . ${STATE}-env
+${cmd}
+rc=$?; pwd >${STATE}-cwd; export -p >${STATE}-env; exit $rc`;
+
 const driver = new DockerDriver(dockerClient('/var/run/docker.sock'));
 const exercises = loadExercises();
 
@@ -52,16 +63,16 @@ describe.concurrent('lessons, clicked through in a fresh sandbox', () => {
           const step = `content/lessons/${lesson.slug}.mdx:${lesson.runLines[i]}: Run ${i + 1} of ${lesson.runs.length}: ${cmd}`;
           const typed = lesson.frontmatter.interactive.find((t) => t.cmd === cmd);
           if (typed) {
-            const r = await exec(['bash', '-c', TYPE, 'type', cmd, ...typed.keys]);
+            const r = await exec(['bash', '-c', inShell(TYPE), 'type', cmd, ...typed.keys]);
             expect(r.exitCode, `${step}\n${r.stdout}${r.stderr}`).toBe(typed.exitCode);
             continue;
           }
           const deadline = Date.now() + SETTLE_MS;
-          let r = await exec(['bash', '-c', cmd]);
+          let r = await exec(['bash', '-c', inShell(cmd)]);
           const first = r;
           while (r.exitCode !== 0 && Date.now() < deadline) {
             await new Promise((res) => setTimeout(res, 1000));
-            r = await exec(['bash', '-c', cmd]);
+            r = await exec(['bash', '-c', inShell(cmd)]);
           }
           expect(r.exitCode, `${step}\nexit ${first.exitCode}: ${first.stderr || first.stdout}`).toBe(0);
         }
