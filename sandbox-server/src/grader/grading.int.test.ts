@@ -63,6 +63,14 @@ describe('grading', () => {
       { overwrite: true },
     );
     expect(again.body.written.sort()).toEqual(['Dockerfile', 'server.js']);
+    // An earlier exercise's starter, untouched, is no one's work: the next one replaces it.
+    const other = await learner.req<{ written: string[]; kept: string[] }>(
+      'POST',
+      `/api/sessions/${sessionId}/exercises/cache-friendly-order/start`,
+      {},
+    );
+    expect(other.body.written).toContain('server.js');
+    expect(other.body.kept).not.toContain('server.js');
   });
 
   it('fails every check of a fresh sandbox, with what was found and a hint', async () => {

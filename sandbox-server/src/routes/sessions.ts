@@ -87,6 +87,12 @@ export function sessionRoutes(app: FastifyInstance, deps: SessionRouteDeps): voi
       root: '/root/work',
       maxBytes: deps.fileMaxBytes,
     });
+  /** Every exercise's starter content for each path: a file equal to one of them is no one's work. */
+  const starters = new Map<string, Set<string>>();
+  for (const e of deps.grading.list())
+    for (const [path, content] of Object.entries(e.starter.files))
+      starters.set(path, (starters.get(path) ?? new Set()).add(content));
+  const isSomeStarter = (path: string, content: string) => starters.get(path)?.has(content) ?? false;
 
   app.get('/api/sessions', async (req, reply) => ({ sessions: sessions.listFor(await deps.ownerOf(req, reply)) }));
 
@@ -134,8 +140,9 @@ export function sessionRoutes(app: FastifyInstance, deps: SessionRouteDeps): voi
     return { report: await deps.grading.grade(r.id, exercise) };
   });
 
-  // Puts an exercise's starting point in ~/work: its files (keeping the learner's own unless
-  // `overwrite`), then its setup script.
+  // Puts an exercise's starting point in ~/work: its files, then its setup script. A file already
+  // there is the learner's work and is kept (unless `overwrite`), except when it is, unchanged, some
+  // exercise's starter file: an earlier lesson's `server.js` the learner never touched is replaced.
   app.post<{ Params: { id: string; exercise: string } }>(
     '/api/sessions/:id/exercises/:exercise/start',
     async (req, reply) => {
@@ -146,11 +153,12 @@ export function sessionRoutes(app: FastifyInstance, deps: SessionRouteDeps): voi
       const written: string[] = [];
       const kept: string[] = [];
       for (const [path, content] of Object.entries(exercise.starter.files)) {
-        const exists = await files.read(path).then(
-          () => true,
-          () => false,
+        const current = await files.read(path).then(
+          (f) => f,
+          () => undefined,
         );
-        if (exists && !overwrite) kept.push(path);
+        const untouched = current !== undefined && isSomeStarter(path, current.content);
+        if (current !== undefined && !overwrite && !untouched) kept.push(path);
         else written.push((await files.write(path, content)).path);
       }
       if (exercise.starter.setup) {
