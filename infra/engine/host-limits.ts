@@ -255,7 +255,7 @@ export async function raiseKernelLimits(c: Capacity, file = SYSCTL_FILE): Promis
     '# Written by the Dockyard set-up (infra/engine/host-limits.ts): kernel limits every sandbox shares,',
     `# last sized for ${c.maxSandboxes} sandboxes of ${Math.round(c.memoryBytes / MiB)} MiB and ${c.pids} pids; a value is never lowered.`,
     '# See docs/security.md.',
-    '# A leading "-" lets systemd-sysctl go on when the kernel refuses the value.',
+    '# A leading "-" tells systemd-sysctl to go on when the kernel refuses the value.',
   ];
   for (const s of await limitStatus(c)) {
     const isSysctl = !s.limit.key.startsWith('RLIMIT_');
@@ -269,7 +269,9 @@ export async function raiseKernelLimits(c: Capacity, file = SYSCTL_FILE): Promis
       if (ok) result.raised.push(s);
     }
     if (!ok) result.refused.push(s);
-    if (isSysctl) lines.push(`${ok ? '' : '-'}${s.limit.key} = ${Math.max(s.current, s.required)}`);
+    // user.* takes CAP_SYS_RESOURCE, which a host may lack at boot as it does now.
+    const optional = !ok || s.limit.key.startsWith('user.');
+    if (isSysctl) lines.push(`${optional ? '-' : ''}${s.limit.key} = ${Math.max(s.current, s.required)}`);
   }
   await writeFile(file, `${lines.join('\n')}\n`);
   return result;

@@ -1,12 +1,13 @@
 // Sandbox disks are sparse files on the data folder's volume: a new sandbox is admitted only while that
 // volume can hold every disk full, plus a reserve. Here the data folder is a small volume of its own (a
 // loop-mounted file system this test makes), and learners fill their disks to the brim.
-import { mkdtempSync, rmSync, statfsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statfsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mustRun, run } from '../../../infra/setup/lib/run.ts';
 import type { ServerMessage } from '../protocol/messages.ts';
+import { SERVER_LABEL } from './session-manager.ts';
 import { startTestServer, TestClient, type TestServer } from '../test-support/harness.ts';
 
 const MiB = 2 ** 20;
@@ -35,8 +36,18 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await server?.stop();
-  await run(['umount', dataDir]);
+  // A full volume (a failed run) makes stop() fail before it removes the sandboxes: remove them here.
+  await server?.stop().catch(async () => {
+    const own = (await server.driver.list()).filter((s) => s.labels[SERVER_LABEL] === server.instanceId);
+    await Promise.all(own.map((s) => server.driver.remove(s.id).catch(() => undefined)));
+  });
+  // Whatever is still mounted there (sandbox disks of a failed run, then the volume), innermost first.
+  const mounts = readFileSync('/proc/self/mounts', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[1] ?? '')
+    .filter((m) => m === dataDir || m.startsWith(`${dataDir}/`))
+    .reverse();
+  for (const m of mounts) await run(['umount', '--lazy', m]);
   rmSync(scratch, { recursive: true, force: true });
 });
 
