@@ -133,9 +133,17 @@ export const reachCheckSchema = z
     from: name('container').describe('The container the connection starts from'),
     to: z.string().min(1).describe('The name it connects to (a container name or network alias)'),
     port: port.describe('The TCP port it connects to'),
+    blocked: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Turn the check around: `from` must NOT reach `to` (no name, or no connection), as between separate networks',
+      ),
   })
   .strict()
-  .describe('A container resolves another by name and reaches it on a port (from inside its network namespace)');
+  .describe(
+    'A container resolves another by name and reaches it on a port (from inside its network namespace), or, with blocked, cannot',
+  );
 
 export const volumeCheckSchema = z
   .object({
@@ -223,6 +231,20 @@ export const composeCheckSchema = z
           name: z.string().min(1),
           state: z.enum(['running', 'healthy']).default('running'),
           replicas: z.number().int().min(1).optional().describe('Exactly this many containers'),
+          dependsOn: z
+            .array(
+              z
+                .object({
+                  service: z.string().min(1).describe('A service this one waits for'),
+                  condition: z
+                    .enum(['service_started', 'service_healthy', 'service_completed_successfully'])
+                    .default('service_started')
+                    .describe('What it waits for, as `depends_on` says it in the file'),
+                })
+                .strict(),
+            )
+            .optional()
+            .describe("The file's depends_on for this service, as Compose reads it"),
         }),
       )
       .optional()

@@ -267,6 +267,8 @@ describe('every check kind, replayed from a real engine', () => {
       fails('reach-resolve-fail', 'loner cannot resolve the name db: are both on the same user-defined network?');
       fails('reach-stopped-fail', 'stopped is exited (code 3); it must be running to reach db.');
       fails('reach-missing-fail', 'There is no container named ghost.');
+      passes('reach-blocked-pass', 'loner cannot even resolve db: they are kept apart.');
+      fails('reach-blocked-fail', 'api reaches db on port 6379; the two should be kept apart.');
     });
   });
 
@@ -366,6 +368,12 @@ describe('every check kind, replayed from a real engine', () => {
       fails('compose-secret-fail', 'still contains "s3cret-pa55"; keep it in .env');
       fails('compose-invalid-fail', 'Compose rejects broken.yaml:', 'Additional property service is not allowed');
       fails('compose-missing-fail', 'There is no shop/compose.yaml in ~/work.');
+      passes('compose-depends-pass', 'Project work is as expected.');
+      fails(
+        'compose-depends-fail',
+        'worker waits for cache with condition service_started; it should be service_healthy',
+        'worker does not depend on web; it should, with condition service_started',
+      );
     });
   });
 

@@ -11,6 +11,12 @@ import { enc, no, ok, parseJson, q, type Outcome } from './outcome.ts';
  */
 const COMPOSE = '/usr/libexec/docker/cli-plugins/docker-compose';
 
+/** What `docker compose config --format json` says, as far as the check reads it. */
+interface ComposeConfig {
+  name?: string;
+  services?: Record<string, { depends_on?: Record<string, { condition?: string }> }>;
+}
+
 export async function compose(p: Probe, check: CheckOf<'compose'>): Promise<Outcome> {
   const text = await readWorkFile(p, check.file);
   if (text === undefined) return no(`There is no ${check.file} in ~/work.`);
@@ -20,7 +26,7 @@ export async function compose(p: Probe, check: CheckOf<'compose'>): Promise<Outc
   // Compose resolves the file as `docker compose up` would (.env, `name:`): its answer names the project.
   const path = posix.resolve(WORK_DIR, check.file);
   const r = await p.sh(`cd ${q(posix.dirname(path))} && ${COMPOSE} -f ${q(path)} config --format json`, 15_000);
-  const config = r.exitCode === 0 ? parseJson<{ name?: string }>(r.stdout) : undefined;
+  const config = r.exitCode === 0 ? parseJson<ComposeConfig>(r.stdout) : undefined;
   if (check.valid && !config)
     problems.push(`Compose rejects ${check.file}: ${r.stderr.trim().split('\n').slice(-2).join(' ')}`);
   const project =
@@ -31,6 +37,19 @@ export async function compose(p: Probe, check: CheckOf<'compose'>): Promise<Outc
       .toLowerCase()
       .replace(/[^a-z0-9_-]/g, '');
   for (const s of check.services ?? []) {
+    for (const want of s.dependsOn ?? []) {
+      if (!config) {
+        problems.push(`Compose cannot read ${check.file}, so ${s.name}'s depends_on is unknown`);
+        continue;
+      }
+      const got = config.services?.[s.name]?.depends_on?.[want.service]?.condition;
+      if (got !== want.condition)
+        problems.push(
+          got
+            ? `${s.name} waits for ${want.service} with condition ${got}; it should be ${want.condition}`
+            : `${s.name} does not depend on ${want.service}; it should, with condition ${want.condition}`,
+        );
+    }
     const filters = enc(
       JSON.stringify({ label: [`com.docker.compose.project=${project}`, `com.docker.compose.service=${s.name}`] }),
     );

@@ -17,9 +17,19 @@ export async function reach(p: Probe, check: CheckOf<'reach'>): Promise<Outcome>
     `ip=$(${inNs} /usr/bin/getent hosts ${q(check.to)} | awk '{print $1; exit}'); [ -n "$ip" ] || exit 3; ` +
     `${inNs} /usr/bin/timeout 3 /bin/bash -c "exec 3<>/dev/tcp/$ip/${check.port}" 2>/dev/null || exit 4`;
   const r = await p.sh(script, 10_000);
+  if (![0, 3, 4].includes(r.exitCode))
+    throw new PlatformFault(`the reachability probe failed: ${(r.stderr || r.stdout).trim().slice(0, 200)}`);
+  if (check.blocked) {
+    if (r.exitCode === 0)
+      return no(`${check.from} reaches ${check.to} on port ${check.port}; the two should be kept apart.`);
+    return ok(
+      r.exitCode === 3
+        ? `${check.from} cannot even resolve ${check.to}: they are kept apart.`
+        : `${check.from} resolves ${check.to} but cannot connect on port ${check.port}: they are kept apart.`,
+    );
+  }
   if (r.exitCode === 0) return ok(`${check.from} resolves ${check.to} and reaches it on port ${check.port}.`);
   if (r.exitCode === 3)
     return no(`${check.from} cannot resolve the name ${check.to}: are both on the same user-defined network?`);
-  if (r.exitCode === 4) return no(`${check.from} resolves ${check.to}, but nothing answers on port ${check.port}.`);
-  throw new PlatformFault(`the reachability probe failed: ${(r.stderr || r.stdout).trim().slice(0, 200)}`);
+  return no(`${check.from} resolves ${check.to}, but nothing answers on port ${check.port}.`);
 }
