@@ -54,6 +54,7 @@ test('terminal tabs: + opens one with the focus in it, × and exit close them, a
   await expect(tabs).toHaveCount(1);
   await expect(page.getByRole('status').filter({ hasText: 'Terminal 2 closed' })).toBeVisible();
   await expect(page.getByRole('tab', { name: 'Terminal 1' })).toHaveAttribute('aria-selected', 'true');
+  await expect(page.getByRole('textbox', { name: /Terminal 1/ })).toBeFocused();
 
   // Up to eight; the ninth is refused with the reason.
   for (let n = 2; n <= 8; n++) await add.click();

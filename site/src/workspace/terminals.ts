@@ -171,7 +171,7 @@ export class Terminals {
   exited(id: string): void {
     const t = this.#tabs.get(id);
     if (!t) return;
-    this.#dispose(t);
+    this.#dispose(t, true);
     this.say(`${label(id)} closed: its shell ended.`);
   }
 
@@ -333,7 +333,8 @@ export class Terminals {
     this.#dispose(t);
   }
 
-  #dispose(t: Tab): void {
+  /** Removes a tab; the focus, if it was there, goes to the next tab (its terminal, after an `exit`). */
+  #dispose(t: Tab, toTerminal = false): void {
     const hadFocus = t.el.contains(document.activeElement) || t.button === document.activeElement;
     clearTimeout(t.promptTimer);
     t.term.dispose();
@@ -345,7 +346,8 @@ export class Terminals {
     const next = [...this.#tabs.keys()].at(-1);
     if (this.#active === t.id && next) this.select(next);
     if (!hadFocus) return;
-    if (next) this.#tabs.get(next)!.button.focus();
+    if (next && toTerminal) this.focus();
+    else if (next) this.#tabs.get(next)!.button.focus();
     else this.#empty.querySelector('button')?.focus();
   }
 

@@ -342,7 +342,7 @@ export async function startWorkspace(root: HTMLElement, lesson: string, focus = 
     if (prompt && !anyway) {
       banner.show(
         'inside',
-        `You are inside a container: \`${prompt}\` is the prompt of a shell running in it, and it has no \`docker\` command. Type \`exit\` (or press Ctrl-D) to leave it and get back to your sandbox, then press Run again.`,
+        `You are inside a container: \`${prompt}\` is the prompt of a shell running in it, and it has no \`docker\` command. Leave it first, then press Run again: type \`exit\` (or press Ctrl-D), or press Ctrl-P then Ctrl-Q to leave the container running.`,
         [['Run it here anyway', () => type(command, true)]],
       );
       return;
@@ -354,6 +354,7 @@ export async function startWorkspace(root: HTMLElement, lesson: string, focus = 
 
   restartButton.addEventListener('click', () => {
     terminals.clearAll();
+    markActed(false);
     void begin();
   });
   for (const ex of exercises) {
