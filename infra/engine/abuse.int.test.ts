@@ -251,6 +251,32 @@ describe('abuse from inside a sandbox, through a running server', () => {
     await expectStillResponsive();
   });
 
+  // Attack: posing as the mirror on the shared bridge (its address on the attacker's interface, ARP
+  // answered for it) to serve another learner's pulls.
+  it("posing as the mirror: another learner's pulls still reach the real one", async () => {
+    const mirror = (await sh('getent hosts mirror | cut -d" " -f1', 10_000, bystander)).stdout.trim();
+    expect(mirror).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+    const posed = await sh(
+      `ip addr add ${mirror}/32 dev eth0 && docker run -d --name impostor --network host busybox sh -c \
+        'while true; do printf "HTTP/1.0 200 OK\\r\\n\\r\\nIMPOSTOR" | nc -l -p 5000; done' >/dev/null && echo posing`,
+    );
+    expect(posed.stdout.trim()).toBe('posing');
+    try {
+      // The bystander forgets what it learned and asks again, as after any neighbour timeout.
+      const seen = await sh(
+        `ip neigh flush dev eth0; for i in 1 2 3; do curl -s -m 3 http://${mirror}:5000/v2/; echo; done
+         ip neigh show ${mirror}`,
+        30_000,
+        bystander,
+      );
+      expect(seen.stdout).not.toContain('IMPOSTOR');
+      expect(seen.stdout).toContain('PERMANENT');
+      expect((await sh('docker pull -q hello-world', 60_000, bystander)).stdout).toContain('hello-world');
+    } finally {
+      await sh(`docker rm -f impostor >/dev/null; ip addr del ${mirror}/32 dev eth0`);
+    }
+  });
+
   // Attack: reaching the host's Docker socket, the host engine's ports, or the server's endpoints.
   it("reaching the host's Docker engine or the server's endpoints: the sandbox only sees its own engine", async () => {
     const hostId = ((await docker.info()) as { ID: string }).ID;
@@ -575,6 +601,17 @@ describe('abuse from inside a sandbox, through a running server', () => {
     expect((await newcomer.client.req('DELETE', `/api/sessions/${newcomer.session}`)).status).toBeLessThan(300);
     await expectStillResponsive();
 
+    // Processes up to the sandbox's last pid: its editor cannot read a file, and the learner is told
+    // why rather than shown runc's words.
+    await sh(`perl -e 'while (defined(my $p = fork())) { if (!$p) { sleep 1000; exit } }'`);
+    const file = await attacker.client.req<{ error: { code: string; detail: string } }>(
+      'GET',
+      `/api/sessions/${attacker.session}/file?path=notes.txt`,
+    );
+    expect(file.status).toBe(409);
+    expect(file.body.error.code).toBe('SANDBOX_AT_LIMIT');
+    expect(file.body.error.detail).toMatch(new RegExp(`may run at most ${LIMITS.pids}`));
+
     // The attacker's way out, as after a fork bomb: a fresh sandbox.
     expect((await attacker.client.req('POST', `/api/sessions/${attacker.session}/reset`, {})).status).toBe(200);
     attacker.sandbox = server.sessions.sandboxOf(attacker.session);
@@ -607,14 +644,6 @@ describe('abuse from inside a sandbox, through a running server', () => {
     await sh('bomb() { bomb | bomb & }; (bomb) >/dev/null 2>&1 & sleep 4; true', 30_000).catch(() => undefined);
     expect(Number(await cgroupFile(attacker.sandbox, 'pids', 'pids.current'))).toBeGreaterThan(LIMITS.pids - 56);
     expect(await cgroupFile(attacker.sandbox, 'pids', 'pids.max')).toBe(String(LIMITS.pids));
-    // The editor cannot read a file now: the learner is told why, not runc's words.
-    const file = await attacker.client.req<{ error: { code: string; detail: string } }>(
-      'GET',
-      `/api/sessions/${attacker.session}/file?path=notes.txt`,
-    );
-    expect(file.status).toBe(409);
-    expect(file.body.error.code).toBe('SANDBOX_AT_LIMIT');
-    expect(file.body.error.detail).toMatch(new RegExp(`may run at most ${LIMITS.pids}`));
     await expectStillResponsive();
   });
 });

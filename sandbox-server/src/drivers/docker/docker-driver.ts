@@ -21,6 +21,7 @@ import { limitReached } from './sandbox-limits.ts';
 import { containerName, SANDBOX_LABEL, sandboxCreateOptions } from './sandbox-options.ts';
 import { TtyStream } from './tty-stream.ts';
 import { resourceViewBinds } from './resource-views.ts';
+import { pinNeighbours, trustedNeighbours } from './neighbours.ts';
 import { SANDBOX_NETWORK } from '../../../../images/platform.ts';
 import { confineUserNamespace } from '../../../../infra/engine/host-limits.ts';
 
@@ -116,6 +117,8 @@ export class DockerDriver implements SandboxDriver {
       containerId = container.id;
       await container.start();
       const info = await container.inspect();
+      // Before the learner's first command: no neighbour can pose as the mirror or the gateway.
+      await pinNeighbours(info.State.Pid, await trustedNeighbours(this.#docker));
       if (uid !== undefined) {
         await delegateCgroups(info.State.Pid, uid);
         // Its share of the quotas all sandboxes' root (one host uid) draw from (host-limits.ts).
