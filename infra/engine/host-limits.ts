@@ -4,7 +4,7 @@
 // namespace is owned by host root, who created it. The kernel counts many objects per uid (keys,
 // epoll watches, pipe buffers), per owner of the user namespace (inotify, fanotify, namespaces) or
 // for the whole host (open files, AIO, pids): one pool for every learner, and for host root too.
-// Each one is either out of a sandbox's reach (seccomp-profile.ts) or sized here so that every
+// Each one is either out of a sandbox's reach (seccomp/sandbox-profile.ts) or sized here so that every
 // sandbox at its own limits fits: the set-up raises these sysctls (persisted in /etc/sysctl.d/),
 // the server checks them at start-up, and docs/security.md has the numbers.
 import { readdir, readFile, writeFile } from 'node:fs/promises';
