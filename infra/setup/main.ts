@@ -28,7 +28,12 @@ async function engineStep() {
     const how = engine.startedByUs
       ? `started with infra/engine/daemon.json (log: ${settings.engineLog})`
       : 'already running';
-    const warn = engine.userns ? '' : ` ${red('without user namespaces: sandboxes are weaker than they should be')}`;
+    const warn = engine.userns
+      ? ''
+      : `\n    ${red('This engine runs without user namespaces')}: root in a sandbox would be root on this host, held` +
+        `\n    back only by capabilities and seccomp. Turn them on: add "userns-remap": "default" to` +
+        `\n    /etc/docker/daemon.json and restart the engine (it then starts with no images or containers;` +
+        `\n    the set-up rebuilds ours). The server refuses this engine unless DOCKYARD_ALLOW_NO_USERNS=1.`;
     return { value: engine, note: `Engine ${engine.version}, ${how}${warn}` };
   });
 }

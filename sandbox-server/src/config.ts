@@ -119,6 +119,12 @@ export const configSchema = z.object({
     .describe(
       "OCI runtime the engine starts sandboxes with; it must be in the engine's runtimes and able to run Docker inside",
     ),
+  DOCKYARD_ALLOW_NO_USERNS: z
+    .enum(['0', '1'], { message: 'use 1 to allow, 0 (or unset) to refuse' })
+    .default('0')
+    .describe(
+      "1: run sandboxes on an engine without user namespaces (sandbox root is then the host's root, weaker than docs/security.md promises); 0 refuses at start-up",
+    ),
   DOCKYARD_REAPER_INTERVAL_S: seconds
     .default(15)
     .describe('How often expired and orphaned sandboxes are looked for, in seconds'),
@@ -155,6 +161,8 @@ export type Config = Readonly<{
   limits: Readonly<{ memoryBytes: number; cpus: number; pids: number; storageBytes: number }>;
   diskReserveBytes: number;
   runtime: string;
+  /** Run sandboxes even where the engine has no user namespaces (an opt-in, documented). */
+  allowNoUserns: boolean;
   reaperIntervalMs: number;
   fileMaxBytes: number;
 }>;
@@ -228,6 +236,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     }),
     diskReserveBytes: c.DOCKYARD_DISK_RESERVE_MB * MiB,
     runtime: c.DOCKYARD_SANDBOX_RUNTIME,
+    allowNoUserns: c.DOCKYARD_ALLOW_NO_USERNS === '1',
     reaperIntervalMs: c.DOCKYARD_REAPER_INTERVAL_S * 1000,
     fileMaxBytes: c.DOCKYARD_FILE_MAX_BYTES,
   });

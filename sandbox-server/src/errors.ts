@@ -101,6 +101,11 @@ export const errorCatalogue = {
     title: 'Nothing answers on this port in your sandbox',
     hint: 'Check that a running container publishes it: `docker ps` should show something like 0.0.0.0:8080->80/tcp. A server that has just started may need a few seconds; then reload.',
   },
+  ENGINE_WITHOUT_USERNS: {
+    status: 503,
+    title: 'The Docker Engine runs without user namespaces',
+    hint: 'Turn them on: add "userns-remap": "default" to the engine\'s daemon.json (/etc/docker/daemon.json) and restart it (existing images and containers are not visible to a remapped engine). Or, knowing that sandbox root is then the host\'s root, set DOCKYARD_ALLOW_NO_USERNS=1.',
+  },
   RUNTIME_UNKNOWN: {
     status: 503,
     title: 'The Docker Engine does not know the configured sandbox runtime',

@@ -10,6 +10,7 @@ async function main(): Promise<void> {
   const config = loadConfig(process.env);
   const logger = pino({ level: config.logLevel });
   const platform = await createPlatform(config, logger);
+  await platform.driver.checkIsolation(config.allowNoUserns);
   await platform.driver.checkRuntime();
   const app = await buildApp({ config, engine: platform.engine, logger, platform });
   await platform.sessions.start();

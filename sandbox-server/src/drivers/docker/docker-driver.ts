@@ -137,6 +137,19 @@ export class DockerDriver implements SandboxDriver {
   }
 
   /**
+   * Start-up check of the isolation docs/security.md promises: sandbox root must be an unprivileged
+   * host uid, which takes an engine with user namespaces. Without them it refuses, unless the
+   * operator opted in knowing what that means.
+   */
+  async checkIsolation(allowNoUserns: boolean): Promise<void> {
+    if ((await this.#remappedRoot()) !== undefined || allowNoUserns) return;
+    throw new ApiError(
+      'ENGINE_WITHOUT_USERNS',
+      "This engine runs containers without user namespaces, so root in a learner's sandbox would be root on this host, held back only by capabilities and seccomp.",
+    );
+  }
+
+  /**
    * Start-up check of the runtime setting: the engine must know the runtime, and a sandbox on any
    * runtime but runc (which every engine has and the test suite covers) must start its inner engine.
    */
