@@ -63,14 +63,15 @@ describe('grading', () => {
       { overwrite: true },
     );
     expect(again.body.written.sort()).toEqual(['Dockerfile', 'server.js']);
-    // An earlier exercise's starter, untouched, is no one's work: the next one replaces it.
+    // A starter file left untouched is no one's work: starting again (or another exercise with
+    // that path) replaces it, where the learner's own edit above was kept.
     const other = await learner.req<{ written: string[]; kept: string[] }>(
       'POST',
-      `/api/sessions/${sessionId}/exercises/cache-friendly-order/start`,
+      `/api/sessions/${sessionId}/exercises/hello-app/start`,
       {},
     );
-    expect(other.body.written).toContain('server.js');
-    expect(other.body.kept).not.toContain('server.js');
+    expect(other.body.written.sort()).toEqual(['Dockerfile', 'server.js']);
+    expect(other.body.kept).toEqual([]);
   });
 
   it('fails every check of a fresh sandbox, with what was found and a hint', async () => {

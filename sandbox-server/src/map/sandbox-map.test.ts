@@ -298,18 +298,18 @@ describe('SandboxMapRegistry', () => {
 
     const sandbox = sessions.sandboxOf(sessionId);
     engine = { ...engine, networks: [...engine.networks, network('app-net', 'bridge')] };
-    driver.emit(sandbox, 'network create app-net');
+    driver.emit(sandbox, 'network\tcreate\t\t\tapp-net');
     await expect.poll(() => updates.length).toBe(2);
     expect(updates[1]!.networks.map((n) => n.name)).toContain('app-net');
 
     // The grader's looking, and events that change nothing, push nothing.
     const before = reads;
-    driver.emit(sandbox, 'container exec_start: sh -c true web');
-    driver.emit(sandbox, 'container create dockyard-grader-abc');
-    driver.emit(sandbox, 'image pull busybox:latest');
+    driver.emit(sandbox, 'container\texec_start: sh -c true\t\t\tweb');
+    driver.emit(sandbox, 'container\tcreate\t\t\tdockyard-grader-abc');
+    driver.emit(sandbox, 'image\tpull\t\t\tbusybox:latest');
     await new Promise((r) => setTimeout(r, 400));
     expect(reads).toBe(before);
-    driver.emit(sandbox, 'container attach db');
+    driver.emit(sandbox, 'container\tattach\t\t\tdb');
     await expect.poll(() => reads).toBeGreaterThan(before);
     await new Promise((r) => setTimeout(r, 100));
     expect(updates).toHaveLength(2);
@@ -317,10 +317,10 @@ describe('SandboxMapRegistry', () => {
     // A burst of events is one read.
     engine = { ...engine, containers: containers.slice(0, 2), volumes: volumes.Volumes.slice(0, 1) };
     const burst = reads;
-    driver.emit(sandbox, 'volume create redis-data');
-    driver.emit(sandbox, 'container create db');
-    driver.emit(sandbox, 'network connect app-net');
-    driver.emit(sandbox, 'container start db');
+    driver.emit(sandbox, 'volume\tcreate\t\t\tredis-data');
+    driver.emit(sandbox, 'container\tcreate\t\t\tdb');
+    driver.emit(sandbox, 'network\tconnect\t\t\tapp-net');
+    driver.emit(sandbox, 'container\tstart\t\t\tdb');
     await expect.poll(() => updates.length).toBe(3);
     expect(reads - burst).toBe(3);
     expect(updates[2]!.containers.map((c) => `${c.name}:${c.networks.join(',')}`)).toEqual([

@@ -254,11 +254,11 @@ describe('the preview proxy', () => {
     const stop = registry.subscribe(sessionId, (ports) => updates.push(ports.map((p) => p.port)));
     await expect.poll(() => updates).toEqual([[]]);
     containers = [{ Names: ['/web'], Image: 'nginx', Ports: [{ PrivatePort: 80, PublicPort: 8080, Type: 'tcp' }] }];
-    driver.emit(sessions.sandboxOf(sessionId), 'container start web');
+    driver.emit(sessions.sandboxOf(sessionId), 'container\tstart\t\t\tweb');
     await expect.poll(() => updates).toEqual([[], [8080]]);
-    driver.emit(sessions.sandboxOf(sessionId), 'container exec_start: sh web');
+    driver.emit(sessions.sandboxOf(sessionId), 'container\texec_start: sh\t\t\tweb');
     containers = [];
-    driver.emit(sessions.sandboxOf(sessionId), 'container die web');
+    driver.emit(sessions.sandboxOf(sessionId), 'container\tdie\t\t\tweb');
     await expect.poll(() => updates).toEqual([[], [8080], []]);
     stop();
   });
