@@ -27,7 +27,11 @@ export async function dockerfile(p: Probe, check: CheckOf<'dockerfile'>): Promis
       const [kw = '', ...rest] = prefix.split(/\s+/);
       const args = rest.join(' ');
       const at = df.instructions.findIndex(
-        (i, idx) => idx > last && i.keyword === kw.toUpperCase() && `${i.flags} ${i.args}`.trim().startsWith(args),
+        // "RUN npm ci" matches `RUN --mount=type=cache,... npm ci` too: flags only count when written.
+        (i, idx) =>
+          idx > last &&
+          i.keyword === kw.toUpperCase() &&
+          (`${i.flags} ${i.args}`.trim().startsWith(args) || i.args.startsWith(args)),
       );
       if (at < 0) {
         problems.push(
