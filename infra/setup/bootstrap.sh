@@ -14,9 +14,9 @@ now_ms() { date +%s%3N; }
 took() { printf '  done in %ss\n' "$(awk -v a="$1" -v b="$(now_ms)" 'BEGIN { printf "%.1f", (b - a) / 1000 }')"; }
 
 # Debian packages the host needs. Chromium only for the browser tests, PostgreSQL only for the
-# store's tests (they start their own server from its binaries).
+# store's tests (they start their own server from its binaries), QEMU only for the cgroup v2 VM.
 packages=(docker.io iptables debootstrap busybox-static ca-certificates git runsc lxcfs)
-[ "$MODE" = test ] && packages+=(chromium fonts-liberation postgresql)
+[ "$MODE" = test ] && packages+=(chromium fonts-liberation postgresql qemu-system-x86)
 
 missing=()
 for p in "${packages[@]}"; do

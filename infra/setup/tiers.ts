@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { run } from './lib/run.ts';
 import { bold, dim, green, red, seconds } from './lib/steps.ts';
 
-export const TIERS = ['lint', 'typecheck', 'unit', 'int', 'content', 'e2e'] as const;
+export const TIERS = ['lint', 'typecheck', 'unit', 'int', 'content', 'e2e', 'vm'] as const;
 export type TierName = (typeof TIERS)[number];
 
 interface Counts {
@@ -24,6 +24,12 @@ interface Tier {
 const vitestCounts = (text: string): Counts => {
   const r = JSON.parse(text) as { numPassedTests: number; numFailedTests: number };
   return { passed: r.numPassedTests, failed: r.numFailedTests };
+};
+
+/** Reports that say `{ passed, failed }` themselves (the proofs, the VM). */
+const passedFailed = (text: string): Counts => {
+  const r = JSON.parse(text) as Counts;
+  return { passed: r.passed, failed: r.failed };
 };
 
 const playwrightCounts = (text: string): Counts => {
@@ -72,10 +78,14 @@ function tier(name: TierName, reports: string, filter: TierFilter = {}): Tier {
           ...(filter.exercises?.length ? ['--only', filter.exercises.join(',')] : []),
         ],
         report: join(reports, 'content.json'),
-        count: (text) => {
-          const r = JSON.parse(text) as Counts;
-          return { passed: r.passed, failed: r.failed };
-        },
+        count: passedFailed,
+      };
+    case 'vm':
+      return {
+        title: 'cgroup v2 host (a Debian 12 VM under QEMU)',
+        cmd: ['node', 'infra/vm/run.ts', '--report', join(reports, 'vm.json')],
+        report: join(reports, 'vm.json'),
+        count: passedFailed,
       };
     case 'e2e':
       return {
@@ -89,7 +99,7 @@ function tier(name: TierName, reports: string, filter: TierFilter = {}): Tier {
 }
 
 /** The tiers that start sandboxes and servers: they wait more than they compute, so they run side by side. */
-const SLOW: readonly TierName[] = ['int', 'content', 'e2e'];
+const SLOW: readonly TierName[] = ['int', 'content', 'e2e', 'vm'];
 
 interface TierOutcome {
   name: TierName;

@@ -1,0 +1,238 @@
+// Runs inside the cgroup v2 test VM (bundled by run.ts, started by guest-init.sh): the engine as the
+// set-up configures it, then the driver's own sandboxes, checked for what docs/security.md promises.
+// Each result is one line on the console: `VMTEST ok <name>` or `VMTEST fail <name>: <why>`.
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { DockerDriver } from '../../sandbox-server/src/drivers/docker/docker-driver.ts';
+import { dockerClient } from '../../sandbox-server/src/engine/engine.ts';
+import { ApiError } from '../../sandbox-server/src/errors.ts';
+import { ensureNetwork } from '../../images/mirror.ts';
+import { applyPolicy, SANDBOX_BRIDGE } from '../engine/network-policy.ts';
+import { ensureEngine } from '../setup/lib/engine.ts';
+import { mustRun, run } from '../setup/lib/run.ts';
+
+const PAYLOAD = '/payload';
+const MiB = 2 ** 20;
+const LIMITS = { memoryBytes: 384 * MiB, cpus: 1, pids: 300, storageBytes: 1024 * MiB };
+/** Everything is slow under software emulation: give the engine inside a sandbox a few minutes. */
+const READY_MS = 300_000;
+
+let failures = 0;
+const say = (line: string) => console.log(`VMTEST ${line}`);
+
+async function check(name: string, fn: () => Promise<void>): Promise<void> {
+  const started = performance.now();
+  try {
+    await fn();
+    say(`ok ${name} (${((performance.now() - started) / 1000).toFixed(1)} s)`);
+  } catch (err) {
+    failures++;
+    say(`fail ${name}: ${(err instanceof Error ? err.message : String(err)).replace(/\s+/g, ' ').slice(0, 600)}`);
+  }
+}
+
+function expect(ok: boolean, what: string): void {
+  if (!ok) throw new Error(what);
+}
+
+const docker = dockerClient('/var/run/docker.sock');
+
+/** Runs bash in a sandbox and returns its output; throws with it when the exit code is not `code`. */
+async function sh(driver: DockerDriver, id: string, script: string, code = 0, input?: string): Promise<string> {
+  const r = await driver.exec(id, ['bash', '-c', script], { timeoutMs: 300_000, ...(input ? { input } : {}) });
+  const out = `${r.stdout}${r.stderr}`.trim();
+  if (r.exitCode !== code) throw new Error(`\`${script.slice(0, 80)}\` exited ${r.exitCode}: ${out.slice(-300)}`);
+  return out;
+}
+
+/** The sandbox container's cgroup directory on this (cgroup v2) host. */
+function cgroupOf(pid: number): string {
+  const line = readFileSync(`/proc/${pid}/cgroup`, 'utf8').trim();
+  return `/sys/fs/cgroup${line.slice(line.indexOf('::') + 2)}`;
+}
+
+const readNumber = (file: string) => readFileSync(file, 'utf8').trim();
+
+/** Host pids whose command line contains `marker`. */
+function pidsWith(marker: string): number[] {
+  return readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p))
+    .filter((p) => {
+      try {
+        return readFileSync(`/proc/${p}/cmdline`, 'utf8').replace(/\0/g, ' ').includes(marker);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+/** The engine as the set-up starts it, with or without user namespaces. */
+async function startEngine(userns: boolean): Promise<void> {
+  await run(['sh', '-c', 'pkill -x dockerd; while pgrep -x dockerd >/dev/null; do sleep 0.2; done']);
+  const config = JSON.parse(readFileSync(`${PAYLOAD}/daemon.json`, 'utf8')) as Record<string, unknown>;
+  // Runtimes this VM lacks (runsc) are not part of what is tested here.
+  delete config.runtimes;
+  if (!userns) delete config['userns-remap'];
+  writeFileSync('/tmp/daemon.json', JSON.stringify(config));
+  const engine = await ensureEngine('/tmp/daemon.json', '/var/log/dockerd.log', 240_000);
+  expect(engine.userns === userns, `the engine's user namespaces are ${engine.userns}, wanted ${userns}`);
+  await mustRun(['docker', 'load', '-q', '-i', `${PAYLOAD}/sandbox.tar`]);
+  await ensureNetwork();
+}
+
+/**
+ * A sandbox from the driver, with busybox loaded into its inner engine (there is no mirror here).
+ * Returns the sandbox container's cgroup (the engine's cgroupfs driver puts it at docker/<id>; its
+ * init moves itself into a leaf below it, `init`, so its own /proc/<pid>/cgroup says .../init).
+ */
+async function sandbox(driver: DockerDriver, id: string): Promise<string> {
+  await driver.create({ id, limits: LIMITS });
+  const busybox = readFileSync(`${PAYLOAD}/busybox.tar`).toString('base64');
+  const load = 'base64 -d | docker load -q >/dev/null && docker tag dockyard-lib/busybox:latest busybox';
+  await sh(driver, id, load, 0, busybox);
+  const info = await docker.getContainer(`dockyard-sbx-${id}`).inspect();
+  const dir = `/sys/fs/cgroup/docker/${info.Id}`;
+  const at = cgroupOf(info.State.Pid);
+  expect(at.startsWith(dir), `the sandbox's init is in ${at}, not under ${dir}`);
+  return dir;
+}
+
+async function withUserNamespaces(): Promise<void> {
+  const driver = new DockerDriver(docker, { readyTimeoutMs: READY_MS, diskDir: '/var/lib/dockyard/disks' });
+  let dir = '';
+  await check('the engine runs on cgroup v2 only, with user namespaces, as the set-up configures it', async () => {
+    await startEngine(true);
+    const info = (await docker.info()) as { CgroupVersion?: string; SecurityOptions?: string[] };
+    expect(info.CgroupVersion === '2', `CgroupVersion is ${info.CgroupVersion}`);
+    expect(!existsSync('/sys/fs/cgroup/memory/'), 'a cgroup v1 hierarchy is mounted');
+    await driver.checkIsolation(false);
+  });
+  await check("a sandbox starts with the driver's options and its inner engine runs a container", async () => {
+    dir = await sandbox(driver, 'v2a');
+    const out = await sh(driver, 'v2a', 'docker run --rm busybox echo inner-ok');
+    expect(out.endsWith('inner-ok'), out);
+  });
+  await check('its cgroup holds the limits: memory equal to memory+swap, CPUs, pids', async () => {
+    expect(
+      readNumber(`${dir}/memory.max`) === String(LIMITS.memoryBytes),
+      `memory.max ${readNumber(`${dir}/memory.max`)}`,
+    );
+    expect(readNumber(`${dir}/memory.swap.max`) === '0', `memory.swap.max ${readNumber(`${dir}/memory.swap.max`)}`);
+    expect(readNumber(`${dir}/cpu.max`) === '100000 100000', `cpu.max ${readNumber(`${dir}/cpu.max`)}`);
+    expect(readNumber(`${dir}/pids.max`) === String(LIMITS.pids), `pids.max ${readNumber(`${dir}/pids.max`)}`);
+  });
+  await check("an inner container's processes sit under the sandbox's cgroup", async () => {
+    await sh(driver, 'v2a', 'docker run -d --name nested busybox sleep 4242 >/dev/null');
+    const [inner] = pidsWith('sleep 4242');
+    expect(inner !== undefined, 'the inner sleep is not visible on the host');
+    const at = cgroupOf(inner!);
+    expect(at.startsWith(`${dir}/`), `the inner process is in ${at}, outside ${dir}`);
+    await sh(driver, 'v2a', 'docker rm -f nested >/dev/null');
+  });
+  await check('nothing the learner controls can write outside the sandbox cgroup', async () => {
+    const uid = Number(
+      readFileSync('/etc/subuid', 'utf8')
+        .split('\n')
+        .find((l) => l.startsWith('dockremap:'))!
+        .split(':')[1],
+    );
+    const owned = (await mustRun(['find', '/sys/fs/cgroup', '-uid', String(uid)])).stdout
+      .trim()
+      .split('\n')
+      .filter(Boolean);
+    const outside = owned.filter((p) => p !== dir && !p.startsWith(`${dir}/`));
+    expect(owned.length > 0, 'the sandbox was not handed its cgroup');
+    expect(outside.length === 0, `sandbox root owns ${outside.slice(0, 3).join(', ')}`);
+    // Inside, the cgroup file system's root is the sandbox's own subtree.
+    const procs = await sh(
+      driver,
+      'v2a',
+      'cat /sys/fs/cgroup/cgroup.procs /sys/fs/cgroup/*/cgroup.procs 2>/dev/null | wc -l',
+    );
+    expect(Number(procs) < 100, `the sandbox sees ${procs} processes in its cgroup root`);
+  });
+  await check(
+    'an inner container that takes more than the sandbox memory is killed; the sandbox stays up',
+    async () => {
+      const r = await driver.exec(
+        'v2a',
+        ['docker', 'run', '--rm', 'busybox', 'sh', '-c', 'dd if=/dev/zero of=/dev/null bs=600M count=1'],
+        {
+          timeoutMs: 300_000,
+        },
+      );
+      expect(r.exitCode !== 0, `a 600 MiB allocation in a ${LIMITS.memoryBytes / MiB} MiB sandbox succeeded`);
+      const events = readNumber(`${dir}/memory.events`);
+      expect(/oom_kill [1-9]/.test(events), `no OOM kill in the sandbox: ${events.replace(/\n/g, ', ')}`);
+      const out = await sh(driver, 'v2a', 'docker run --rm busybox echo still-up');
+      expect(out.endsWith('still-up'), out);
+    },
+  );
+  await check('the pids limit holds, inner containers included', async () => {
+    await sh(
+      driver,
+      'v2a',
+      `docker run -d --name forky busybox sh -c 'for i in $(seq 600); do sleep 3600 & done; sleep 3600' >/dev/null`,
+    );
+    await new Promise((r) => setTimeout(r, 15_000));
+    const current = Number(readNumber(`${dir}/pids.current`));
+    const maxEvents = readNumber(`${dir}/pids.events`);
+    expect(current <= LIMITS.pids, `pids.current ${current} is over ${LIMITS.pids}`);
+    expect(/max [1-9]/.test(maxEvents), `the limit was never reached: ${maxEvents}`);
+    await sh(driver, 'v2a', 'docker rm -f forky >/dev/null');
+    const out = await sh(driver, 'v2a', 'docker run --rm busybox echo forks-gone');
+    expect(out.endsWith('forks-gone'), out);
+  });
+  await check("the sandbox reaches none of the VM's own addresses", async () => {
+    await mustRun(['ip', 'link', 'add', 'probe0', 'type', 'dummy']);
+    await mustRun(['ip', 'addr', 'add', '10.99.0.1/24', 'dev', 'probe0']);
+    await mustRun(['ip', 'link', 'set', 'probe0', 'up']);
+    const server = createServer((_q, res) => res.end('vm')).listen(8123, '0.0.0.0');
+    try {
+      // As the set-up applies it; there is no mirror here, so it stands at an unused address.
+      await applyPolicy({ bridge: SANDBOX_BRIDGE, mirrorIp: '172.18.255.254', mirrorPort: 5000, egressAllow: [] });
+      const gateway = (await sh(driver, 'v2a', "ip route | awk '/default/ {print $3}'")).trim();
+      for (const ip of [gateway, '10.99.0.1', '172.17.0.1']) {
+        const r = await driver.exec('v2a', ['curl', '-s', '-m', '5', `http://${ip}:8123/`]);
+        expect(r.exitCode !== 0 && !r.stdout.includes('vm'), `the sandbox reached the VM at ${ip}`);
+      }
+      // And it is the policy that stops it, not a broken network: the VM itself answers.
+      const local = await run(['curl', '-s', '-m', '5', 'http://10.99.0.1:8123/']);
+      expect(local.stdout === 'vm', 'the VM does not answer itself');
+    } finally {
+      server.close();
+    }
+  });
+  await driver.remove('v2a').catch(() => undefined);
+}
+
+async function withoutUserNamespaces(): Promise<void> {
+  const driver = new DockerDriver(docker, { readyTimeoutMs: READY_MS, diskDir: '/var/lib/dockyard/disks' });
+  await check('an engine without user namespaces is refused unless DOCKYARD_ALLOW_NO_USERNS=1', async () => {
+    await startEngine(false);
+    const err = await driver.checkIsolation(false).catch((e: unknown) => e);
+    expect(err instanceof ApiError && err.code === 'ENGINE_WITHOUT_USERNS', `got ${String(err)}`);
+    await driver.checkIsolation(true);
+  });
+  await check('with the opt-in, a sandbox works there and its limits cover its containers', async () => {
+    const dir = await sandbox(driver, 'v2b');
+    expect(readNumber(`${dir}/memory.max`) === String(LIMITS.memoryBytes), 'memory.max not set');
+    await sh(driver, 'v2b', 'docker run -d --name nested busybox sleep 4343 >/dev/null');
+    const [inner] = pidsWith('sleep 4343');
+    expect(
+      inner !== undefined && cgroupOf(inner).startsWith(`${dir}/`),
+      'the inner container is outside the sandbox cgroup',
+    );
+  });
+  await driver.remove('v2b').catch(() => undefined);
+}
+
+try {
+  await withUserNamespaces();
+  await withoutUserNamespaces();
+} catch (err) {
+  failures++;
+  say(`fail setup: ${(err as Error).stack ?? String(err)}`);
+}
+say(`done ${failures} failed`);
