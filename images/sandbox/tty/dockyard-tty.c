@@ -83,7 +83,17 @@ int main(int argc, char **argv) {
   unsetenv("DOCKYARD_TTY_SIZE");
   int master;
   pid_t child = forkpty(&master, NULL, NULL, &ws);
-  if (child < 0) return perror("forkpty"), 1;
+  if (child < 0) {
+    if (errno == EAGAIN)
+      /* The learner reads this in a new terminal tab: say what is full and what to do. */
+      fprintf(stderr,
+              "\r\nThis sandbox is running as many processes as it may, so a new terminal cannot start.\r\n"
+              "In a terminal that is still open, stop what you started: docker ps, then docker stop <name>.\r\n"
+              "Or use Reset to start over with a fresh sandbox.\r\n");
+    else
+      perror("dockyard-tty: cannot open a terminal");
+    return 1;
+  }
   if (child == 0) {
     signal(SIGPIPE, SIG_DFL);
     execvp(argv[1], argv + 1);
