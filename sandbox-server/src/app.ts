@@ -25,6 +25,7 @@ import type { Store } from './store/store.ts';
 import type { PreviewHosts } from './previews/preview-hosts.ts';
 import type { PublishedPortsRegistry } from './previews/published-ports.ts';
 import { healthRoutes } from './routes/health.ts';
+import { completionRoutes } from './routes/completion.ts';
 import { exerciseRoutes } from './routes/exercises.ts';
 import { progressRoutes } from './routes/progress.ts';
 import { sessionRoutes } from './routes/sessions.ts';
@@ -115,6 +116,12 @@ export async function buildApp({ config, engine, platform, logger }: AppDeps): P
     });
     exerciseRoutes(app, platform.grading);
     progressRoutes(app, platform.store, ownerOf);
+    completionRoutes(app, {
+      accounts,
+      store: platform.store,
+      exercises: () => platform.grading.list(),
+      publicUrl: config.publicUrl,
+    });
     accountRoutes(app, accounts, platform.store);
     workshopRoutes(app, {
       accounts,

@@ -196,6 +196,16 @@ export const errorCatalogue = {
     title: 'This workshop has ended',
     hint: 'Ask your instructor for the code of a current one; the course is still open to you on your own.',
   },
+  COURSE_NOT_COMPLETE: {
+    status: 409,
+    title: 'The course is not complete yet',
+    hint: 'A completion page comes once every exercise of the course is passed; the course page says how many are left.',
+  },
+  COMPLETION_NOT_FOUND: {
+    status: 404,
+    title: 'There is no completion page at this address',
+    hint: 'Check that the link was copied whole. A page also goes when its learner deletes their account.',
+  },
   INTERNAL: {
     status: 500,
     title: 'Something went wrong on our side',

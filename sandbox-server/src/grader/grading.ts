@@ -133,12 +133,14 @@ export class Grading {
       const key = JSON.stringify(report.checks.map((c) => [c.id, c.status, c.message]));
       if (key !== live.last && this.#live.get(sessionId)?.has(live)) {
         live.last = key;
-        live.listener(report);
         // The moment the learner finished counts as an attempt. Partial progress (some points) is
-        // kept without counting, so an instructor's dashboard sees it, and who is moving.
+        // kept without counting, so an instructor's dashboard sees it, and who is moving. Kept
+        // before it is pushed, so a page that asks for progress on seeing a pass (did that finish
+        // the course?) finds it.
         if (report.passed || report.score > 0) {
           await this.#keep(sessionId, this.exercise(live.exerciseId), report, report.passed);
         }
+        if (this.#live.get(sessionId)?.has(live)) live.listener(report);
       }
     } catch {
       // The session ended or its sandbox is being replaced; the next event tries again.

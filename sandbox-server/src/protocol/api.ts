@@ -65,3 +65,49 @@ export interface AdminOverview {
   users: Array<AccountView & { createdAt: number }>;
   guests: number;
 }
+
+/** An exercise as a completion page lists it: when the learner first passed it (null: not yet). */
+export interface CompletedExercise {
+  id: string;
+  title: string;
+  passedAt: number | null;
+}
+
+/** A lesson with exercises, as a completion page groups them. */
+export interface CompletedLesson {
+  slug: string;
+  title: string;
+  /** The title of the module it belongs to. */
+  module: string;
+  exercises: CompletedExercise[];
+}
+
+/** Where a learner stands in the whole course, from the store's progress. */
+export interface CourseStanding {
+  /** Exercises in the course. */
+  exercises: number;
+  /** How many of them the learner has passed. */
+  passed: number;
+  /** Every exercise passed. */
+  complete: boolean;
+  /** When the last of them was first passed; null until complete. */
+  completedAt: number | null;
+  /** Lessons that have exercises, in course order. */
+  lessons: CompletedLesson[];
+}
+
+/** GET /api/completions/:id: a completion page, as anyone with its link sees it. */
+export interface CompletionPage extends CourseStanding {
+  learner: { displayName: string };
+  /** When the learner made the page (the course may have gained exercises since). */
+  createdAt: number;
+}
+
+/** GET and POST /api/completion: the caller's count, and their completion page once they have one. */
+export interface MyCompletion {
+  exercises: number;
+  passed: number;
+  /** A guest (no account) cannot have a completion page. */
+  guest: boolean;
+  completion: { id: string; url: string; createdAt: number } | null;
+}

@@ -49,6 +49,13 @@ export interface WorkshopMembersTable {
   joined_at: number;
 }
 
+/** A learner's completion page: `id` is the unguessable part of its link (128 random bits). */
+export interface CompletionsTable {
+  id: string;
+  user_id: string;
+  created_at: number;
+}
+
 /** The columns of better-auth's user table that Dockyard reads (better-auth owns the table). */
 export interface AuthUserTable {
   id: string;
@@ -63,6 +70,7 @@ export interface Schema {
   progress: ProgressTable;
   workshops: WorkshopsTable;
   workshop_members: WorkshopMembersTable;
+  completions: CompletionsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

@@ -1,6 +1,7 @@
 // The store's contract, run against each database by its own test file (SQLite and PostgreSQL).
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { COMPLETION_ID } from './completions.ts';
 import type { Database } from './database.ts';
 import { migrate, migrations } from './migrate.ts';
 import { isUniqueViolation, Store, type AttemptResult } from './store.ts';
@@ -44,8 +45,10 @@ export function storeSuite(name: string, open: OpenDatabase): void {
       expect(await migrate(database.db)).toEqual([]);
       expect(await migrate(database.db)).toEqual([]);
       const tables = (await database.db.introspection.getTables()).map((t) => t.name);
-      expect(tables).toEqual(expect.arrayContaining(['users', 'progress', 'workshops', 'workshop_members']));
-      expect(Object.keys(migrations)).toEqual(['0001-initial', '0002-accounts']);
+      expect(tables).toEqual(
+        expect.arrayContaining(['users', 'progress', 'workshops', 'workshop_members', 'completions']),
+      );
+      expect(Object.keys(migrations)).toEqual(['0001-initial', '0002-accounts', '0003-completions']);
     });
 
     it('creates users, finds them, and keeps usernames and emails unique', async () => {
@@ -237,6 +240,48 @@ export function storeSuite(name: string, open: OpenDatabase): void {
       expect(signedIn?.user.id).toBe(signedUp.user.id);
       await expect(auth.api.signInUsername({ body: { username, password: 'wrong horse' } })).rejects.toThrow();
       expect(await store.accountProfile(signedUp.user.id)).toMatchObject({ username, name: 'Ada' });
+    });
+
+    it('gives a learner one completion page at a random id, found only while they keep their account', async () => {
+      const auth = createAuth(database.db as never, database.dialect, authConfig, key);
+      const account = async (name: string) => {
+        const username = unique(name).toLowerCase();
+        const { user } = await auth.api.signUpEmail({
+          body: { email: `${username}@example.org`, password: 'correct horse', name, username },
+        });
+        const guest = await store.ensureGuest(randomUUID());
+        return store.linkAccount(guest.id, { authId: user.id, username, email: null, displayName: name });
+      };
+      const ada = await account('Ada');
+      const bob = await account('Bob');
+      expect(await store.completions.of(ada.id)).toBeUndefined();
+
+      // Asked for at once, twice and more: one page.
+      const made = await Promise.all([1, 2, 3].map(() => store.completions.issue(ada.id)));
+      expect(new Set(made.map((c) => c.id)).size).toBe(1);
+      const page = made[0]!;
+      expect(page).toEqual({ id: expect.stringMatching(COMPLETION_ID), userId: ada.id, createdAt: clock });
+      expect(Buffer.from(page.id, 'base64url')).toHaveLength(16);
+      expect((await store.completions.issue(bob.id)).id).not.toBe(page.id);
+
+      await reopen();
+      expect(await store.completions.of(ada.id)).toEqual(page);
+      expect(await store.completions.find(page.id)).toEqual({ completion: page, user: await store.getUser(ada.id) });
+      // Only the store's ids lead anywhere: not a made-up one, not a user's own id, not another case.
+      for (const id of [randomBytes(16).toString('base64url'), ada.id, page.id.toUpperCase(), '', "' or 1=1 --"]) {
+        expect(await store.completions.find(id)).toBeUndefined();
+      }
+
+      // A guest's page is never found (the routes give guests none), nor one whose account is deleted.
+      const guest = await store.ensureGuest(randomUUID());
+      expect(await store.completions.find((await store.completions.issue(guest.id)).id)).toBeUndefined();
+      await database.db.deleteFrom('auth_user').where('id', '=', ada.authId!).execute();
+      expect(await store.completions.find(page.id)).toBeUndefined();
+      const bobs = (await store.completions.of(bob.id))!;
+      expect(await store.completions.find(bobs.id)).toMatchObject({ user: { id: bob.id } });
+      await database.db.deleteFrom('users').where('id', '=', bob.id).execute();
+      expect(await store.completions.find(bobs.id)).toBeUndefined();
+      expect(await store.completions.of(bob.id)).toBeUndefined();
     });
 
     it("merges a guest's progress and seats into an account: best scores, summed attempts, earliest and latest passes", async () => {

@@ -2,6 +2,7 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { ApiError } from '../errors.ts';
+import { Completions } from './completions.ts';
 import {
   toMember,
   toProgress,
@@ -16,6 +17,7 @@ import {
 import type { Role, Schema, UserRow, WorkshopMemberRow, WorkshopRow } from './schema.ts';
 
 export type { AttemptResult, Progress, User, Workshop, WorkshopMember } from './records.ts';
+export type { Completion } from './completions.ts';
 
 export type NewUser = Pick<User, 'username' | 'displayName'> & Partial<Pick<User, 'id' | 'email' | 'role'>>;
 export type NewWorkshop = Omit<Workshop, 'id' | 'code' | 'createdAt'>;
@@ -26,11 +28,14 @@ const CODE_LENGTH = 6;
 
 export class Store {
   readonly db: Kysely<Schema>;
+  /** Learners' completion pages (`completions.ts`). */
+  readonly completions: Completions;
   readonly #now: () => number;
 
   constructor(db: Kysely<Schema>, now: () => number = Date.now) {
     this.db = db;
     this.#now = now;
+    this.completions = new Completions(db, now);
   }
 
   /** Runs `fn` in one transaction: all of its writes, or (when it throws) none. */
