@@ -1,8 +1,26 @@
 // Accessibility: axe-core finds no serious or critical violation on the home, course, lesson,
 // account, join, workshops and admin pages (the dashboard's check is in workshop.spec.ts), and the
 // workspace is usable by keyboard: reached in two Tabs, into the terminal at start, and out again.
+import { readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { expect, test } from '@playwright/test';
 import { seriousViolations } from './axe.ts';
+
+/** Every written lesson, in light and in dark: diagrams and code must read in both. */
+const written = readdirSync(fileURLToPath(new URL('../../content/lessons/', import.meta.url)))
+  .filter((f) => f.endsWith('.mdx'))
+  .map((f) => f.replace(/\.mdx$/, ''));
+for (const colorScheme of ['light', 'dark'] as const) {
+  test.describe(`lessons in ${colorScheme}`, () => {
+    test.use({ colorScheme });
+    for (const slug of written) {
+      test(`no serious accessibility violations on lesson ${slug} (${colorScheme})`, async ({ page }) => {
+        await page.goto(`/lessons/${slug}/`);
+        expect(await seriousViolations(page)).toEqual([]);
+      });
+    }
+  });
+}
 
 for (const path of ['/', '/course', '/lessons/container-lifecycle', '/account/', '/join/', '/workshops/', '/admin/']) {
   test(`no serious accessibility violations on ${path}`, async ({ page }) => {

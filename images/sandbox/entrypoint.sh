@@ -18,9 +18,16 @@ fi
 if [ ! -f /sys/fs/cgroup/cgroup.controllers ]; then
   for d in /sys/fs/cgroup/*/; do mount -o remount,rw,bind "$d" 2>/dev/null || true; done
 else
-  # cgroup v2: move ourselves into a leaf so controllers can be enabled for the engine.
+  # cgroup v2: move ourselves into a leaf so controllers can be enabled for the engine. With user
+  # namespaces the host hands this cgroup to sandbox root (chown) just after the start: wait for
+  # that, at most 5 s, rather than lose the race (seen on a cgroup v2 host: the sandbox exited).
   mount -o remount,rw /sys/fs/cgroup 2>/dev/null || true
-  mkdir -p /sys/fs/cgroup/init
+  i=0
+  until [ -w /sys/fs/cgroup/cgroup.subtree_control ] || [ $i -ge 500 ]; do sleep 0.01; i=$((i + 1)); done
+  mkdir -p /sys/fs/cgroup/init || {
+    echo "dockyard: /sys/fs/cgroup is not writable: the host did not delegate this sandbox's cgroup" >&2
+    exit 1
+  }
   xargs -rn1 </sys/fs/cgroup/cgroup.procs >/sys/fs/cgroup/init/cgroup.procs 2>/dev/null || true
   sed -e 's/ / +/g' -e 's/^/+/' </sys/fs/cgroup/cgroup.controllers >/sys/fs/cgroup/cgroup.subtree_control 2>/dev/null || true
 fi
