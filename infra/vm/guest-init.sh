@@ -13,6 +13,13 @@ for m in overlay bridge br_netfilter veth loop nf_nat iptable_nat iptable_filter
 ip link set lo up
 hostname vm
 echo "VMTEST info booted in $(cut -d' ' -f1 /proc/uptime) s; cgroup2 controllers: $(cat /sys/fs/cgroup/cgroup.controllers)"
+# As under systemd: the engine (started by the test) runs in a service's cgroup, not in the root
+# one, with the controllers delegated down to it.
+controllers=$(sed 's/\([a-z_]*\)/+\1/g' /sys/fs/cgroup/cgroup.controllers)
+echo "$controllers" >/sys/fs/cgroup/cgroup.subtree_control
+mkdir -p /sys/fs/cgroup/system.slice/docker.service
+echo "$controllers" >/sys/fs/cgroup/system.slice/cgroup.subtree_control
+echo $$ >/sys/fs/cgroup/system.slice/docker.service/cgroup.procs
 cd /payload && /payload/node /payload/guest.mjs
 echo "VMTEST info finished at $(cut -d' ' -f1 /proc/uptime) s"
 sync

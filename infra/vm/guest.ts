@@ -103,7 +103,8 @@ async function withUserNamespaces(): Promise<void> {
   let dir = '';
   await check('the engine runs on cgroup v2 only, with user namespaces, as the set-up configures it', async () => {
     await startEngine(true);
-    const info = (await docker.info()) as { CgroupVersion?: string; SecurityOptions?: string[] };
+    const info = (await docker.info()) as { CgroupVersion?: string; Warnings?: string[] | null };
+    for (const w of info.Warnings ?? []) say(`info engine warning: ${w}`);
     expect(info.CgroupVersion === '2', `CgroupVersion is ${info.CgroupVersion}`);
     expect(!existsSync('/sys/fs/cgroup/memory/'), 'a cgroup v1 hierarchy is mounted');
     await driver.checkIsolation(false);
