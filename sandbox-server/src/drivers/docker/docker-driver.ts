@@ -117,14 +117,18 @@ export class DockerDriver implements SandboxDriver {
       containerId = container.id;
       await container.start();
       const info = await container.inspect();
-      // Before the learner's first command: no neighbour can pose as the mirror or the gateway.
-      await pinNeighbours(info.State.Pid, await trustedNeighbours(this.#docker));
-      if (uid !== undefined) {
-        await delegateCgroups(info.State.Pid, uid);
-        // Its share of the quotas all sandboxes' root (one host uid) draw from (host-limits.ts).
-        await confineUserNamespace(info.State.Pid, spec.limits.pids);
-      }
-      await this.#waitReady(spec.id);
+      const pid = info.State.Pid;
+      // The host's part runs beside the wait for the inner engine, which needs none of it to answer,
+      // and all of it is done before the learner's first command: no neighbour can pose as the
+      // mirror or the gateway; the sandbox gets its cgroup (its entrypoint waits for it) and its
+      // share of the quotas all sandboxes' root (one host uid) draw from (host-limits.ts).
+      await Promise.all([
+        this.#waitReady(spec.id),
+        trustedNeighbours(this.#docker).then((n) => pinNeighbours(pid, n)),
+        uid === undefined
+          ? undefined
+          : delegateCgroups(pid, uid).then(() => confineUserNamespace(pid, spec.limits.pids)),
+      ]);
       return { id: spec.id, ref: info.Id, createdAt: new Date(info.Created), labels: info.Config.Labels ?? {} };
     } catch (err) {
       await this.#removeContainer(spec.id).catch(() => undefined);
