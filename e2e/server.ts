@@ -12,6 +12,8 @@ const main = join(dirname(fileURLToPath(import.meta.url)), '../sandbox-server/sr
 
 export interface OwnServer {
   url: string;
+  /** Its DOCKYARD_DATA_DIR: a test may open its store (dockyard.sqlite) to set up state. */
+  dataDir: string;
   start(): Promise<void>;
   /** SIGTERM, as a deploy would: sessions and their sandboxes are kept for the next start. */
   stop(): Promise<void>;
@@ -24,6 +26,7 @@ export function ownServer(port: number, previewPort: number, env: Record<string,
   let log = '';
   return {
     url,
+    dataDir,
     async start() {
       child = spawn(process.execPath, [main], {
         env: {

@@ -5,6 +5,7 @@ import { formatClock, formatLeft } from '../lib/format.ts';
 import { api, ApiFailure, type SessionView } from './api.ts';
 import { Banner } from './banner.ts';
 import { renderReport } from './checks.ts';
+import { showCourseComplete } from './course-complete.ts';
 import { showBroadcast, showWatched } from './notices.ts';
 import { renderPorts } from './ports.ts';
 import { innerShellPrompt } from './terminal-text.ts';
@@ -242,7 +243,10 @@ export async function startWorkspace(root: HTMLElement, lesson: string, focus = 
   function renderGrade(msg: GradeMessage): void {
     reports.set(msg.report.exercise, msg.report);
     const el = exercises.find((x) => x.dataset.exercise === msg.report.exercise);
-    if (el) renderReport(el, msg.report, acted);
+    if (!el) return;
+    const wasPassed = el.dataset.passed === 'true';
+    renderReport(el, msg.report, acted);
+    if (msg.report.passed && !wasPassed) void showCourseComplete(el);
   }
 
   async function openPreview(port: number): Promise<void> {
