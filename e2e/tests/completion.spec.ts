@@ -153,6 +153,7 @@ test('a learner completes the course and shares a page anyone can open, that can
   // Passed one a day in id order from 3 November (the store's order), and the last one today.
   const firstPassed = exercises.find((e) => e.id !== LAST)!;
   await expect(visitor.locator(`[data-exercise="${firstPassed.id}"] time`)).toHaveText('3 November 2026');
+  await expect(visitor.locator(`[data-exercise="${firstPassed.id}"] time`)).toHaveAttribute('datetime', '2026-11-03');
   for (const when of await visitor.locator('.exercise .when').all()) {
     await expect(when).toHaveText(/^passed on \d{1,2} [A-Z][a-z]+ \d{4}$/);
   }

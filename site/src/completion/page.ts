@@ -8,8 +8,12 @@ import { api, ApiFailure } from '../workspace/api.ts';
 const root = document.querySelector<HTMLElement>('[data-completion-page]')!;
 const $ = <T extends HTMLElement = HTMLElement>(sel: string) => root.querySelector<T>(sel)!;
 
-/** A day as people read it, and as machines do (`<time datetime>`). */
-const day = (ms: number) => h('time', { datetime: new Date(ms).toISOString().slice(0, 10) }, formatDay(ms));
+/** A day as people read it, and as machines do (`<time datetime>`), both in the reader's time zone. */
+function day(ms: number): HTMLTimeElement {
+  const d = new Date(ms);
+  const iso = [d.getFullYear(), d.getMonth() + 1, d.getDate()].map((n) => String(n).padStart(2, '0')).join('-');
+  return h('time', { datetime: iso }, formatDay(ms));
+}
 
 function group(lessons: CompletedLesson[]): Map<string, CompletedLesson[]> {
   const byModule = new Map<string, CompletedLesson[]>();
