@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startTestServer, TestClient, type TestServer } from '../test-support/harness.ts';
+import { answerEngineFacts } from '../test-support/answers.ts';
 
 interface ProgressReply {
   progress: Array<{ exercise: string; lesson: string; attempts: number; bestScore: number; passed: boolean }>;
@@ -24,13 +25,7 @@ describe('progress', () => {
     expect((await learner.req<ProgressReply>('GET', '/api/progress')).body.progress).toEqual([]);
 
     await learner.req('POST', `/api/sessions/${sessionId}/grade`, { exercise: 'engine-facts' });
-    // The learner's two answers, as the editor saves them: the engine's own version, and its storage driver.
-    const sandbox = server.sessions.sandboxOf(sessionId);
-    const version = await server.driver.exec(sandbox, ['docker', 'version', '--format', '{{.Server.Version}}']);
-    await learner.req('PUT', `/api/sessions/${sessionId}/file?path=server-version.txt`, {
-      content: version.stdout,
-    });
-    await learner.req('PUT', `/api/sessions/${sessionId}/file?path=storage-driver.txt`, { content: 'overlay2\n' });
+    await answerEngineFacts(server, learner, sessionId);
     await learner.req('POST', `/api/sessions/${sessionId}/grade`, { exercise: 'engine-facts' });
     const before = (await learner.req<ProgressReply>('GET', '/api/progress')).body.progress;
     expect(before).toEqual([

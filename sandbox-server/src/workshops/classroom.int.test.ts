@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { Dashboard, DashboardServerMessage } from '../protocol/dashboard.ts';
 import { WRONG_CODES_PER_10_MIN } from '../routes/workshops.ts';
 import { startTestServer, TestClient, type TestServer } from '../test-support/harness.ts';
+import { answerEngineFacts } from '../test-support/answers.ts';
 
 type ErrorReply = { error: { code: string } };
 interface WorkshopReply {
@@ -116,7 +117,7 @@ describe('workshops', () => {
     const sessionId = await guest.createSession();
     const socket = await guest.connect(sessionId);
     await socket.open('t1');
-    await guest.req('PUT', `/api/sessions/${sessionId}/file?path=storage-driver.txt`, { content: 'overlay2\n' });
+    await answerEngineFacts(server, guest, sessionId);
     const graded = await guest.req<{ report: { passed: boolean } }>('POST', `/api/sessions/${sessionId}/grade`, {
       exercise: 'engine-facts',
     });
@@ -159,7 +160,7 @@ describe('workshops', () => {
     const lines = csv.body.trim().split('\r\n');
     expect(lines[0]).toBe('learner,joined,passed,score,engine-facts');
     expect(lines.slice(1).map((l) => l.split(',')[0])).toEqual(['Guest Gina', 'max', 'Third']);
-    expect(lines[1]).toMatch(/,1\/1,1,passed 1\/1$/);
+    expect(lines[1]).toMatch(/,1\/1,2,passed 2\/2$/);
     expect(lines[2]).toMatch(/,0\/1,0,$/);
 
     // A restart on the same data folder: the dashboard reconnects to the same grid.
