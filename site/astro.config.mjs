@@ -35,6 +35,11 @@ export default defineConfig({
   build: { format: 'directory' },
   devToolbar: { enabled: false },
   integrations: [mdx()],
+  // Code in lessons follows the page's theme, in themes whose every colour (comments included) reads
+  // at 4.5:1 or better on their own background; github-dark's comments did not (axe).
+  markdown: {
+    shikiConfig: { themes: { light: 'github-light-default', dark: 'github-dark-default' }, defaultColor: 'light' },
+  },
   vite: {
     plugins: [monacoStylesInEditorChunk],
     ...(api ? { server: { proxy: { '/api': { target: api, ws: true, changeOrigin: false } } } } : {}),
