@@ -85,6 +85,25 @@ YAML
     expect(lines[4]).toBe('0');
   });
 
+  it('completes docker, docker compose, docker-compose and docker buildx in bash', async () => {
+    // What Tab offers after each partial command line, as bash-completion computes it.
+    const offers = async (line: string) => {
+      const words = line.split(' ');
+      // bash-completion is written for interactive shells: not under `set -eu`.
+      const out = await sh(`set +euo pipefail; source /usr/share/bash-completion/bash_completion
+        _completion_loader ${words[0]}
+        COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}
+        COMP_LINE='${line}'; COMP_POINT=\${#COMP_LINE}; COMPREPLY=()
+        $(complete -p ${words[0]} | sed -E 's/.*-F ([^ ]+).*/\\1/') ${words[0]} '${words.at(-1)}' '${words.at(-2)}'
+        printf '%s\\n' "\${COMPREPLY[@]}"`);
+      return out.split('\n').map((w) => w.trim());
+    };
+    expect(await offers('docker ver')).toContain('version');
+    expect(await offers('docker compose u')).toContain('up');
+    expect(await offers('docker-compose u')).toContain('up');
+    expect(await offers('docker buildx l')).toContain('ls');
+  });
+
   it('shows its own memory and CPUs in free, nproc and /proc, not the host ones', async () => {
     const out = await sh(
       `free -b | awk '/^Mem:/ {print $2}'; nproc; grep -c ^processor /proc/cpuinfo; awk '/MemTotal/ {print $2}' /proc/meminfo`,
