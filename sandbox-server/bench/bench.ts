@@ -100,12 +100,18 @@ async function main(): Promise<void> {
   log(`runs ${RUNS}, keystrokes ${ECHO}, density cap ${MAX_SANDBOXES}`);
 
   await step('cold ready', { DOCKYARD_WARM_POOL_SIZE: '0' }, async (server) => {
-    const t = await coldReadyTimes(server, RUNS);
+    const { ready, inner } = await coldReadyTimes(server, RUNS);
     rows.push({
-      metric: `cold ready p50 / p95 (n=${t.length})`,
-      result: `${ms(percentile(t, 50))} / ${ms(percentile(t, 95))}`,
-      target: 'p50 ≤ 1.5 s',
-      ok: percentile(t, 50) <= 1500,
+      metric: `cold ready (POST /api/sessions) p50 / p95 (n=${ready.length})`,
+      result: `${ms(percentile(ready, 50))} / ${ms(percentile(ready, 95))}`,
+      target: 'p50 ≤ 500 ms',
+      ok: percentile(ready, 50) <= 500,
+    });
+    rows.push({
+      metric: `inner engine answering, after its container started, p50 / p95 (n=${inner.length})`,
+      result: `${ms(percentile(inner, 50))} / ${ms(percentile(inner, 95))}`,
+      target: 'p50 ≤ 500 ms',
+      ok: percentile(inner, 50) <= 500,
     });
   });
 

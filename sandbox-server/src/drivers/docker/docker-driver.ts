@@ -104,18 +104,28 @@ export class DockerDriver implements SandboxDriver {
 
   async create(spec: SandboxSpec): Promise<Sandbox> {
     const uid = await this.#remappedRoot();
-    const mnt = await this.disks.create(spec.id, spec.limits.storageBytes, uid ?? 0);
     let containerId: string | undefined;
     try {
       const options = sandboxCreateOptions(spec, {
-        diskBinds: this.disks.binds(mnt),
+        diskBinds: this.disks.binds(this.disks.mountPoint(spec.id)),
         viewBinds: resourceViewBinds(),
         runtime: this.#opts.runtime,
         ...(this.#opts.image ? { image: this.#opts.image } : {}),
       });
-      const container = await this.#docker.createContainer(options);
-      containerId = container.id;
+      // The disk and the container are made at once: the engine needs the binds' folders only at
+      // start. Both are waited for, so a failure of one never leaves the other unaccounted for.
+      const [disk, made] = await Promise.allSettled([
+        this.disks.create(spec.id, spec.limits.storageBytes, uid ?? 0),
+        this.#docker.createContainer(options),
+      ]);
+      if (made.status === 'fulfilled') containerId = made.value.id;
+      if (disk.status === 'rejected') throw disk.reason;
+      if (made.status === 'rejected') throw made.reason;
+      const container = made.value;
       await container.start();
+      // The wait for the inner engine starts at once; the host's part below runs beside it.
+      const ready = this.#waitReady(spec.id);
+      ready.catch(() => undefined); // awaited below; this only keeps an early failure from going unhandled
       const info = await container.inspect();
       const pid = info.State.Pid;
       // The host's part runs beside the wait for the inner engine, which needs none of it to answer,
@@ -123,7 +133,7 @@ export class DockerDriver implements SandboxDriver {
       // mirror or the gateway; the sandbox gets its cgroup (its entrypoint waits for it) and its
       // share of the quotas all sandboxes' root (one host uid) draw from (host-limits.ts).
       await Promise.all([
-        this.#waitReady(spec.id),
+        ready,
         trustedNeighbours(this.#docker).then((n) => pinNeighbours(pid, n)),
         uid === undefined
           ? undefined
