@@ -1,6 +1,6 @@
 // Makes sure a Docker Engine answers: uses a running one, or starts dockerd with infra/engine/daemon.json.
-import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
-import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { startDaemon } from './daemon.ts';
 import { run } from './run.ts';
 
 export interface EngineState {
@@ -48,20 +48,12 @@ async function reloadForRuntimes(configFile: string, state: EngineState): Promis
 export async function ensureEngine(configFile: string, logFile: string, timeoutMs = 60_000): Promise<EngineState> {
   const running = await probe();
   if (running) return reloadForRuntimes(configFile, running).catch(() => running);
-  mkdirSync(logFile.slice(0, logFile.lastIndexOf('/')), { recursive: true });
-  const fd = openSync(logFile, 'a');
-  // Detached in its own session so it outlives this command, like a system service would.
-  const child = spawn('dockerd', ['--config-file', configFile], { detached: true, stdio: ['ignore', fd, fd] });
-  child.unref();
-  closeSync(fd);
-  let exited: number | null = null;
-  child.on('exit', (code) => (exited = code ?? 1));
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (exited !== null) throw new Error(`dockerd exited with ${exited} while starting. Its log: ${logFile}`);
-    const state = await probe();
-    if (state) return { ...state, startedByUs: true };
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`dockerd did not answer within ${timeoutMs / 1000} s. Its log: ${logFile}`);
+  const state = await startDaemon('dockerd', ['--config-file', configFile], {
+    logFile,
+    ready: probe,
+    waitingFor: 'answer',
+    timeoutMs,
+    pollMs: 250,
+  });
+  return { ...state, startedByUs: true };
 }

@@ -1,6 +1,6 @@
 // Makes sure lxcfs serves its resource views, so `free` and `top` in a sandbox show its own limits.
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
-import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { startDaemon } from './daemon.ts';
 import { join } from 'node:path';
 
 export type LxcfsState = 'running' | 'started' | 'missing';
@@ -19,19 +19,11 @@ export async function ensureLxcfs(dir: string, logFile: string, timeoutMs = 10_0
   if (mounted(dir) && existsSync(join(dir, 'proc/meminfo'))) return 'running';
   if (!existsSync('/usr/bin/lxcfs')) return 'missing';
   mkdirSync(dir, { recursive: true });
-  mkdirSync(logFile.slice(0, logFile.lastIndexOf('/')), { recursive: true });
-  const fd = openSync(logFile, 'a');
-  // Detached in its own session so it outlives this command, like a system service would.
-  const child = spawn('/usr/bin/lxcfs', ['--enable-cfs', dir], { detached: true, stdio: ['ignore', fd, fd] });
-  child.unref();
-  closeSync(fd);
-  let exited: number | null = null;
-  child.on('exit', (code) => (exited = code ?? 1));
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (exited !== null) throw new Error(`lxcfs exited with ${exited} while starting. Its log: ${logFile}`);
-    if (mounted(dir) && existsSync(join(dir, 'proc/meminfo'))) return 'started';
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`lxcfs did not mount ${dir} within ${timeoutMs / 1000} s. Its log: ${logFile}`);
+  return startDaemon('/usr/bin/lxcfs', ['--enable-cfs', dir], {
+    logFile,
+    ready: () => (mounted(dir) && existsSync(join(dir, 'proc/meminfo')) ? ('started' as const) : undefined),
+    waitingFor: `mount ${dir}`,
+    timeoutMs,
+    pollMs: 100,
+  });
 }
