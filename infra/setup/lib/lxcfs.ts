@@ -1,5 +1,6 @@
 // Makes sure lxcfs serves its resource views, so `free` and `top` in a sandbox show its own limits.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { startDaemon } from './daemon.ts';
 import { join } from 'node:path';
 
@@ -18,6 +19,9 @@ const mounted = (dir: string) =>
 export async function ensureLxcfs(dir: string, logFile: string, timeoutMs = 10_000): Promise<LxcfsState> {
   if (mounted(dir) && existsSync(join(dir, 'proc/meminfo'))) return 'running';
   if (!existsSync('/usr/bin/lxcfs')) return 'missing';
+  // An lxcfs that died leaves its mount behind: every access then fails with ENOTCONN ("Transport
+  // endpoint is not connected"), mkdir included. Detach the dead mount before starting a new one.
+  if (mounted(dir)) execFileSync('umount', ['-l', dir], { stdio: 'ignore' });
   mkdirSync(dir, { recursive: true });
   return startDaemon('/usr/bin/lxcfs', ['--enable-cfs', dir], {
     logFile,
