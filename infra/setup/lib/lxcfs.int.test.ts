@@ -13,7 +13,7 @@ const log = join(dir + '.log');
 const pidOf = () =>
   execFileSync('pgrep', ['-f', `lxcfs --enable-cfs ${dir}$`], { encoding: 'utf8' })
     .trim()
-    .split('\n')[0];
+    .split('\n')[0]!;
 
 afterAll(() => {
   // Each may have nothing to do (no lxcfs left, nothing mounted); that is fine.
