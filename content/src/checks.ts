@@ -32,6 +32,11 @@ const common = {
   title: z.string().min(3).max(140).describe('What the learner must achieve, as shown in the check list'),
   points: z.number().int().min(0).max(100).default(1).describe('Weight of the check in the score (partial credit)'),
   hint: z.string().min(3).max(400).optional().describe('Shown once the check fails: what to try next'),
+  node: z
+    .string()
+    .regex(/^node[1-9]$/)
+    .optional()
+    .describe('The node whose sandbox it reads, in a lesson of several nodes (node1 when absent)'),
 };
 
 export const containerCheckSchema = z

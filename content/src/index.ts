@@ -4,3 +4,4 @@ export * from './outline.ts';
 export * from './checks.ts';
 export * from './exercises.ts';
 export * from './lessons.ts';
+export * from './templates.ts';

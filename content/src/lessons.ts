@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { ContentError, loadExercises, type Exercise } from './exercises.ts';
 import { lessons as outlineLessons } from './outline.ts';
 import { componentProblems } from './lesson-components.ts';
+import { SWARM_TEMPLATE_IDS, templateNodes } from './templates.ts';
 
 export const lessonFrontmatterSchema = z
   .object({
@@ -40,8 +41,23 @@ export const lessonFrontmatterSchema = z
       .describe(
         "Files the learner saves in the editor before the first Run: CI writes them as the lesson's exercise solution does (cat > path <<'END')",
       ),
+    nodes: z
+      .number()
+      .int()
+      .min(1)
+      .max(5)
+      .default(1)
+      .describe('Nodes (sandboxes on one private network) the lesson needs: node1, node2...; the page adds them'),
+    template: z
+      .enum(SWARM_TEMPLATE_IDS)
+      .optional()
+      .describe('A Swarm the page forms of the nodes before the lesson starts (swarm-1-2: 1 manager + 2 workers)'),
   })
   .strict()
+  .refine((f) => !f.template || f.nodes === templateNodes(f.template), {
+    message: 'nodes must be the number of nodes the template makes (swarm-1-2: 3, swarm-3-2: 5)',
+    path: ['nodes'],
+  })
   .describe("A lesson's frontmatter: the YAML between the --- lines at the top of its .mdx file");
 
 export type LessonFrontmatter = z.infer<typeof lessonFrontmatterSchema>;

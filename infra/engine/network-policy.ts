@@ -7,6 +7,8 @@ export const SANDBOX_BRIDGE = 'dockyard0';
 /** Our chains: forwarded traffic from sandboxes, and traffic from sandboxes to the host itself. */
 export const FORWARD_CHAIN = 'DOCKYARD-SANDBOX';
 export const INPUT_CHAIN = 'DOCKYARD-SANDBOX-IN';
+/** Bridge names of the private networks between a session's nodes begin with this (peer-network.ts). */
+export const PEER_BRIDGES = 'dyp';
 
 /** Never reachable from a sandbox, allow-list or not. */
 export const BLOCKED_RANGES = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10', '169.254.0.0/16'];
@@ -68,12 +70,17 @@ async function iptables(args: string[]): Promise<number> {
 
 /** Creates or rebuilds both chains and hooks them in (idempotent: safe on every start). */
 export async function applyPolicy(o: PolicyOptions): Promise<number> {
-  for (const [chain, parent] of [
-    [FORWARD_CHAIN, 'DOCKER-USER'],
-    [INPUT_CHAIN, 'INPUT'],
-  ] as const) {
+  for (const chain of [FORWARD_CHAIN, INPUT_CHAIN]) {
     if ((await iptables(['-N', chain])) !== 0) await iptables(['-F', chain]);
-    const hook = [parent, '-i', o.bridge, '-j', chain];
+  }
+  // The peer networks of sessions with several nodes (bridges dyp...) are internal: the engine
+  // routes nothing off them, but the host itself has an address there; it answers nothing new.
+  for (const [chain, parent, bridge] of [
+    [FORWARD_CHAIN, 'DOCKER-USER', o.bridge],
+    [INPUT_CHAIN, 'INPUT', o.bridge],
+    [INPUT_CHAIN, 'INPUT', `${PEER_BRIDGES}+`],
+  ] as const) {
+    const hook = [parent, '-i', bridge, '-j', chain];
     if ((await iptables(['-C', ...hook])) !== 0) {
       if ((await iptables(['-I', ...hook.slice(0, 1), '1', ...hook.slice(1)])) !== 0) {
         throw new Error(

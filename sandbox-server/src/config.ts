@@ -95,6 +95,13 @@ export const configSchema = z.object({
   DOCKYARD_WORKSHOP_WARMUP_MINUTES: count
     .default(15)
     .describe('How long before a workshop starts the warm pool grows to its free seats, in minutes'),
+  DOCKYARD_PLAYGROUND_MAX_NODES: count
+    .min(1)
+    .max(9)
+    .default(5)
+    .describe(
+      'Nodes (sandboxes) one session may have in the playground, the first included; each counts against capacity',
+    ),
   DOCKYARD_WARM_POOL_SIZE: count
     .default(2)
     .describe('Sandboxes kept started and ready to hand out (0 turns the pool off)'),
@@ -150,6 +157,7 @@ export type Config = Readonly<{
   maxSandboxes: number;
   createLimitPerHour: number;
   warmPoolSize: number;
+  maxNodes: number;
   signInLimitPer15Min: number;
   signUpLimitPerHour: number;
   /** Usernames made admins on sign-in. */
@@ -211,6 +219,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     maxSandboxes: c.DOCKYARD_MAX_SANDBOXES,
     createLimitPerHour: c.DOCKYARD_SANDBOX_CREATE_LIMIT,
     warmPoolSize: c.DOCKYARD_WARM_POOL_SIZE,
+    maxNodes: c.DOCKYARD_PLAYGROUND_MAX_NODES,
     signInLimitPer15Min: c.DOCKYARD_SIGN_IN_LIMIT,
     signUpLimitPerHour: c.DOCKYARD_SIGN_UP_LIMIT,
     admins: Object.freeze(

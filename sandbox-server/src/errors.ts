@@ -31,6 +31,26 @@ export const errorCatalogue = {
     title: 'Your sandbox has reached one of its limits',
     hint: 'It cannot start anything new until something stops. Remove containers you no longer need (`docker ps -a`, then `docker rm -f NAME`), end programs you started, or reset the sandbox from the lesson page.',
   },
+  TOO_MANY_NODES: {
+    status: 409,
+    title: 'This session already has as many nodes as it may',
+    hint: 'Remove a node you no longer need (its tab menu, or DELETE /api/sessions/ID/nodes/NODE), then add one again.',
+  },
+  NODE_NOT_FOUND: {
+    status: 404,
+    title: 'This session has no such node',
+    hint: 'It may have been removed, or the session reset. Reload the page to see the nodes it has.',
+  },
+  FIRST_NODE_STAYS: {
+    status: 409,
+    title: 'The first node is the session itself',
+    hint: 'Remove the other nodes instead, or end the session to remove everything.',
+  },
+  SWARM_FAILED: {
+    status: 502,
+    title: 'The nodes could not form a Swarm',
+    hint: 'The detail names the node and what Docker said. A node already in another swarm must leave it first (`docker swarm leave --force` in its terminal), or reset the session to start over.',
+  },
   RATE_LIMITED: {
     status: 429,
     title: 'Too many new sandboxes from your network just now',

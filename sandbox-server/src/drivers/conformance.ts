@@ -99,6 +99,39 @@ export function driverConformance(name: string, make: () => SandboxDriver): void
       expect(await tty.exited).toBe(7);
     });
 
+    it("joins a session's nodes on a peer network: they reach each other by name, no other sandbox reaches them", async () => {
+      const [peer, outsider] = [testSandboxId(), testSandboxId()];
+      const net = `n${peer}`;
+      await Promise.all([peer, outsider].map((x) => driver.create({ id: x, limits: TEST_LIMITS })));
+      try {
+        await driver.createPeerNetwork(net, { 'org.dockyard.test': 'conformance' });
+        await driver.createPeerNetwork(net); // twice is fine
+        await driver.joinPeerNetwork(net, id, 'node1');
+        await driver.joinPeerNetwork(net, peer, 'node2');
+        expect((await driver.listPeerNetworks()).map((n) => n.id)).toContain(net);
+        const sh = (where: string, script: string) => driver.exec(where, ['sh', '-c', script], { timeoutMs: 30_000 });
+        const seen = await sh(id, 'getent hosts node2 | cut -d" " -f1; ping -c1 -W3 node2 >/dev/null && echo pinged');
+        const address = seen.stdout.trim().split('\n')[0]!;
+        expect(address).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+        expect(seen.stdout).toContain('pinged');
+        expect((await sh(peer, 'ping -c1 -W3 node1 >/dev/null && echo pinged')).stdout).toContain('pinged');
+        // Another session's sandbox neither resolves the names nor reaches the address.
+        const away = await sh(
+          outsider,
+          `getent hosts node2 || echo no-name; ping -c1 -W2 ${address} >/dev/null || echo no-route`,
+        );
+        expect(away.stdout).toContain('no-name');
+        expect(away.stdout).toContain('no-route');
+        await driver.removePeerNetwork(net);
+        await driver.removePeerNetwork(net);
+        expect((await driver.listPeerNetworks()).map((n) => n.id)).not.toContain(net);
+        expect((await sh(id, 'getent hosts node2 || echo gone')).stdout).toContain('gone');
+      } finally {
+        await driver.removePeerNetwork(net).catch(() => undefined);
+        await Promise.all([peer, outsider].map((x) => driver.remove(x)));
+      }
+    });
+
     it('rejects exec in a sandbox that does not exist', async () => {
       await expect(driver.exec('nosuchsandbox', ['true'])).rejects.toThrow();
     });

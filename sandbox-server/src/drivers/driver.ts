@@ -45,6 +45,14 @@ export interface ExecOptions {
 export interface TerminalOptions {
   cols: number;
   rows: number;
+  /** The node's name in a session of several (node2), shown in the shell's prompt. */
+  node?: string;
+}
+
+/** A private network joining the nodes (sandboxes) of one session, and nothing else. */
+export interface PeerNetwork {
+  id: string;
+  labels: Record<string, string>;
 }
 
 /** An interactive shell with a TTY in a sandbox. */
@@ -80,4 +88,16 @@ export interface SandboxDriver {
   list(): Promise<Sandbox[]>;
   /** Removes a sandbox and everything in it. Removing one that is gone is not an error. */
   remove(sandboxId: string): Promise<void>;
+  /**
+   * Makes a private network for the nodes of one session. Nodes on it reach each other (by the
+   * name they joined with) and nothing else they could not reach before; no other sandbox reaches
+   * them through it. Making one that exists is not an error.
+   */
+  createPeerNetwork(networkId: string, labels?: Record<string, string>): Promise<void>;
+  /** Puts a sandbox on a peer network, where the other nodes reach it as `name`. */
+  joinPeerNetwork(networkId: string, sandboxId: string, name: string): Promise<void>;
+  /** Removes a peer network, first taking any sandbox still on it off. Removing one that is gone is not an error. */
+  removePeerNetwork(networkId: string): Promise<void>;
+  /** The peer networks this backend holds, tracked or not. */
+  listPeerNetworks(): Promise<PeerNetwork[]>;
 }

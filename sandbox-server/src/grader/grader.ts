@@ -31,10 +31,20 @@ function within<T>(p: Promise<T>, ms: number): Promise<T> {
   ]);
 }
 
-async function gradeCheck(p: Probe, check: Check, budgetMs: number): Promise<CheckResult> {
+/** A check names a node (`node: node2`) that the session does not have. */
+export class MissingNode extends Error {
+  override name = 'MissingNode';
+}
+
+/** One sandbox, or the sandbox of each node a check names (node1 when it names none). */
+export type Probes = Probe | ((node: string) => Probe);
+
+async function gradeCheck(probes: Probes, check: Check, budgetMs: number): Promise<CheckResult> {
   const started = performance.now();
   const base = { id: check.id, title: check.title, points: check.points };
   try {
+    const node = check.node ?? 'node1';
+    const p = typeof probes === 'function' ? probes(node) : probes;
     const outcome = await within(evaluate(p, check), budgetMs);
     const ms = Math.round(performance.now() - started);
     return outcome.pass
@@ -49,6 +59,10 @@ async function gradeCheck(p: Probe, check: Check, budgetMs: number): Promise<Che
         };
   } catch (err) {
     const ms = Math.round(performance.now() - started);
+    if (err instanceof MissingNode) {
+      const message = `This check looks at ${check.node}, and your session has no ${check.node}. Reload the lesson page: it adds the nodes the lesson needs.`;
+      return { ...base, status: 'failed', message, earned: 0, ms };
+    }
     if (err instanceof Timeout || err instanceof PlatformFault) {
       return { ...base, status: 'error', message: PLATFORM_MESSAGE, earned: 0, ms };
     }
@@ -58,7 +72,7 @@ async function gradeCheck(p: Probe, check: Check, budgetMs: number): Promise<Che
 
 export async function grade(
   exercise: Exercise,
-  probe: Probe,
+  probe: Probes,
   budget: GradeBudget = DEFAULT_BUDGET,
 ): Promise<GradeReport> {
   const started = performance.now();

@@ -4,8 +4,8 @@ import type { Exercise } from '@dockyard/content';
 import type { SandboxDriver } from '../drivers/driver.ts';
 import { ApiError } from '../errors.ts';
 import { isOwnLooking, type EngineEvents } from '../sessions/engine-events.ts';
-import type { SessionManager } from '../sessions/session-manager.ts';
-import { DEFAULT_BUDGET, grade, type GradeBudget, type GradeReport } from './grader.ts';
+import { FIRST_NODE, nodeKey, type SessionManager } from '../sessions/session-manager.ts';
+import { DEFAULT_BUDGET, grade, MissingNode, type GradeBudget, type GradeReport } from './grader.ts';
 import { sandboxProbe } from './probe.ts';
 
 type Listener = (report: GradeReport) => void;
@@ -73,8 +73,17 @@ export class Grading {
    */
   async grade(sessionId: string, exerciseId: string, source: 'request' | 'live' = 'request'): Promise<GradeReport> {
     const exercise = this.exercise(exerciseId);
-    const probe = sandboxProbe(this.#driver, this.#sessions.sandboxOf(sessionId));
-    const report = await grade(exercise, probe, this.#budget);
+    // Each check reads the node it names; a session that ended is SESSION_NOT_FOUND before any check.
+    this.#sessions.sandboxOf(sessionId);
+    const probes = (node: string) => {
+      try {
+        return sandboxProbe(this.#driver, this.#sessions.sandboxOf(nodeKey(sessionId, node)));
+      } catch (err) {
+        if (err instanceof ApiError && err.code === 'NODE_NOT_FOUND') throw new MissingNode(err.message);
+        throw err;
+      }
+    };
+    const report = await grade(exercise, probes, this.#budget);
     this.onGraded?.(report);
     if (source === 'request') await this.#keep(sessionId, exercise, report);
     return report;
@@ -98,9 +107,14 @@ export class Grading {
     let set = this.#live.get(sessionId);
     if (!set) this.#live.set(sessionId, (set = new Set()));
     set.add(live);
-    live.unfollow = this.#events.subscribe(sessionId, (e) => {
-      if (e === 'reconnected' || !isOwnLooking(e)) this.#soon(sessionId, live);
-    });
+    // The engine events of every node the exercise's checks read.
+    const nodes = new Set(this.exercise(exerciseId).checks.map((c) => c.node ?? FIRST_NODE));
+    const stops = [...nodes].map((node) =>
+      this.#events.subscribe(nodeKey(sessionId, node), (e) => {
+        if (e === 'reconnected' || !isOwnLooking(e)) this.#soon(sessionId, live);
+      }),
+    );
+    live.unfollow = () => stops.forEach((stop) => stop());
     // Grade now: the engine's event stream may be followed already, so no "reconnected" comes.
     this.#soon(sessionId, live);
     return () => {

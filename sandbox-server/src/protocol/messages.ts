@@ -1,6 +1,11 @@
 // The session WebSocket protocol, shared by the server and the site: every message is a zod schema.
 import { z } from 'zod';
 
+/** A node of a session: node1 is its first sandbox, node2... the ones added to it. */
+export const nodeName = z
+  .string()
+  .regex(/^node[1-9]$/)
+  .describe('A node of the session: node1, node2...');
 const termId = z
   .string()
   .regex(/^[A-Za-z0-9_-]{1,32}$/)
@@ -15,8 +20,10 @@ const rows = z.number().int().min(2).max(500).describe('Terminal height in rows'
 /** Messages the browser sends. */
 export const clientMessageSchema = z.discriminatedUnion('type', [
   z
-    .object({ type: z.literal('open'), term: termId, cols, rows })
-    .describe('Open a terminal (a login shell in ~/work), or reattach to it if it is still running'),
+    .object({ type: z.literal('open'), term: termId, cols, rows, node: nodeName.optional() })
+    .describe(
+      'Open a terminal (a login shell in ~/work) on a node of the session (default node1), or reattach to it if it is still running',
+    ),
   z
     .object({
       type: z.literal('input'),
@@ -121,6 +128,11 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
       state: sessionStateSchema,
       expiresAt: z.number().describe('When the session ends, ms since the epoch'),
       reason: z.enum(['ttl', 'idle', 'ended', 'reset']).optional().describe('Why it expired or restarted'),
+      nodes: z.array(nodeName).optional().describe("The session's nodes, when they changed"),
+      progress: z
+        .object({ title: z.string(), step: z.number().int(), of: z.number().int() })
+        .optional()
+        .describe('Long work under way on the session (a template forming a Swarm): what, and how far'),
     })
     .describe('The session changed state'),
   z
@@ -179,7 +191,11 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
       'The TCP ports published in the sandbox: sent on connect and whenever they change. Open one with POST /api/sessions/:id/previews',
     ),
   z
-    .object({ type: z.literal('map'), map: sandboxMapSchema })
+    .object({
+      type: z.literal('map'),
+      map: sandboxMapSchema,
+      node: nodeName.optional().describe('Whose map (node1 when absent)'),
+    })
     .describe("The sandbox map: sent on connect and whenever the learner's containers, networks or volumes change"),
   z
     .object({

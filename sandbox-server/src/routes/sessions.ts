@@ -12,6 +12,9 @@ import type { SandboxMapRegistry } from '../map/sandbox-map.ts';
 import { RateLimiter } from '../identity/rate-limit.ts';
 import { LINK_TTL_MS } from '../previews/preview-grants.ts';
 import { GRANT_PARAM } from '../previews/preview-proxy.ts';
+import { nodeName } from '../protocol/messages.ts';
+import { FIRST_NODE, nodeKey } from '../sessions/session-manager.ts';
+import { SWARM_TEMPLATE_IDS, SWARM_TEMPLATES } from '../sessions/swarm-template.ts';
 
 export interface SessionRouteDeps {
   sessions: SessionManager;
@@ -49,7 +52,12 @@ const previewBody = z.object({
   port: z.number().int().min(1).max(65535).describe('The port published in the sandbox'),
   path: z.string().startsWith('/').max(2048).default('/').describe('Where to open the preview'),
 });
-const pathQuery = z.object({ path: z.string().max(4096).default('') });
+const nodeField = nodeName.default(FIRST_NODE).describe('The node whose files these are (node1 when absent)');
+const pathQuery = z.object({ path: z.string().max(4096).default(''), node: nodeField });
+const nodeQuery = z.object({ node: nodeField });
+const templateBody = z.object({
+  template: z.enum(SWARM_TEMPLATE_IDS).describe('swarm-1-2: 1 manager + 2 workers; swarm-3-2: 3 managers + 2 workers'),
+});
 const writeBody = z.object({
   content: z.string(),
   encoding: z.enum(['utf8', 'base64']).default('utf8'),
@@ -82,8 +90,8 @@ export function sessionRoutes(app: FastifyInstance, deps: SessionRouteDeps): voi
     sessions.touch(r.id);
     return r;
   };
-  const filesOf = (sandboxId: string) =>
-    new SandboxFiles((cmd, o) => deps.driver.exec(sandboxId, cmd, o), {
+  const filesOf = (sessionId: string, node: string = FIRST_NODE) =>
+    new SandboxFiles((cmd, o) => deps.driver.exec(sessions.sandboxOf(nodeKey(sessionId, node)), cmd, o), {
       root: '/root/work',
       maxBytes: deps.fileMaxBytes,
     });
@@ -97,13 +105,17 @@ export function sessionRoutes(app: FastifyInstance, deps: SessionRouteDeps): voi
   app.get('/api/sessions', async (req, reply) => ({ sessions: sessions.listFor(await deps.ownerOf(req, reply)) }));
 
   const creations = new RateLimiter(deps.createLimitPerHour, 3_600_000);
-  app.post('/api/sessions', async (req, reply) => {
-    const body = parse(createBody, req.body);
-    // Only a new sandbox counts: a learner's existing session is returned whatever the limit.
-    if (sessions.listFor(await deps.ownerOf(req, reply)).length === 0) {
+  /** A new sandbox (a session's first, or a node) counts against its client's hourly limit. */
+  const takeCreation = (req: FastifyRequest, count = 1) => {
+    for (let i = 0; i < count; i++) {
       const taken = creations.take(req.ip);
       if (!taken.ok) throw new ApiError('RATE_LIMITED', undefined, { retryAfterSeconds: taken.retryAfterSeconds });
     }
+  };
+  app.post('/api/sessions', async (req, reply) => {
+    const body = parse(createBody, req.body);
+    // Only a new sandbox counts: a learner's existing session is returned whatever the limit.
+    if (sessions.listFor(await deps.ownerOf(req, reply)).length === 0) takeCreation(req);
     const started = performance.now();
     const warmBefore = sessions.pool.ready();
     const { session, created } = await sessions.create(await deps.ownerOf(req, reply), body?.lesson);
@@ -134,6 +146,29 @@ export function sessionRoutes(app: FastifyInstance, deps: SessionRouteDeps): voi
     return reply.status(204).send();
   });
 
+  // Nodes: more sandboxes in the same session, on a private network of their own (the playground).
+  app.post<WithId>('/api/sessions/:id/nodes', async (req, reply) => {
+    const r = await ownedSession(req, reply);
+    takeCreation(req);
+    const added = await sessions.addNode(r.id);
+    return reply.status(201).send(added);
+  });
+
+  app.delete<{ Params: { id: string; node: string } }>('/api/sessions/:id/nodes/:node', async (req, reply) => {
+    const r = await ownedSession(req, reply);
+    const { node } = parse(z.object({ node: nodeName }), req.params);
+    return { session: await sessions.removeNode(r.id, node) };
+  });
+
+  // A template: the nodes it needs, formed into a Swarm. Progress goes to the session's WebSocket.
+  app.post<WithId>('/api/sessions/:id/template', async (req, reply) => {
+    const r = await ownedSession(req, reply);
+    const { template } = parse(templateBody, req.body);
+    const t = SWARM_TEMPLATES[template];
+    takeCreation(req, Math.max(0, t.managers + t.workers - sessions.nodeCount(r.id)));
+    return { session: await sessions.applyTemplate(r.id, template) };
+  });
+
   app.post<WithId>('/api/sessions/:id/grade', async (req, reply) => {
     const r = await ownedSession(req, reply);
     const { exercise } = parse(gradeBody, req.body);
@@ -149,7 +184,7 @@ export function sessionRoutes(app: FastifyInstance, deps: SessionRouteDeps): voi
       const r = await ownedSession(req, reply);
       const exercise = deps.grading.exercise(req.params.exercise);
       const { overwrite } = parse(startBody, req.body ?? {});
-      const files = filesOf(r.sandboxId);
+      const files = filesOf(r.id);
       const written: string[] = [];
       const kept: string[] = [];
       for (const [path, content] of Object.entries(exercise.starter.files)) {
@@ -181,9 +216,10 @@ export function sessionRoutes(app: FastifyInstance, deps: SessionRouteDeps): voi
     };
   });
 
-  app.get<WithId>('/api/sessions/:id/map', async (req, reply) => ({
-    map: await deps.map.list((await ownedSession(req, reply)).id),
-  }));
+  app.get<WithId>('/api/sessions/:id/map', async (req, reply) => {
+    const { node } = parse(nodeQuery, req.query);
+    return { map: await deps.map.list(nodeKey((await ownedSession(req, reply)).id, node)) };
+  });
 
   // A link that opens one port's preview for two minutes; the preview origin swaps it for its own cookie.
   app.post<WithId>('/api/sessions/:id/previews', async (req, reply) => {
@@ -197,23 +233,23 @@ export function sessionRoutes(app: FastifyInstance, deps: SessionRouteDeps): voi
   });
 
   app.get<WithId>('/api/sessions/:id/files', async (req, reply) => {
-    const { path } = parse(pathQuery, req.query);
-    return { entries: await filesOf((await ownedSession(req, reply)).sandboxId).list(path || undefined) };
+    const { path, node } = parse(pathQuery, req.query);
+    return { entries: await filesOf((await ownedSession(req, reply)).id, node).list(path || undefined) };
   });
 
   app.get<WithId>('/api/sessions/:id/file', async (req, reply) => {
-    const { path } = parse(pathQuery, req.query);
-    return filesOf((await ownedSession(req, reply)).sandboxId).read(path);
+    const { path, node } = parse(pathQuery, req.query);
+    return filesOf((await ownedSession(req, reply)).id, node).read(path);
   });
 
   app.put<WithId>(
     '/api/sessions/:id/file',
     { bodyLimit: Math.ceil(deps.fileMaxBytes * 1.4) + 4096 },
     async (req, reply) => {
-      const { path } = parse(pathQuery, req.query);
+      const { path, node } = parse(pathQuery, req.query);
       const body = parse(writeBody, req.body);
       const r = await ownedSession(req, reply);
-      const written = await filesOf(r.sandboxId).write(path, body.content, body.encoding);
+      const written = await filesOf(r.id, node).write(path, body.content, body.encoding);
       deps.grading.fileSaved(r.id);
       return written;
     },

@@ -14,6 +14,7 @@ const settings: SessionSettings = {
   expiryWarningMs: 10_000,
   maxSandboxes: 2,
   warmPoolSize: 0,
+  maxNodes: 3,
   reaperIntervalMs: 1000,
   limits: { memoryBytes: 1, cpus: 1, pids: 64, storageBytes: 1 },
 };

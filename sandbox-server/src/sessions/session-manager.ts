@@ -7,6 +7,7 @@ import { checkKernelLimits } from './host-capacity.ts';
 import type { SessionState } from '../protocol/messages.ts';
 import type { SessionRecord, SessionStore } from './session-store.ts';
 import { WarmPool } from './warm-pool.ts';
+import { formSwarm, joinAsNode, SWARM_TEMPLATES, type SwarmTemplateId } from './swarm-template.ts';
 
 /** Label naming the server instance a sandbox belongs to; a server only ever reaps its own. */
 export const SERVER_LABEL = 'org.dockyard.server';
@@ -21,6 +22,8 @@ export interface SessionSettings {
   warmPoolSize: number;
   reaperIntervalMs: number;
   limits: SandboxLimits;
+  /** Nodes a session may have, node1 included (DOCKYARD_PLAYGROUND_MAX_NODES). */
+  maxNodes: number;
 }
 
 export type EndReason = 'ttl' | 'idle' | 'ended' | 'reset';
@@ -29,7 +32,25 @@ export interface SessionEvent {
   state: SessionState;
   expiresAt: number;
   reason?: EndReason;
+  /** The session's nodes, when they changed. */
+  nodes?: string[];
+  /** Long work under way (a template forming a Swarm). */
+  progress?: { title: string; step: number; of: number };
 }
+
+/** The first node of every session: its own sandbox. */
+export const FIRST_NODE = 'node1';
+
+/**
+ * One string for a node of a session, for what is keyed by session (engine events, live views):
+ * the session id for node1, so everything made before nodes existed reads node1, `id~node2` for others.
+ */
+export const nodeKey = (sessionId: string, node: string = FIRST_NODE) =>
+  node === FIRST_NODE ? sessionId : `${sessionId}~${node}`;
+export const splitNodeKey = (key: string): { sessionId: string; node: string } => {
+  const [sessionId = '', node = FIRST_NODE] = key.split('~');
+  return { sessionId, node };
+};
 
 export interface SessionView {
   id: string;
@@ -40,6 +61,8 @@ export interface SessionView {
   expiresAt: number;
   /** When it ends if nothing happens before (idle timeout or TTL, whichever is first). */
   endsAt: number;
+  /** Its nodes: node1, then any added (node2...). */
+  nodes: string[];
 }
 
 export interface Logger {
@@ -74,6 +97,10 @@ export class SessionManager {
   readonly #listeners = new Map<string, Set<Listener>>();
   /** Sandboxes being created for a session right now (they count against capacity). */
   #creating = 0;
+  /** Sandboxes becoming a node (joining the session's network): not orphans, though not recorded yet. */
+  readonly #joining = new Set<string>();
+  /** Node changes run one at a time per session, so two "add node" clicks cannot pass the limit. */
+  readonly #nodeOps = new Map<string, Promise<unknown>>();
   readonly pool: WarmPool;
   #timer: NodeJS.Timeout | undefined;
 
@@ -101,7 +128,9 @@ export class SessionManager {
 
   /** Sandboxes counted against capacity: sessions, sandboxes being created, and the pool. */
   inUse(): number {
-    return this.#sessions.size + this.#creating + this.pool.count();
+    let nodes = 0;
+    for (const r of this.#sessions.values()) nodes += 1 + (r.nodes?.length ?? 0);
+    return nodes + this.#joining.size + this.#creating + this.pool.count();
   }
 
   /**
@@ -114,7 +143,9 @@ export class SessionManager {
     const sandboxes = await this.#ownSandboxes();
     const alive = new Set(sandboxes.map((s) => s.id));
     for (const r of this.#store.load()) {
-      if (alive.has(r.sandboxId)) this.#sessions.set(r.id, r);
+      if (!alive.has(r.sandboxId)) continue;
+      if (r.nodes) r.nodes = r.nodes.filter((n) => alive.has(n.sandboxId));
+      this.#sessions.set(r.id, r);
     }
     const adopted = await this.pool.adopt(sandboxes.filter((s) => s.labels[WarmPool.LABEL] === 'warm'));
     // Nothing of this process is in flight yet: whatever is unaccounted for is an orphan, however young.
@@ -207,9 +238,11 @@ export class SessionManager {
     return [...this.#sessions.values()].filter((r) => r.ownerId === ownerId).map((r) => this.view(r));
   }
 
-  viewOf(id: string): SessionView | undefined {
-    const r = this.#sessions.get(id);
-    return r && this.view(r);
+  /** The session, if it exists; given a node key (nodeKey), only while that node exists too. */
+  viewOf(key: string): SessionView | undefined {
+    const { sessionId, node } = splitNodeKey(key);
+    const r = this.#sessions.get(sessionId);
+    return r && this.#nodes(r).includes(node) ? this.view(r) : undefined;
   }
 
   /** Who holds a session (for their progress); SESSION_NOT_FOUND when it is gone. */
@@ -219,10 +252,149 @@ export class SessionManager {
     return r.ownerId;
   }
 
-  sandboxOf(id: string): string {
+  /** The sandbox of a session's node, by node key (nodeKey): a session id alone is its node1. */
+  sandboxOf(key: string): string {
+    const { sessionId, node } = splitNodeKey(key);
+    const r = this.#sessions.get(sessionId);
+    if (!r) throw new ApiError('SESSION_NOT_FOUND');
+    if (node === FIRST_NODE) return r.sandboxId;
+    const found = r.nodes?.find((n) => n.name === node);
+    if (!found) throw new ApiError('NODE_NOT_FOUND', `This session has no ${node}.`);
+    return found.sandboxId;
+  }
+
+  #nodes(r: SessionRecord): string[] {
+    return [FIRST_NODE, ...(r.nodes ?? []).map((n) => n.name)];
+  }
+
+  /** Runs node changes of one session one after the other. */
+  #serial<T>(id: string, work: () => Promise<T>): Promise<T> {
+    const before = this.#nodeOps.get(id) ?? Promise.resolve();
+    const next = before.then(work, work);
+    const settled = next.catch(() => undefined);
+    this.#nodeOps.set(id, settled);
+    void settled.then(() => this.#nodeOps.get(id) === settled && this.#nodeOps.delete(id));
+    return next;
+  }
+
+  /**
+   * Adds a node (another sandbox) to the session, named after the lowest free number (node2...),
+   * on the session's private network with the others. Past the session's maximum, TOO_MANY_NODES;
+   * on a full host, OUT_OF_CAPACITY; a node that cannot join is removed and SANDBOX_FAILED says
+   * why. The existing nodes are untouched either way.
+   */
+  addNode(id: string): Promise<{ session: SessionView; node: string }> {
+    return this.#serial(id, async () => {
+      const r = this.#sessions.get(id);
+      if (!r) throw new ApiError('SESSION_NOT_FOUND');
+      const names = this.#nodes(r);
+      if (names.length >= this.#s.maxNodes) {
+        throw new ApiError('TOO_MANY_NODES', `A session has at most ${this.#s.maxNodes} nodes.`);
+      }
+      let n = 2;
+      while (names.includes(`node${n}`)) n++;
+      const name = `node${n}`;
+      const sandboxId = await this.#acquireSandbox({
+        ...sessionLabels(r.id, r.ownerId, r.expiresAt),
+        'org.dockyard.node': name,
+      });
+      this.#joining.add(sandboxId);
+      try {
+        if (this.#sessions.get(id) !== r) throw new ApiError('SESSION_NOT_FOUND');
+        if (!r.peered) {
+          await this.#driver.createPeerNetwork(r.id, { [SERVER_LABEL]: this.#s.instanceId });
+          await joinAsNode(this.#driver, r.id, { name: FIRST_NODE, sandboxId: r.sandboxId });
+          r.peered = true;
+        }
+        await joinAsNode(this.#driver, r.id, { name, sandboxId });
+        if (this.#sessions.get(id) !== r) throw new ApiError('SESSION_NOT_FOUND');
+      } catch (err) {
+        await this.#driver.remove(sandboxId).catch(() => undefined);
+        if (err instanceof ApiError) throw err;
+        this.#log.error({ err, id, node: name }, 'node failed to join');
+        throw new ApiError('SANDBOX_FAILED', `${name} could not join the session's network, and was removed.`);
+      } finally {
+        this.#joining.delete(sandboxId);
+      }
+      (r.nodes ??= []).push({ name, sandboxId });
+      this.#persist();
+      this.#emit(r, { state: this.#state(r), expiresAt: this.#endsAt(r), nodes: this.#nodes(r) });
+      return { session: this.view(r), node: name };
+    });
+  }
+
+  /** Removes a node and everything on it. node1 is the session itself: FIRST_NODE_STAYS. */
+  removeNode(id: string, node: string): Promise<SessionView> {
+    return this.#serial(id, async () => {
+      const r = this.#sessions.get(id);
+      if (!r) throw new ApiError('SESSION_NOT_FOUND');
+      if (node === FIRST_NODE) throw new ApiError('FIRST_NODE_STAYS');
+      const found = r.nodes?.find((n) => n.name === node);
+      if (!found) throw new ApiError('NODE_NOT_FOUND', `This session has no ${node}.`);
+      r.nodes = r.nodes!.filter((n) => n !== found);
+      this.#persist();
+      // Its slot counts until the sandbox is really gone.
+      this.#joining.add(found.sandboxId);
+      try {
+        await this.#driver.remove(found.sandboxId);
+      } finally {
+        this.#joining.delete(found.sandboxId);
+      }
+      this.#emit(r, { state: this.#state(r), expiresAt: this.#endsAt(r), nodes: this.#nodes(r) });
+      this.pool.fill();
+      return this.view(r);
+    });
+  }
+
+  /**
+   * Adds the nodes a template needs and forms its Swarm, telling the session's listeners each step
+   * (the page shows them). Nodes the session has already are used; ones already in the swarm stay.
+   */
+  async applyTemplate(id: string, templateId: SwarmTemplateId): Promise<SessionView> {
+    const t = SWARM_TEMPLATES[templateId];
+    const total = t.managers + t.workers;
+    const missing = Math.max(0, total - this.nodeCount(id));
+    const of = missing + total + 1;
+    let step = 0;
+    const tell = (title: string) => {
+      const r = this.#sessions.get(id);
+      if (r)
+        this.#emit(r, { state: this.#state(r), expiresAt: this.#endsAt(r), progress: { title, step: ++step, of } });
+    };
+    for (let i = 0; i < missing; i++) {
+      tell(`Starting node${this.nodeCount(id) + 1}`);
+      await this.addNode(id);
+    }
     const r = this.#sessions.get(id);
     if (!r) throw new ApiError('SESSION_NOT_FOUND');
-    return r.sandboxId;
+    const nodes = [{ name: FIRST_NODE, sandboxId: r.sandboxId }, ...(r.nodes ?? [])].slice(0, total);
+    await this.#serial(id, () => formSwarm(this.#driver, nodes, t.managers, tell));
+    step = of - 1;
+    tell(`Ready: ${t.title}`);
+    return this.view(r);
+  }
+
+  /** Every sandbox of a session: node1 first. */
+  #sandboxes(r: SessionRecord): string[] {
+    return [r.sandboxId, ...(r.nodes ?? []).map((n) => n.sandboxId)];
+  }
+
+  /** Removes every node of a session, and its network. */
+  async #removeAll(r: SessionRecord): Promise<void> {
+    const sandboxes = this.#sandboxes(r);
+    const peered = r.peered || Boolean(r.nodes?.length);
+    r.nodes = [];
+    r.peered = false;
+    await Promise.all(
+      sandboxes.map((s) =>
+        this.#driver.remove(s).catch((err) => this.#log.error({ err, id: r.id }, 'sandbox removal failed')),
+      ),
+    );
+    if (peered) {
+      await this.#driver
+        .removePeerNetwork(r.id)
+        .catch((err) => this.#log.error({ err, id: r.id }, 'peer network removal failed'));
+    }
   }
 
   /** Marks activity: pushes the idle deadline back. Cheap; called on every keystroke. */
@@ -250,10 +422,10 @@ export class SessionManager {
     if (!r) throw new ApiError('SESSION_NOT_FOUND');
     this.#resetting.add(id);
     this.#emit(r, { state: 'creating', expiresAt: this.#endsAt(r), reason: 'reset' });
-    const old = r.sandboxId;
     try {
-      // The old sandbox goes first, so a reset never needs room for two.
-      await this.#driver.remove(old);
+      // The old sandboxes go first, so a reset never needs room for two. A reset starts over with
+      // one node: the page adds the nodes its lesson or template asks for again.
+      await this.#removeAll(r);
       r.sandboxId = await this.#acquireSandbox(sessionLabels(r.id, r.ownerId, r.expiresAt), true);
       r.lastActivityAt = this.#now();
       this.#persist();
@@ -264,7 +436,7 @@ export class SessionManager {
     } finally {
       this.#resetting.delete(id);
     }
-    this.#emit(r, { state: 'ready', expiresAt: this.#endsAt(r) });
+    this.#emit(r, { state: 'ready', expiresAt: this.#endsAt(r), nodes: this.#nodes(r) });
     return this.view(r);
   }
 
@@ -274,8 +446,8 @@ export class SessionManager {
     this.#sessions.delete(id);
     this.#warned.delete(id);
     this.#persist();
-    // Removed before the client is told, so "expired" means the sandbox is really gone.
-    await this.#driver.remove(r.sandboxId).catch((err) => this.#log.error({ err, id }, 'sandbox removal failed'));
+    // Removed before the client is told, so "expired" means the sandboxes are really gone.
+    await this.#removeAll(r);
     this.#emit(r, { state: 'expired', expiresAt: this.#now(), reason });
     this.#listeners.delete(id);
     this.pool.fill();
@@ -300,6 +472,12 @@ export class SessionManager {
     return [...this.#sessions.values()].map((r) => ({ ...this.view(r), ownerId: r.ownerId, sandboxId: r.sandboxId }));
   }
 
+  /** How many sandboxes the session holds (its nodes). */
+  nodeCount(id: string): number {
+    const r = this.#sessions.get(id);
+    return r ? this.#nodes(r).length : 0;
+  }
+
   /** Calls `listener` on every state change of a session; returns the unsubscribe function. */
   subscribe(id: string, listener: Listener): () => void {
     let set = this.#listeners.get(id);
@@ -316,6 +494,7 @@ export class SessionManager {
       createdAt: r.createdAt,
       expiresAt: r.expiresAt,
       endsAt: this.#endsAt(r),
+      nodes: this.#nodes(r),
     };
   }
 
@@ -348,9 +527,13 @@ export class SessionManager {
     this.#persist();
   }
 
-  /** Removes labelled sandboxes that no session, pool slot or creation in flight accounts for. */
+  /**
+   * Removes labelled sandboxes that no session, pool slot or creation in flight accounts for, and
+   * the peer networks of sessions that are gone.
+   */
   async #removeOrphans(graceMs: number): Promise<number> {
-    const known = new Set([...this.#sessions.values()].map((r) => r.sandboxId));
+    const known = new Set([...this.#sessions.values()].flatMap((r) => this.#sandboxes(r)));
+    for (const s of this.#joining) known.add(s);
     let removed = 0;
     for (const s of await this.#ownSandboxes()) {
       if (known.has(s.id) || this.pool.owns(s.id)) continue;
@@ -359,7 +542,12 @@ export class SessionManager {
       await this.#driver.remove(s.id);
       removed++;
     }
-    if (removed) this.#log.warn({ removed }, 'removed orphaned sandboxes');
+    for (const n of await this.#driver.listPeerNetworks()) {
+      if (n.labels[SERVER_LABEL] !== this.#s.instanceId || this.#sessions.has(n.id)) continue;
+      await this.#driver.removePeerNetwork(n.id);
+      removed++;
+    }
+    if (removed) this.#log.warn({ removed }, 'removed orphaned sandboxes and networks');
     return removed;
   }
 

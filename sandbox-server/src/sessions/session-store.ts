@@ -8,6 +8,10 @@ export interface SessionRecord {
   ownerId: string;
   sandboxId: string;
   lesson?: string;
+  /** The nodes added to the session (node2...); its first sandbox, `sandboxId`, is node1. */
+  nodes?: { name: string; sandboxId: string }[];
+  /** Whether the session's peer network exists and node1 is on it. */
+  peered?: boolean;
   createdAt: number;
   lastActivityAt: number;
   expiresAt: number;

@@ -7,7 +7,7 @@ import { clientMessageSchema, CLOSE_CODES, type ClientMessage, type ServerMessag
 import type { Grading } from '../grader/grading.ts';
 import type { SandboxMapRegistry } from '../map/sandbox-map.ts';
 import type { PublishedPortsRegistry } from '../previews/published-ports.ts';
-import type { SessionManager } from '../sessions/session-manager.ts';
+import { FIRST_NODE, nodeKey, type SessionManager } from '../sessions/session-manager.ts';
 import type { Classroom } from '../workshops/classroom.ts';
 import type { Sink, Terminal } from './terminal.ts';
 import type { TerminalRegistry } from './terminal-registry.ts';
@@ -72,13 +72,30 @@ function serve(socket: WebSocket, sessionId: string, deps: SocketDeps): void {
 
   const unsubscribe = sessions.subscribe(sessionId, (e) => {
     send({ type: 'session', ...e });
+    if (e.nodes) followNodes(e.nodes);
     if (e.state === 'expired' || e.reason === 'reset') terminals.closeSession(sessionId);
     if (e.state === 'expired') socket.close(CLOSE_CODES.sessionGone, 'session ended');
   });
   const view = sessions.viewOf(sessionId);
-  if (view) send({ type: 'session', state: view.state, expiresAt: view.endsAt });
+  if (view) send({ type: 'session', state: view.state, expiresAt: view.endsAt, nodes: view.nodes });
   const unwatchPorts = deps.ports.subscribe(sessionId, (ports) => send({ type: 'ports', ports }));
-  const unwatchMap = deps.map.subscribe(sessionId, (map) => send({ type: 'map', map }));
+  // One map per node: node1's from the start, the others' as they come (and gone as they go).
+  const maps = new Map<string, () => void>();
+  const followNodes = (nodes: readonly string[]) => {
+    for (const [node, stop] of maps) {
+      if (nodes.includes(node)) continue;
+      stop();
+      maps.delete(node);
+    }
+    for (const node of nodes) {
+      if (maps.has(node)) continue;
+      const stop = deps.map.subscribe(nodeKey(sessionId, node), (map) =>
+        send({ type: 'map', map, ...(node === FIRST_NODE ? {} : { node }) }),
+      );
+      maps.set(node, stop);
+    }
+  };
+  followNodes(view?.nodes ?? [FIRST_NODE]);
   let stopLive: (() => void) | undefined;
   let closed = false;
   let detachClass: (() => void) | undefined;
@@ -105,12 +122,7 @@ function serve(socket: WebSocket, sessionId: string, deps: SocketDeps): void {
     const msg = result.data;
     if (msg.type === 'ping') return send({ type: 'pong', at: msg.at });
     if (msg.type === 'grade' || msg.type === 'live') return gradeMessage(msg);
-    let sandboxId: string;
-    try {
-      sandboxId = sessions.sandboxOf(sessionId);
-    } catch {
-      return socket.close(CLOSE_CODES.sessionGone, 'session ended');
-    }
+    if (!sessions.viewOf(sessionId)) return socket.close(CLOSE_CODES.sessionGone, 'session ended');
     // Input, resizes and acks for a terminal still opening wait for it, rather than being lost.
     // (No await unless one is pending: an open must register itself before the next message runs.)
     const open = terminals.get(sessionId, msg.term);
@@ -119,7 +131,16 @@ function serve(socket: WebSocket, sessionId: string, deps: SocketDeps): void {
     switch (msg.type) {
       case 'open': {
         const opened = (async () => {
-          const t = term ?? (await terminals.open(sessionId, sandboxId, msg.term, msg.cols, msg.rows));
+          const node = msg.node ?? FIRST_NODE;
+          // The prompt names the node once the session has several (a lone sandbox says "sandbox").
+          const named = node !== FIRST_NODE || sessions.nodeCount(sessionId) > 1;
+          const t =
+            term ??
+            (await terminals.open(sessionId, sessions.sandboxOf(nodeKey(sessionId, node)), msg.term, {
+              cols: msg.cols,
+              rows: msg.rows,
+              ...(named ? { node } : {}),
+            }));
           if (term) await t.resize(msg.cols, msg.rows);
           return t;
         })();
@@ -130,8 +151,8 @@ function serve(socket: WebSocket, sessionId: string, deps: SocketDeps): void {
           shown.add(t);
           send({ type: 'opened', term: msg.term, reattached: Boolean(term) });
           t.attach(toTerminal);
-        } catch {
-          send(errorMessage('SANDBOX_FAILED', msg.term));
+        } catch (err) {
+          send(errorMessage(err instanceof ApiError ? err.code : 'SANDBOX_FAILED', msg.term));
         } finally {
           if (opening.get(msg.term) === opened) opening.delete(msg.term);
         }
@@ -170,7 +191,7 @@ function serve(socket: WebSocket, sessionId: string, deps: SocketDeps): void {
     detachClass?.();
     unsubscribe();
     unwatchPorts();
-    unwatchMap();
+    for (const stop of maps.values()) stop();
     stopLive?.();
     for (const t of shown) {
       t.detach(toTerminal);

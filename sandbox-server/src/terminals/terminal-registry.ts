@@ -31,12 +31,21 @@ export class TerminalRegistry {
     return n;
   }
 
-  /** Opens a shell in the session's sandbox under the client's terminal id. */
-  async open(sessionId: string, sandboxId: string, term: string, cols: number, rows: number): Promise<Terminal> {
+  /**
+   * Opens a shell in a sandbox of the session under the client's terminal id; `node` names the
+   * sandbox's node in the shell's prompt (sessions of several nodes).
+   */
+  async open(
+    sessionId: string,
+    sandboxId: string,
+    term: string,
+    size: { cols: number; rows: number; node?: string },
+  ): Promise<Terminal> {
     let terms = this.#bySession.get(sessionId);
     if (!terms) this.#bySession.set(sessionId, (terms = new Map()));
     if (terms.size >= MAX_TERMINALS) throw new Error(`A sandbox can have at most ${MAX_TERMINALS} terminals open.`);
-    const t = new Terminal(term, await this.#driver.openTerminal(sandboxId, { cols, rows }), { cols, rows });
+    const { cols, rows } = size;
+    const t = new Terminal(term, await this.#driver.openTerminal(sandboxId, size), { cols, rows });
     terms.set(term, t);
     for (const [sink, stops] of this.#watchers.get(sessionId) ?? []) stops.push(t.watch(sink));
     t.onExit(() => {

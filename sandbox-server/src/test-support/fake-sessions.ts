@@ -19,6 +19,7 @@ export function fakeSessions(
       expiryWarningMs: 1000,
       maxSandboxes: 4,
       warmPoolSize: 0,
+      maxNodes: 5,
       reaperIntervalMs: 60_000,
       limits: { memoryBytes: 1, cpus: 1, pids: 64, storageBytes: 1 },
       ...settings,

@@ -13,7 +13,7 @@ const REPORT =
 export const isTerminalReport = (data: string) => REPORT.test(data);
 
 /** The sandbox's own bash prompt (images/sandbox/bashrc): `sandbox:~/work# `. */
-const SANDBOX_PROMPT = /^sandbox:\S*[#$] ?$/;
+const SANDBOX_PROMPT = /^(sandbox|node\d+):\S*[#$] ?$/;
 /** Another shell's prompt with nothing typed after it: BusyBox `/ # `, Debian `root@3f2a:/# `, `/app $ `. */
 const SHELL_PROMPT = /^\S{1,60} ?[#$]$/;
 

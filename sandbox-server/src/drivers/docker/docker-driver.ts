@@ -6,6 +6,7 @@ import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
 import type {
   ExecOptions,
+  PeerNetwork,
   ExecResult,
   Sandbox,
   SandboxDriver,
@@ -22,6 +23,7 @@ import { containerName, SANDBOX_LABEL, sandboxCreateOptions } from './sandbox-op
 import { TtyStream } from './tty-stream.ts';
 import { resourceViewBinds } from './resource-views.ts';
 import { pinNeighbours, trustedNeighbours } from './neighbours.ts';
+import { createPeerNetwork, joinPeerNetwork, listPeerNetworks, removePeerNetwork } from './peer-network.ts';
 import { SANDBOX_NETWORK } from '../../../../images/platform.ts';
 import { confineUserNamespace } from '../../../../infra/engine/host-limits.ts';
 
@@ -303,6 +305,8 @@ exit 1`;
         'COLORTERM=truecolor',
         'LANG=C.UTF-8',
         `DOCKYARD_TTY_SIZE=${opts.cols}x${opts.rows}`,
+        // The prompt says which node of a session this shell is on (images/sandbox/bashrc).
+        ...(opts.node ? [`DOCKYARD_NODE=${opts.node}`] : []),
       ],
     });
     const stream = new TtyStream(await exec.start({ hijack: true, stdin: true }));
@@ -332,6 +336,22 @@ exit 1`;
       createdAt: new Date(c.Created * 1000),
       labels: c.Labels,
     }));
+  }
+
+  createPeerNetwork(networkId: string, labels?: Record<string, string>): Promise<void> {
+    return createPeerNetwork(this.#docker, networkId, labels);
+  }
+
+  joinPeerNetwork(networkId: string, sandboxId: string, name: string): Promise<void> {
+    return joinPeerNetwork(this.#docker, networkId, sandboxId, name);
+  }
+
+  removePeerNetwork(networkId: string): Promise<void> {
+    return removePeerNetwork(this.#docker, networkId);
+  }
+
+  listPeerNetworks(): Promise<PeerNetwork[]> {
+    return listPeerNetworks(this.#docker);
   }
 
   async remove(sandboxId: string): Promise<void> {

@@ -1,6 +1,6 @@
 // An in-memory SandboxDriver for unit tests of the layers above drivers (never the only test of a feature).
 import { PassThrough } from 'node:stream';
-import type { ExecResult, Sandbox, SandboxDriver, SandboxSpec, TerminalStream, Watch } from '../driver.ts';
+import type { ExecResult, PeerNetwork, Sandbox, SandboxDriver, SandboxSpec, TerminalStream, Watch } from '../driver.ts';
 
 export class FakeDriver implements SandboxDriver {
   readonly name = 'fake';
@@ -65,5 +65,28 @@ export class FakeDriver implements SandboxDriver {
 
   async remove(sandboxId: string): Promise<void> {
     this.sandboxes.delete(sandboxId);
+    for (const n of this.peerNetworks.values()) n.members.delete(sandboxId);
+  }
+
+  /** Peer networks: their labels, and the sandboxes on them by the name each joined with. */
+  readonly peerNetworks = new Map<string, { labels: Record<string, string>; members: Map<string, string> }>();
+
+  async createPeerNetwork(networkId: string, labels: Record<string, string> = {}): Promise<void> {
+    if (!this.peerNetworks.has(networkId)) this.peerNetworks.set(networkId, { labels, members: new Map() });
+  }
+
+  async joinPeerNetwork(networkId: string, sandboxId: string, name: string): Promise<void> {
+    const n = this.peerNetworks.get(networkId);
+    if (!n) throw new Error(`no peer network ${networkId}`);
+    if (!this.sandboxes.has(sandboxId)) throw new Error(`no sandbox ${sandboxId}`);
+    n.members.set(sandboxId, name);
+  }
+
+  async removePeerNetwork(networkId: string): Promise<void> {
+    this.peerNetworks.delete(networkId);
+  }
+
+  async listPeerNetworks(): Promise<PeerNetwork[]> {
+    return [...this.peerNetworks].map(([id, n]) => ({ id, labels: n.labels }));
   }
 }
