@@ -61,10 +61,11 @@ describe('a server killed with SIGKILL', () => {
   const base = `http://127.0.0.1:${port}`;
   let child: ChildProcess | undefined;
 
-  const startServer = async () => {
+  const startServer = async (env: Record<string, string> = {}) => {
     child = spawn(process.execPath, [join(import.meta.dirname, 'main.ts')], {
       env: {
         ...process.env,
+        ...env,
         DOCKYARD_PORT: String(port),
         DOCKYARD_DATA_DIR: dataDir,
         DOCKYARD_PUBLIC_URL: TEST_ORIGIN,
@@ -92,17 +93,18 @@ describe('a server killed with SIGKILL', () => {
     for (const s of await own()) await driver.remove(s.id);
   });
 
-  it('re-adopts its sessions and pool, and removes sandboxes it no longer tracks', async () => {
+  it('re-adopts its sessions, their nodes and pool, and removes sandboxes it no longer tracks', async () => {
     await startServer();
     const client = new TestClient(base);
     const sessionId = await client.createSession();
     const ws = await client.connect(sessionId);
     await ws.open('t');
     await ws.run('t', 'echo before > ~/work/marker && echo saved-$((1+1))', /saved-2/);
+    expect((await client.req('POST', `/api/sessions/${sessionId}/nodes`, {})).status).toBe(201);
     // An orphan: a sandbox of this server that no session or pool slot accounts for (as if the
     // server died between creating it and recording it).
     await driver.create({ id: 'orphan1', limits: TEST_LIMITS, labels: { [SERVER_LABEL]: instanceId } });
-    for (let i = 0; i < 100 && (await own()).length < 3; i++) await sleep(100);
+    for (let i = 0; i < 100 && (await own()).length < 4; i++) await sleep(100);
 
     child!.kill('SIGKILL');
     await new Promise((r) => child!.once('exit', r));
@@ -110,6 +112,8 @@ describe('a server killed with SIGKILL', () => {
 
     const ids = (await own()).map((s) => s.id);
     expect(ids).not.toContain('orphan1');
+    const node2 = await client.req<{ session: { nodes: string[] } }>('GET', `/api/sessions/${sessionId}`);
+    expect(node2.body.session.nodes).toEqual(['node1', 'node2']);
     // Its disk went with it, though another driver (another disk folder) had made it.
     expect(readFileSync('/proc/self/mounts', 'utf8')).not.toContain('/disks/orphan1 ');
     const again = await client.req<{ session: { id: string } }>('GET', `/api/sessions/${sessionId}`);
@@ -119,8 +123,26 @@ describe('a server killed with SIGKILL', () => {
     const ws2 = await client.connect(sessionId);
     await ws2.open('t2');
     expect(await ws2.run('t2', 'echo back-$((4+4))', /back-8/)).toContain('back-8');
+    await ws2.open('n2', { node: 'node2' });
+    const out = await ws2.run('n2', 'hostname; ping -c1 -W3 node1 >/dev/null && echo reached-$((0+1))', /reached-1/);
+    expect(out).toMatch(/^node2\r?$/m);
     await ws2.close();
-    // The session's sandbox and one warm one, nothing else.
-    expect(ids).toHaveLength(2);
+    // The session's two nodes and one warm sandbox, nothing else.
+    expect(ids).toHaveLength(3);
+  });
+
+  it('killed again and back with a short idle timeout: the reaper ends the session and removes every node and its network', async () => {
+    child!.kill('SIGKILL');
+    await new Promise((r) => child!.once('exit', r));
+    expect((await driver.listPeerNetworks()).filter((n) => n.labels[SERVER_LABEL] === instanceId)).toHaveLength(1);
+    await startServer({
+      DOCKYARD_IDLE_TIMEOUT_S: '2',
+      DOCKYARD_EXPIRY_WARNING_S: '1',
+      DOCKYARD_REAPER_INTERVAL_S: '1',
+    });
+    for (let i = 0; i < 200 && (await own()).length > 1; i++) await sleep(100);
+    // Only the warm sandbox is left; no peer network of this server either.
+    expect(await own()).toHaveLength(1);
+    expect((await driver.listPeerNetworks()).filter((n) => n.labels[SERVER_LABEL] === instanceId)).toHaveLength(0);
   });
 });

@@ -43,7 +43,7 @@ describe('sessions and terminals', () => {
 
   it('resizes the terminal (stty size follows)', async () => {
     const ws = await client.connect(sessionId);
-    await ws.open('t2', 80, 24);
+    await ws.open('t2', { cols: 80, rows: 24 });
     ws.send({ type: 'resize', term: 't2', cols: 100, rows: 30 });
     expect(await ws.run('t2', 'stty size', /30 100/)).toMatch(/30 100/);
     await ws.close();

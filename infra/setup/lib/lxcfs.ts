@@ -16,14 +16,22 @@ const mounted = (dir: string) =>
  * follow the CPU quota (a 1-CPU sandbox shows one processor in /proc/cpuinfo). Without the binary,
  * sandboxes show the host's numbers; the caller says so.
  */
-export async function ensureLxcfs(dir: string, logFile: string, timeoutMs = 10_000): Promise<LxcfsState> {
+export async function ensureLxcfs(
+  dir: string,
+  logFile: string,
+  o: {
+    timeoutMs?: number;
+    /** lxcfs's own default, /run/lxcfs.pid, allows one lxcfs per host. */ pidFile?: string;
+  } = {},
+): Promise<LxcfsState> {
+  const { timeoutMs = 10_000, pidFile } = o;
   if (mounted(dir) && existsSync(join(dir, 'proc/meminfo'))) return 'running';
   if (!existsSync('/usr/bin/lxcfs')) return 'missing';
   // An lxcfs that died leaves its mount behind: every access then fails with ENOTCONN ("Transport
   // endpoint is not connected"), mkdir included. Detach the dead mount before starting a new one.
   if (mounted(dir)) execFileSync('umount', ['-l', dir], { stdio: 'ignore' });
   mkdirSync(dir, { recursive: true });
-  return startDaemon('/usr/bin/lxcfs', ['--enable-cfs', dir], {
+  return startDaemon('/usr/bin/lxcfs', ['--enable-cfs', ...(pidFile ? ['--pidfile', pidFile] : []), dir], {
     logFile,
     ready: () => (mounted(dir) && existsSync(join(dir, 'proc/meminfo')) ? ('started' as const) : undefined),
     waitingFor: `mount ${dir}`,

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { FakeDriver } from '../drivers/fake/fake-driver.ts';
 import { ApiError } from '../errors.ts';
-import { SERVER_LABEL, SessionManager, type SessionEvent, type SessionSettings } from './session-manager.ts';
+import { nodeKey, SERVER_LABEL, SessionManager, type SessionEvent, type SessionSettings } from './session-manager.ts';
 import { memorySessionStore, type SessionRecord } from './session-store.ts';
 import { WarmPool } from './warm-pool.ts';
 
@@ -164,5 +164,153 @@ describe('SessionManager', () => {
     expect(await code(sessions.reset(session.id))).toBe('SANDBOX_FAILED');
     expect(sessions.viewOf(session.id)).toBeUndefined();
     expect(driver.sandboxes.size).toBe(0);
+  });
+
+  describe('nodes', () => {
+    it('adds nodes by the lowest free name on one peer network, up to the maximum, leaving the others as they are', async () => {
+      const { sessions, driver } = setup({ maxSandboxes: 5, maxNodes: 3 });
+      await sessions.start();
+      const { session } = await sessions.create('a');
+      const first = sessions.sandboxOf(session.id);
+      expect(session.nodes).toEqual(['node1']);
+      const events: SessionEvent[] = [];
+      sessions.subscribe(session.id, (e) => events.push(e));
+      expect((await sessions.addNode(session.id)).node).toBe('node2');
+      const added = await sessions.addNode(session.id);
+      expect(added.node).toBe('node3');
+      expect(added.session.nodes).toEqual(['node1', 'node2', 'node3']);
+      expect(events.at(-1)?.nodes).toEqual(['node1', 'node2', 'node3']);
+      const net = driver.peerNetworks.get(session.id)!;
+      expect([...net.members.values()].sort()).toEqual(['node1', 'node2', 'node3']);
+      expect(net.members.get(first)).toBe('node1');
+      expect(driver.ran.filter((c) => c[0] === 'hostname').map((c) => c[1])).toEqual(['node1', 'node2', 'node3']);
+      expect(sessions.sandboxOf(nodeKey(session.id, 'node3'))).not.toBe(first);
+      expect(await code(sessions.addNode(session.id))).toBe('TOO_MANY_NODES');
+      expect(sessions.viewOf(session.id)!.nodes).toEqual(['node1', 'node2', 'node3']);
+      expect(driver.sandboxes.size).toBe(3);
+      // Removing node2 frees its name and its slot; the next node takes the name again.
+      await sessions.removeNode(session.id, 'node2');
+      expect(driver.sandboxes.size).toBe(2);
+      expect(sessions.inUse()).toBe(2);
+      expect(sessions.viewOf(nodeKey(session.id, 'node2'))).toBeUndefined();
+      expect(await code(Promise.resolve().then(() => sessions.sandboxOf(nodeKey(session.id, 'node2'))))).toBe(
+        'NODE_NOT_FOUND',
+      );
+      expect((await sessions.addNode(session.id)).node).toBe('node2');
+      expect(await code(sessions.removeNode(session.id, 'node1'))).toBe('FIRST_NODE_STAYS');
+      expect(await code(sessions.removeNode(session.id, 'node7'))).toBe('NODE_NOT_FOUND');
+    });
+
+    it('counts nodes against capacity, and two clicks at once cannot pass the maximum', async () => {
+      const { sessions } = setup({ maxSandboxes: 3, maxNodes: 5 });
+      await sessions.start();
+      const { session } = await sessions.create('a');
+      await sessions.create('b');
+      expect(sessions.inUse()).toBe(2);
+      await sessions.addNode(session.id);
+      expect(sessions.inUse()).toBe(3);
+      const err = (await sessions.addNode(session.id).catch((e: unknown) => e)) as ApiError;
+      expect(err.code).toBe('OUT_OF_CAPACITY');
+      expect(err.extra.retryAfterSeconds).toBeGreaterThan(0);
+      expect(sessions.viewOf(session.id)!.nodes).toEqual(['node1', 'node2']);
+
+      const { sessions: other } = setup({ maxSandboxes: 10, maxNodes: 2 });
+      await other.start();
+      const s = (await other.create('c')).session;
+      const both = await Promise.allSettled([other.addNode(s.id), other.addNode(s.id)]);
+      expect(both.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+      expect(other.inUse()).toBe(2);
+    });
+
+    it('removes a node that cannot join, and keeps the others', async () => {
+      const { sessions, driver } = setup({ maxSandboxes: 5 });
+      await sessions.start();
+      const { session } = await sessions.create('a');
+      await sessions.addNode(session.id);
+      driver.onExec = (cmd) =>
+        cmd[0] === 'hostname' ? { exitCode: 1, stdout: '', stderr: 'denied' } : { exitCode: 0, stdout: '', stderr: '' };
+      expect(await code(sessions.addNode(session.id))).toBe('SANDBOX_FAILED');
+      expect(sessions.viewOf(session.id)!.nodes).toEqual(['node1', 'node2']);
+      expect(driver.sandboxes.size).toBe(2);
+      expect(sessions.inUse()).toBe(2);
+    });
+
+    it('ends every node and the network with the session, and a reset starts over with one node', async () => {
+      const { sessions, driver, clock } = setup({ maxSandboxes: 5 });
+      await sessions.start();
+      const { session } = await sessions.create('a');
+      await sessions.addNode(session.id);
+      await sessions.addNode(session.id);
+      await sessions.reset(session.id);
+      expect(sessions.viewOf(session.id)!.nodes).toEqual(['node1']);
+      expect(driver.sandboxes.size).toBe(1);
+      expect(driver.peerNetworks.size).toBe(0);
+      await sessions.addNode(session.id);
+      expect(driver.peerNetworks.size).toBe(1);
+      // Expiry (the reaper) removes everything.
+      clock.t += 31_000;
+      await sessions.reap();
+      expect(sessions.viewOf(session.id)).toBeUndefined();
+      expect(driver.sandboxes.size).toBe(0);
+      expect(driver.peerNetworks.size).toBe(0);
+    });
+
+    it('adopts the nodes that live after a restart, and removes networks of sessions that are gone', async () => {
+      const base = { ownerId: 'o', createdAt: 1, lastActivityAt: 1_000_000, expiresAt: 2_000_000 };
+      const records: SessionRecord[] = [
+        {
+          ...base,
+          id: 's1',
+          sandboxId: 'n1',
+          peered: true,
+          nodes: [
+            { name: 'node2', sandboxId: 'n2' },
+            { name: 'node3', sandboxId: 'n3-gone' },
+          ],
+        },
+      ];
+      const { sessions, driver } = setup({ maxSandboxes: 5, warmPoolSize: 1 }, records);
+      await driver.create({ id: 'n1', limits: settings.limits, labels: { [SERVER_LABEL]: 'me' } });
+      // node2 came from the warm pool, and keeps its label: it is the session's, not the pool's.
+      const warm = { [SERVER_LABEL]: 'me', [WarmPool.LABEL]: 'warm' };
+      await driver.create({ id: 'n2', limits: settings.limits, labels: warm });
+      await driver.createPeerNetwork('s1', { [SERVER_LABEL]: 'me' });
+      await driver.createPeerNetwork('gone-session', { [SERVER_LABEL]: 'me' });
+      await driver.createPeerNetwork('their-session', { [SERVER_LABEL]: 'other' });
+      await sessions.start();
+      expect(sessions.viewOf('s1')!.nodes).toEqual(['node1', 'node2']);
+      expect(sessions.sandboxOf(nodeKey('s1', 'node2'))).toBe('n2');
+      expect(sessions.pool.owns('n2')).toBe(false);
+      await sessions.stop();
+      expect([...driver.sandboxes.keys()].sort()).toEqual(['n1', 'n2']);
+      expect([...driver.peerNetworks.keys()].sort()).toEqual(['s1', 'their-session']);
+    });
+
+    it('forms a template Swarm: adds the nodes, inits on node1, joins the others, reporting each step', async () => {
+      const { sessions, driver } = setup({ maxSandboxes: 6, maxNodes: 5 });
+      await sessions.start();
+      const { session } = await sessions.create('a');
+      const ran: string[] = [];
+      driver.onExec = (cmd) => {
+        ran.push(cmd.join(' '));
+        const out = (stdout: string) => ({ exitCode: 0, stdout, stderr: '' });
+        if (cmd.includes('info')) return out('inactive false');
+        if (cmd.includes('join-token')) return out(`TOKEN-${cmd.at(-1)}`);
+        return out('');
+      };
+      const progress: string[] = [];
+      sessions.subscribe(
+        session.id,
+        (e) => e.progress && progress.push(`${e.progress.step}/${e.progress.of} ${e.progress.title}`),
+      );
+      const view = await sessions.applyTemplate(session.id, 'swarm-1-2');
+      expect(view.nodes).toEqual(['node1', 'node2', 'node3']);
+      expect(ran).toContain('/usr/bin/docker swarm init --advertise-addr eth1');
+      expect(
+        ran.filter((c) => c.includes('swarm join --advertise-addr eth1 --token TOKEN-worker node1:2377')),
+      ).toHaveLength(2);
+      expect(progress[0]).toBe('1/6 Starting node2');
+      expect(progress.at(-1)).toBe('6/6 Ready: 1 manager + 2 workers');
+    });
   });
 });

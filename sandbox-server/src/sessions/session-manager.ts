@@ -147,7 +147,12 @@ export class SessionManager {
       if (r.nodes) r.nodes = r.nodes.filter((n) => alive.has(n.sandboxId));
       this.#sessions.set(r.id, r);
     }
-    const adopted = await this.pool.adopt(sandboxes.filter((s) => s.labels[WarmPool.LABEL] === 'warm'));
+    // A sandbox taken from the pool keeps its pool label (labels cannot change): one a session
+    // holds, as its first node or another, is the session's.
+    const held = new Set([...this.#sessions.values()].flatMap((r) => this.#sandboxes(r)));
+    const adopted = await this.pool.adopt(
+      sandboxes.filter((s) => s.labels[WarmPool.LABEL] === 'warm' && !held.has(s.id)),
+    );
     // Nothing of this process is in flight yet: whatever is unaccounted for is an orphan, however young.
     const removed = await this.#removeOrphans(0);
     this.#persist();

@@ -219,8 +219,9 @@ export class TestSocket<M extends { type: string } = ServerMessage> {
     return this.#outputs.get(term) ?? '';
   }
 
-  async open(term: string, cols = 80, rows = 24): Promise<boolean> {
-    this.send({ type: 'open', term, cols, rows });
+  async open(term: string, o: { cols?: number; rows?: number; node?: string } = {}): Promise<boolean> {
+    const { cols = 80, rows = 24, node } = o;
+    this.send({ type: 'open', term, cols, rows, ...(node ? { node } : {}) });
     const opened = (await this.waitFor((m) => m.type === 'opened' && (m as { term?: string }).term === term)) as {
       reattached?: boolean;
     };

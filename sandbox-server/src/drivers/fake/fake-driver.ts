@@ -25,8 +25,12 @@ export class FakeDriver implements SandboxDriver {
   /** Answers exec calls; by default echoes the command line. */
   onExec: (cmd: string[]) => ExecResult = (cmd) => ({ exitCode: 0, stdout: cmd.join(' '), stderr: '' });
 
+  /** Every command exec ran, in order. */
+  readonly ran: string[][] = [];
+
   async exec(sandboxId: string, cmd: string[]): Promise<ExecResult> {
     if (!this.sandboxes.has(sandboxId)) throw new Error(`no sandbox ${sandboxId}`);
+    this.ran.push(cmd);
     return this.onExec(cmd);
   }
 
