@@ -34,6 +34,8 @@ export function adminRoutes(app: FastifyInstance, accounts: Accounts, store: Sto
           createdAt: s.createdAt,
           endsAt: s.endsAt,
           lesson: s.lesson,
+          // A playground's session may have several sandboxes: node1, node2...
+          nodes: s.nodes,
         };
       }),
       users: (await store.listAccounts()).map((u) => ({ ...accountView(u), createdAt: u.createdAt })),

@@ -6,6 +6,8 @@ import { formatTime } from '../lib/format.ts';
 import { h, showFailure, showProblem } from '../lib/ui.ts';
 
 type Overview = AdminOverview;
+/** A session as the overview lists it; `nodes` (node1, node2...) from a server that has them. */
+type SessionRow = Overview['sessions'][number] & { nodes?: string[] };
 
 const root = document.querySelector<HTMLElement>('[data-admin]')!;
 const $ = <T extends HTMLElement>(sel: string) => root.querySelector<T>(sel)!;
@@ -20,7 +22,8 @@ function tell(text: string): void {
   done.textContent = text;
 }
 
-function sessionRow(s: Overview['sessions'][number]): HTMLTableRowElement {
+function sessionRow(s: SessionRow): HTMLTableRowElement {
+  const nodes = s.nodes ?? ['node1'];
   const name = s.owner.username ? `${s.owner.displayName} (${s.owner.username})` : s.owner.displayName;
   const end = h(
     'button',
@@ -33,6 +36,7 @@ function sessionRow(s: Overview['sessions'][number]): HTMLTableRowElement {
     h('td', {}, name),
     h('td', {}, s.lesson ?? '–'),
     h('td', {}, s.state),
+    h('td', { 'data-nodes': String(nodes.length) }, nodes.length === 1 ? '1' : `${nodes.length} (${nodes.join(', ')})`),
     h('td', {}, formatTime(s.createdAt)),
     h('td', {}, formatTime(s.endsAt)),
     h('td', {}, end),

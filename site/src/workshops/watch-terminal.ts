@@ -1,5 +1,6 @@
 // Read-only terminals for the dashboard's Watch panel: one xterm per terminal of the learner,
-// loaded only when an instructor first watches someone.
+// loaded only when an instructor first watches someone. A terminal on another node than the first
+// has the node in its id (node2-1); once the learner has one, every tab names its node.
 import { FitAddon } from '@xterm/addon-fit';
 import { Terminal } from '@xterm/xterm';
 import '@xterm/xterm/css/xterm.css';
@@ -13,7 +14,13 @@ interface Tab {
   fixed: boolean;
 }
 
-const label = (id: string) => `Terminal ${id.replace(/^t/, '')}`;
+const nodeTerm = /^(node\d+)-(\d+)$/;
+/** "Terminal 2", or with nodes "node1 · 2" and "node2 · 1". */
+const label = (id: string, named: boolean) => {
+  const m = nodeTerm.exec(id);
+  if (m) return `${m[1]} · ${m[2]}`;
+  return named ? `node1 · ${id.replace(/^t/, '')}` : `Terminal ${id.replace(/^t/, '')}`;
+};
 
 export class WatchTerminals {
   readonly #tabs = new Map<string, Tab>();
@@ -60,6 +67,17 @@ export class WatchTerminals {
     this.#resizeObserver.disconnect();
   }
 
+  /** Whether some terminal of the learner's runs on another node than the first. */
+  #named(): boolean {
+    return [...this.#tabs.keys()].some((id) => nodeTerm.test(id));
+  }
+
+  #label(id: string, t: Tab): void {
+    const text = label(id, this.#named());
+    t.button.textContent = text;
+    t.term.textarea?.setAttribute('aria-label', `${this.owner}'s ${text}, read-only`);
+  }
+
   #create(id: string): Tab {
     const el = document.createElement('div');
     el.className = 'watch-term';
@@ -72,7 +90,6 @@ export class WatchTerminals {
     button.id = `watch-tab-${id}`;
     button.setAttribute('role', 'tab');
     button.setAttribute('aria-controls', el.id);
-    button.textContent = label(id);
     button.addEventListener('click', () => this.#select(id));
     el.setAttribute('aria-labelledby', button.id);
     this.#bar.append(button);
@@ -88,10 +105,12 @@ export class WatchTerminals {
     const fit = new FitAddon();
     term.loadAddon(fit);
     term.open(el);
-    term.textarea?.setAttribute('aria-label', `${this.owner}'s ${label(id)}, read-only`);
     term.textarea?.setAttribute('readonly', '');
     const tab: Tab = { term, fit, el, button, fixed: false };
     this.#tabs.set(id, tab);
+    // A first tab on another node renames the others (Terminal 1 becomes node1 · 1).
+    if (nodeTerm.test(id)) for (const [tid, t] of this.#tabs) this.#label(tid, t);
+    else this.#label(id, tab);
     this.#bar.hidden = this.#tabs.size < 2;
     if (!this.#active) this.#select(id);
     else el.hidden = true;

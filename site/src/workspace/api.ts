@@ -56,4 +56,6 @@ export interface SessionView {
   state: 'creating' | 'ready' | 'expiring' | 'expired';
   expiresAt: number;
   endsAt: number;
+  /** The session's nodes: node1, then any added (node2...). */
+  nodes?: string[];
 }

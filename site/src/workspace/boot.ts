@@ -10,7 +10,16 @@ let workspace: Promise<Workspace> | undefined;
 
 /** Starts the workspace once; `focus` puts the keyboard in its terminal (the learner asked for it). */
 function ensureWorkspace(focus = false): Promise<Workspace> {
-  workspace ??= import('./workspace.ts').then((m) => m.startWorkspace(root!, page!.dataset.lesson!, focus));
+  workspace ??= import('./workspace.ts').then((m) =>
+    m.startWorkspace(root!, {
+      lesson: page!.dataset.lesson!,
+      focus,
+      nodes: Number(page!.dataset.nodes ?? 1),
+      ...(page!.dataset.template
+        ? { template: { id: page!.dataset.template, title: page!.dataset.templateTitle! } }
+        : {}),
+    }),
+  );
   return workspace;
 }
 

@@ -437,5 +437,11 @@ export function createEditor(panel: HTMLElement, sessionId: () => string, events
     },
     unsaved: () => (isDirty() ? current!.path : undefined),
     save,
+    async open(path) {
+      // Re-read: the file may have been written since it was last open.
+      if (current?.path === path && !isDirty()) current = undefined;
+      await relist();
+      await open(path);
+    },
   };
 }

@@ -1,6 +1,7 @@
 // The sandbox map view: the learner's networks as boxes holding their containers, each with its
 // image, state and published ports, and a row of volumes with the containers that mount them.
 // Redrawn from each `map` message the server pushes; plain DOM, loaded when its tab first opens.
+// With several nodes, a switcher above it picks whose map is shown.
 import type { MapView } from './workspace.ts';
 
 type MapData = Parameters<MapView['render']>[0];
@@ -18,6 +19,11 @@ const STYLE_ID = 'dy-map-style';
 const CSS = `
 .map{flex:1;min-height:0;padding:.75rem;overflow:auto;display:flex;flex-direction:column;gap:.75rem}
 .map h3{font-size:1rem;margin:0}
+.map-top{display:flex;flex-wrap:wrap;align-items:center;gap:.4rem 1rem}
+.map-nodes{display:flex;flex-wrap:wrap;gap:.3rem}
+.map-nodes[hidden]{display:none}
+.map-nodes button{font:inherit;font-family:var(--mono);font-size:.82rem;padding:.15rem .55rem;border:1px solid var(--border);border-radius:6px;background:var(--bg);color:var(--text);cursor:pointer}
+.map-nodes button[aria-pressed=true]{background:var(--accent);border-color:var(--accent);color:var(--accent-text);font-weight:600}
 .map h4{font-size:.9rem;margin:0 0 .4rem;display:flex;gap:.4rem;align-items:baseline;flex-wrap:wrap}
 .map-note,.map-empty{color:var(--muted);font-size:.8rem;font-weight:400;margin:0}
 .map-nets{display:flex;flex-wrap:wrap;gap:.75rem}
@@ -147,7 +153,8 @@ export function summarise(map: MapData): string {
   return map.volumes.length ? `${text}; ${plural(map.volumes.length, 'volume')}` : text;
 }
 
-export function createMap(panel: HTMLElement): MapView {
+/** `pick` is called when the learner picks another node's map. */
+export function createMap(panel: HTMLElement, pick: (node: string) => void = () => undefined): MapView {
   if (!document.getElementById(STYLE_ID)) {
     const style = el('style', '', CSS);
     style.id = STYLE_ID;
@@ -157,15 +164,37 @@ export function createMap(panel: HTMLElement): MapView {
   root.setAttribute('aria-labelledby', 'map-title');
   const title = el('h3', '', 'Sandbox map');
   title.id = 'map-title';
+  const switcher = el('div', 'map-nodes');
+  switcher.setAttribute('role', 'group');
+  switcher.setAttribute('aria-label', 'Whose map');
+  switcher.hidden = true;
+  const top = el('div', 'map-top');
+  top.append(title, switcher);
   const status = el('p', 'map-note', 'Waiting for your sandbox…');
   status.setAttribute('role', 'status');
   status.setAttribute('aria-live', 'polite');
   const nets = el('div', 'map-nets');
   const vols = el('div');
-  root.append(title, status, nets, vols);
+  root.append(top, status, nets, vols);
   panel.replaceChildren(root);
 
   return {
+    nodes(nodes, current) {
+      switcher.hidden = nodes.length < 2;
+      title.textContent = nodes.length < 2 ? 'Sandbox map' : `Map of ${current}`;
+      const had = switcher.contains(document.activeElement);
+      switcher.replaceChildren(
+        ...nodes.map((node) => {
+          const b = el('button', '', node);
+          b.type = 'button';
+          b.dataset.mapNode = node;
+          b.setAttribute('aria-pressed', String(node === current));
+          b.addEventListener('click', () => pick(node));
+          return b;
+        }),
+      );
+      if (had) switcher.querySelector<HTMLElement>('[aria-pressed=true]')?.focus();
+    },
     render(map) {
       const builtin = new Set(map.networks.filter((n) => n.builtin).map((n) => n.name));
       nets.replaceChildren(...boxesOf(map).map((b, i) => networkBox(b, builtin.has(b.key) || b.key === 'none', i)));

@@ -1,6 +1,8 @@
 // Terminal tabs: one xterm.js per terminal id, sized to its panel, acknowledging what it rendered
 // (the server's flow control), escapable by keyboard (Esc then Tab). Tabs open with +, close with
-// their × (or Delete) or when their shell exits, and a new one takes the focus.
+// their × (or Delete) or when their shell exits, and a new one takes the focus. A terminal runs on
+// one node of the session: node1's are t1, t2...; another node's carry its name (node2-1), so an
+// instructor watching sees where each runs, and the tabs name the node once there are several.
 import { FitAddon } from '@xterm/addon-fit';
 import { WebLinksAddon } from '@xterm/addon-web-links';
 import { Terminal } from '@xterm/xterm';
@@ -11,12 +13,16 @@ export interface TermIo {
   input(term: string, data: string): void;
   resize(term: string, cols: number, rows: number): void;
   ack(term: string, chars: number): void;
-  open(term: string, cols: number, rows: number): void;
+  open(term: string, cols: number, rows: number, node: string): void;
   close(term: string): void;
 }
 
 interface Tab {
   id: string;
+  /** The node its shell runs on. */
+  node: string;
+  /** Its label's text, renamed when nodes come or go. */
+  text: Text;
   term: Terminal;
   fit: FitAddon;
   el: HTMLElement;
@@ -37,7 +43,13 @@ const STORE = 'dockyard:terms';
 /** How long keystrokes wait for a new shell's prompt before they are sent anyway. */
 const PROMPT_WAIT_MS = 5000;
 
-const label = (id: string) => `Terminal ${id.slice(1)}`;
+export const FIRST_NODE = 'node1';
+
+/** The node a terminal id runs on: `node2-1` on node2, `t3` on node1. */
+export const nodeOf = (id: string) => /^(node\d+)-\d+$/.exec(id)?.[1] ?? FIRST_NODE;
+const numberOf = (id: string) => Number(/(\d+)$/.exec(id)?.[1]) || 0;
+/** A new terminal's id on a node: node1's keep the ids they had before nodes existed. */
+const idOf = (node: string, n: number) => (node === FIRST_NODE ? `t${n}` : `${node}-${n}`);
 
 export class Terminals {
   readonly #tabs = new Map<string, Tab>();
@@ -50,8 +62,10 @@ export class Terminals {
   readonly #empty: HTMLElement;
   readonly #io: TermIo;
   #active = '';
-  /** Ids are never reused in a page: a late exit of a closed shell cannot close a new tab. */
-  #lastNumber = 0;
+  /** Ids are never reused in a page: a late exit of a closed shell cannot close a new tab. By node. */
+  readonly #lastNumber = new Map<string, number>();
+  /** The session has several nodes (or is the playground's): tabs say which node they are on. */
+  #named = false;
   readonly #resizeObserver: ResizeObserver;
 
   /** `root` holds [data-terms], [data-tabs], [data-add-term], [data-term-note] and [data-no-terms]. */
@@ -80,18 +94,51 @@ export class Terminals {
     return ids;
   }
 
-  /** Opens one more terminal and puts the focus in it; past the limit, says why not. */
-  openNew(): void {
+  /**
+   * Opens one more terminal (on `node`, else on the active one's node) and puts the focus in it;
+   * past the limit, says why not. Its id, when it opened.
+   */
+  openNew(node = nodeOf(this.#active || 't1'), focus = true): string | undefined {
     if (this.#tabs.size >= MAX_TERMS) {
       this.say(`${MAX_TERMS} terminals are open, the most a sandbox can have. Close one (its ×) to open another.`);
-      return;
+      return undefined;
     }
-    const id = `t${this.#lastNumber + 1}`;
+    const id = idOf(node, (this.#lastNumber.get(node) ?? 0) + 1);
     this.#create(id);
     this.select(id);
     this.#openOnServer(id);
     this.#save();
-    this.focus();
+    if (focus) this.focus();
+    return id;
+  }
+
+  /** Whether some tab runs on that node. */
+  hasNode(node: string): boolean {
+    return [...this.#tabs.values()].some((t) => t.node === node);
+  }
+
+  /** Shows a terminal on that node: the active one if it is there, else its first, else a new one. */
+  showNode(node: string): boolean {
+    if (this.#tabs.get(this.#active)?.node === node) return true;
+    const first = [...this.#tabs.values()].find((t) => t.node === node);
+    if (first) this.select(first.id);
+    return Boolean(first ?? this.openNew(node, false));
+  }
+
+  /** Tabs name their node (several nodes), or not (one sandbox). */
+  nameNodes(named: boolean): void {
+    if (named === this.#named) return;
+    this.#named = named;
+    for (const t of this.#tabs.values()) this.#label(t);
+  }
+
+  /** The session's nodes now: tabs of nodes that are gone close, their shells gone with them. */
+  keepNodes(nodes: readonly string[]): void {
+    for (const t of [...this.#tabs.values()]) {
+      if (nodes.includes(t.node)) continue;
+      this.#io.close(t.id);
+      this.#dispose(t);
+    }
   }
 
   /** Asks the server for every tab's shell (after a (re)connect it reattaches them). */
@@ -172,7 +219,7 @@ export class Terminals {
     const t = this.#tabs.get(id);
     if (!t) return;
     this.#dispose(t, true);
-    this.say(`${label(id)} closed: its shell ended.`);
+    this.say(`${this.#labelOf(id)} closed: its shell ended.`);
   }
 
   /** The sandbox is gone: each terminal says so once, and takes no more keystrokes until a fresh one. */
@@ -216,7 +263,7 @@ export class Terminals {
 
   #openOnServer(id: string): void {
     const t = this.#tabs.get(id);
-    if (t) this.#io.open(id, t.term.cols, t.term.rows);
+    if (t) this.#io.open(id, t.term.cols, t.term.rows, t.node);
   }
 
   #save(): void {
@@ -251,8 +298,25 @@ export class Terminals {
     e.preventDefault();
   }
 
+  #labelOf(id: string): string {
+    return this.#named ? `${nodeOf(id)} · ${numberOf(id)}` : `Terminal ${numberOf(id)}`;
+  }
+
+  /** Names the tab, its close mark and its terminal after its number (and node, when named). */
+  #label(t: Tab): void {
+    const label = this.#labelOf(t.id);
+    t.text.data = label;
+    t.button.title = `${label} (Delete closes it)`;
+    t.button.querySelector<HTMLElement>('.ws-close')!.title = `Close ${label}`;
+    t.term.textarea?.setAttribute(
+      'aria-label',
+      `${label}: type commands for ${t.node === FIRST_NODE && !this.#named ? 'your sandbox' : t.node}`,
+    );
+  }
+
   #create(id: string): void {
-    this.#lastNumber = Math.max(this.#lastNumber, Number(id.slice(1)) || 0);
+    const node = nodeOf(id);
+    this.#lastNumber.set(node, Math.max(this.#lastNumber.get(node) ?? 0, numberOf(id)));
     const el = document.createElement('div');
     el.className = 'term';
     el.id = `term-${id}`;
@@ -264,13 +328,13 @@ export class Terminals {
     button.setAttribute('role', 'tab');
     button.setAttribute('aria-controls', el.id);
     button.setAttribute('aria-keyshortcuts', 'Delete');
-    button.title = `${label(id)} (Delete closes it)`;
+    button.dataset.node = node;
     const close = document.createElement('span');
     close.className = 'ws-close';
     close.setAttribute('aria-hidden', 'true');
-    close.title = `Close ${label(id)}`;
     close.textContent = '×';
-    button.append(label(id), close);
+    const text = document.createTextNode('');
+    button.append(text, close);
     button.addEventListener('click', (e) => {
       if ((e.target as HTMLElement).closest('.ws-close')) return this.#close(id);
       this.select(id);
@@ -292,8 +356,8 @@ export class Terminals {
     term.loadAddon(fit);
     term.loadAddon(new WebLinksAddon());
     term.open(el);
-    term.textarea?.setAttribute('aria-label', `${label(id)}: type commands for your sandbox`);
-    const tab: Tab = { id, term, fit, el, button, ready: false, pending: '', replaying: 0 };
+    const tab: Tab = { id, node, text, term, fit, el, button, ready: false, pending: '', replaying: 0 };
+    this.#label(tab);
     this.#tabs.set(id, tab);
     this.#renderCount();
 

@@ -1,21 +1,39 @@
 // The workspace, loaded when the learner starts their sandbox: the session and its WebSocket
-// (reconnecting by itself), terminals, live checks and published ports.
+// (reconnecting by itself), its nodes, terminals, live checks and published ports.
 import type { ClientMessage, ServerMessage } from '@dockyard/sandbox-server/protocol';
 import { formatClock, formatLeft } from '../lib/format.ts';
 import { api, ApiFailure, type SessionView } from './api.ts';
 import { Banner } from './banner.ts';
 import { renderReport } from './checks.ts';
 import { showCourseComplete } from './course-complete.ts';
+import { Nodes } from './nodes.ts';
 import { showBroadcast, showWatched } from './notices.ts';
 import { renderPorts } from './ports.ts';
 import { innerShellPrompt } from './terminal-text.ts';
-import { Terminals } from './terminals.ts';
+import { FIRST_NODE, Terminals } from './terminals.ts';
 
 export interface Workspace {
-  /** Shows the terminal and runs a command in it (saving the editor's file first). */
+  /** Shows a node1 terminal and runs a command in it (saving the editor's file first). */
   run(command: string): Promise<void>;
   /** Shows the terminal and puts the keyboard in it. */
   focus(): void;
+  /** The session's id (the file routes are under /api/sessions/:id). */
+  readonly sessionId: string;
+  /** Shows the editor with that file of ~/work (node1) open. */
+  edit(path: string): Promise<void>;
+}
+
+export interface WorkspaceOptions {
+  /** The lesson's slug: its exercises start, and the session is made for it. None in the playground. */
+  lesson?: string;
+  /** Put the keyboard in the terminal at once (the learner pressed Start). */
+  focus?: boolean;
+  /** The playground's workspace: the nodes bar always, Add node and the Swarm templates. */
+  playground?: boolean;
+  /** Nodes the lesson needs (its frontmatter's `nodes`): added when the session has fewer. */
+  nodes?: number;
+  /** The Swarm the lesson forms of them (`template`), and its title. */
+  template?: { id: string; title: string };
 }
 
 type State = SessionView['state'] | 'offline' | 'connecting';
@@ -29,6 +47,8 @@ export interface EditorView {
   unsaved(): string | undefined;
   /** Saves the open file; false when it could not (the editor says why). */
   save(): Promise<boolean>;
+  /** Opens that file of ~/work (re-read from the sandbox). */
+  open(path: string): Promise<void>;
 }
 
 /** What the editor tells the workspace. */
@@ -42,17 +62,20 @@ export interface EditorEvents {
 /** The sandbox map view (map.ts). */
 export interface MapView {
   render(map: MapData): void;
+  /** The session's nodes, and whose map is shown: a switcher when there are several. */
+  nodes(nodes: readonly string[], current: string): void;
 }
 type GradeMessage = Extract<ServerMessage, { type: 'grade' }>;
 
 const $ = <T extends Element>(root: ParentNode, sel: string) => root.querySelector<T>(sel)!;
 const OPEN_KEY = 'dockyard:workspace';
 
-/** `focus`: put the keyboard in the terminal at once (the learner pressed Start). */
-export async function startWorkspace(root: HTMLElement, lesson: string, focus = false): Promise<Workspace> {
+export async function startWorkspace(root: HTMLElement, options: WorkspaceOptions): Promise<Workspace> {
+  const { lesson, focus = false, playground = false } = options;
+  const page = lesson ?? 'playground';
   $<HTMLElement>(root, '[data-start-panel]').hidden = true;
   $<HTMLElement>(root, '[data-live]').hidden = false;
-  sessionStorage.setItem(OPEN_KEY, lesson);
+  sessionStorage.setItem(OPEN_KEY, page);
 
   const status = $<HTMLElement>(root, '[data-status]');
   const restartButton = $<HTMLButtonElement>(root, '[data-restart]');
@@ -71,7 +94,7 @@ export async function startWorkspace(root: HTMLElement, lesson: string, focus = 
   const queue: ClientMessage[] = [];
   const banner = new Banner($<HTMLElement>(root, '[data-notice]'));
   // Checks that do not pass yet show as to do, not failed, until the learner does something.
-  const ACTED = `dockyard:acted:${lesson}`;
+  const ACTED = `dockyard:acted:${page}`;
   let acted = sessionStorage.getItem(ACTED) === '1';
   const reports = new Map<string, GradeMessage['report']>();
 
@@ -87,11 +110,41 @@ export async function startWorkspace(root: HTMLElement, lesson: string, focus = 
     },
     resize: (term, cols, rows) => send({ type: 'resize', term, cols, rows }),
     ack: (term, bytes) => send({ type: 'ack', term, bytes }),
-    open: (term, cols, rows) => send({ type: 'open', term, cols, rows }),
+    // node1 is the default: an open without a node reads the same on a server before nodes.
+    open: (term, cols, rows, node) =>
+      send({ type: 'open', term, cols, rows, ...(node === FIRST_NODE ? {} : { node }) }),
     close: (term) => send({ type: 'close', term }),
   });
+  terminals.nameNodes(playground);
   terminals.restore();
   if (focus) terminals.focus();
+  /** This connection's shells were asked for (once the server said which nodes there are). */
+  let shellsOpened = false;
+
+  const nodes = new Nodes(
+    root,
+    {
+      sessionId: () => session?.id,
+      changed(list) {
+        terminals.keepNodes(list);
+        terminals.nameNodes(playground || list.length > 1);
+        for (const node of maps.keys()) if (!list.includes(node)) maps.delete(node);
+        if (!list.includes(mapNode)) mapNode = FIRST_NODE;
+        if (map) void map.then((m) => showMap(m));
+      },
+      terminal(node, fresh = false) {
+        showView('terminal');
+        if (fresh) terminals.openNew(node);
+        else if (terminals.showNode(node)) terminals.focus();
+      },
+    },
+    playground,
+  );
+  /** A lesson's nodes (and Swarm), added when the session has fewer: at the start and after a reset. */
+  const ensureNodes = () =>
+    options.nodes && options.nodes > 1
+      ? nodes.ensure(options.nodes, options.template?.id, options.template?.title)
+      : Promise.resolve();
 
   function markActed(now = true): void {
     if (acted === now) return;
@@ -145,7 +198,7 @@ export async function startWorkspace(root: HTMLElement, lesson: string, focus = 
     show('connecting', 'Starting your sandbox…');
     for (;;) {
       try {
-        const r = await api<{ session: SessionView }>('POST', '/api/sessions', { lesson });
+        const r = await api<{ session: SessionView }>('POST', '/api/sessions', lesson ? { lesson } : {});
         hardEnd = r.session.expiresAt;
         return r.session;
       } catch (e) {
@@ -164,9 +217,9 @@ export async function startWorkspace(root: HTMLElement, lesson: string, focus = 
     const { url } = await api<{ url: string }>('POST', `/api/sessions/${session.id}/ticket`, {});
     const ws = new WebSocket(new URL(url, location.href).toString().replace(/^http/, 'ws'));
     socket = ws;
+    shellsOpened = false;
     ws.onopen = () => {
       retries = 0;
-      terminals.openAll();
       for (const m of queue.splice(0)) ws.send(JSON.stringify(m));
       const live = exercises[0]?.dataset.exercise;
       if (live) send({ type: 'live', exercise: live });
@@ -200,6 +253,9 @@ export async function startWorkspace(root: HTMLElement, lesson: string, focus = 
   function handle(msg: ServerMessage): void {
     switch (msg.type) {
       case 'session':
+        // The nodes first: tabs of nodes that are gone close rather than ask for their shells.
+        if (msg.nodes) nodes.set(msg.nodes);
+        if (msg.progress) nodes.progress(msg.progress);
         if (msg.reason === 'reset' && msg.state === 'creating') {
           resetting = true;
           terminals.disconnected();
@@ -210,6 +266,11 @@ export async function startWorkspace(root: HTMLElement, lesson: string, focus = 
           // A fresh sandbox: fresh shells, on clean screens (the old shells' endings are noise).
           resetting = false;
           terminals.clearAll();
+          terminals.openAll();
+          shellsOpened = true;
+          void ensureNodes();
+        } else if (!shellsOpened && (msg.state === 'ready' || msg.state === 'expiring')) {
+          shellsOpened = true;
           terminals.openAll();
         }
         return;
@@ -224,10 +285,12 @@ export async function startWorkspace(root: HTMLElement, lesson: string, focus = 
         return renderPorts(root, msg.ports, (port) => openPreview(port));
       case 'grade':
         return renderGrade(msg);
-      case 'map':
-        lastMap = msg.map;
-        if (map) void map.then((m) => m.render(msg.map));
+      case 'map': {
+        const node = msg.node ?? FIRST_NODE;
+        maps.set(node, msg.map);
+        if (map && node === mapNode) void map.then((m) => m.render(msg.map));
         return;
+      }
       case 'error':
         status.textContent = `${msg.title}. ${msg.hint}`;
         return;
@@ -265,6 +328,7 @@ export async function startWorkspace(root: HTMLElement, lesson: string, focus = 
   async function begin(): Promise<void> {
     try {
       session = await ensureSession();
+      if (session.nodes) nodes.set(session.nodes);
       // The lesson's exercises start from their starter files (the learner's own files are kept),
       // in place before the sandbox is shown as ready.
       for (const ex of exercises) {
@@ -272,6 +336,7 @@ export async function startWorkspace(root: HTMLElement, lesson: string, focus = 
       }
       showSession(session);
       await connect();
+      await ensureNodes();
     } catch (e) {
       showError(e);
     }
@@ -310,9 +375,21 @@ export async function startWorkspace(root: HTMLElement, lesson: string, focus = 
   const views = [...root.querySelectorAll<HTMLButtonElement>('[data-view]')];
   let editor: Promise<EditorView> | undefined;
   let map: Promise<MapView> | undefined;
-  let lastMap: MapData | undefined;
+  /** The last map of each node, and whose is shown. */
+  const maps = new Map<string, MapData>();
+  let mapNode = FIRST_NODE;
+  const showMap = (m: MapView) => {
+    m.nodes(nodes.list, mapNode);
+    const data = maps.get(mapNode);
+    if (data) m.render(data);
+  };
   const openMap = () => {
-    map ??= import('./map.ts').then((m) => m.createMap($<HTMLElement>(root, '[data-view-panel="map"]')));
+    map ??= import('./map.ts').then((m) =>
+      m.createMap($<HTMLElement>(root, '[data-view-panel="map"]'), (node) => {
+        mapNode = node;
+        void map!.then(showMap);
+      }),
+    );
     return map;
   };
   const editorPanel = $<HTMLElement>(root, '[data-view-panel="editor"]');
@@ -327,7 +404,7 @@ export async function startWorkspace(root: HTMLElement, lesson: string, focus = 
     for (const p of root.querySelectorAll<HTMLElement>('[data-view-panel]')) p.hidden = p.dataset.viewPanel !== name;
     if (name === 'terminal') terminals.select(terminals.active);
     if (name === 'editor' && session) void loadEditor().then((e) => e.show());
-    if (name === 'map') void openMap().then((m) => lastMap && m.render(lastMap));
+    if (name === 'map') void openMap().then(showMap);
   }
   for (const button of views) button.addEventListener('click', () => showView(button.dataset.view!));
 
@@ -340,8 +417,9 @@ export async function startWorkspace(root: HTMLElement, lesson: string, focus = 
     ]);
   }
 
-  /** Types a command at the sandbox's prompt; inside a container's shell, says so first. */
+  /** Types a command at node1's prompt; inside a container's shell, says so first. */
   function type(command: string, anyway = false): void {
+    terminals.showNode(FIRST_NODE);
     const prompt = innerShellPrompt(terminals.cursorLine());
     if (prompt && !anyway) {
       banner.show(
@@ -372,6 +450,13 @@ export async function startWorkspace(root: HTMLElement, lesson: string, focus = 
 
   await begin();
   return {
+    get sessionId() {
+      return session!.id;
+    },
+    async edit(path) {
+      showView('editor');
+      await (await loadEditor()).open(path);
+    },
     async run(command) {
       showView('terminal');
       const ed = editor && (await editor);

@@ -1,0 +1,92 @@
+// The playground page's script: the workspace on its own (started by its button, or at once when
+// this tab had it open or the page was asked for an example), and `?example=<id>`: one of the
+// course's examples written into ~/work, opened in the editor and run in a node1 terminal.
+import { api } from './api.ts';
+import type { Workspace } from './workspace.ts';
+
+/** An example of the course, as /playground/examples.json lists them. */
+interface Example {
+  id: string;
+  lesson: string;
+  title: string;
+  /** Its file's path in ~/work. */
+  file: string;
+  content: string;
+  /** The command that runs it, typed into a node1 terminal; null: nothing to run. */
+  run: string | null;
+}
+
+const root = document.querySelector<HTMLElement>('[data-workspace]');
+const note = document.querySelector<HTMLElement>('[data-example-note]');
+let workspace: Promise<Workspace> | undefined;
+
+function start(focus = false): Promise<Workspace> {
+  workspace ??= import('./workspace.ts').then((m) => m.startWorkspace(root!, { playground: true, focus }));
+  return workspace;
+}
+
+/** Says something about the example above the workspace: `parts` are text and links. */
+function tell(kind: 'info' | 'error', ...parts: (string | [text: string, href: string])[]): void {
+  const p = document.createElement('p');
+  for (const part of parts) {
+    if (typeof part === 'string') p.append(part);
+    else {
+      const a = document.createElement('a');
+      a.textContent = part[0];
+      a.href = part[1];
+      p.append(a);
+    }
+  }
+  note!.dataset.kind = kind;
+  note!.replaceChildren(p);
+}
+
+async function findExample(id: string): Promise<Example | undefined> {
+  const res = await fetch('/playground/examples.json').catch(() => undefined);
+  if (!res?.ok) throw new Error('no list');
+  return ((await res.json()) as Example[]).find((e) => e.id === id);
+}
+
+/** Writes the example into ~/work, opens it, and runs it: once per tab, so a reload keeps the learner's edits. */
+async function loadExample(ex: Example): Promise<void> {
+  const w = await start();
+  const key = `dockyard:example:${w.sessionId}:${ex.id}`;
+  const from: [string, string] = [`the lesson it comes from`, `/lessons/${ex.lesson}`];
+  if (sessionStorage.getItem(key)) {
+    tell('info', `Example: ${ex.title}. It is in ~/work/${ex.file} (see `, from, ').');
+    return;
+  }
+  tell('info', `Putting the example “${ex.title}” in ~/work/${ex.file}…`);
+  try {
+    const path = encodeURIComponent(ex.file);
+    await api('PUT', `/api/sessions/${encodeURIComponent(w.sessionId)}/file?path=${path}`, { content: ex.content });
+  } catch (e) {
+    const body = (e as { body?: { title: string; hint: string } }).body;
+    tell('error', `The example could not be written: ${body ? `${body.title}. ${body.hint}` : 'try again.'}`);
+    return;
+  }
+  sessionStorage.setItem(key, '1');
+  await w.edit(ex.file);
+  if (ex.run) await w.run(ex.run);
+  tell(
+    'info',
+    `Example: ${ex.title}, in ~/work/${ex.file}${ex.run ? `, started with ${ex.run}` : ''}. Read about it in `,
+    from,
+    '.',
+  );
+}
+
+if (root && note) {
+  root.querySelector('[data-start]')?.addEventListener('click', () => void start(true));
+  const id = new URLSearchParams(location.search).get('example');
+  if (id) {
+    findExample(id).then(
+      (ex) => {
+        if (ex) return loadExample(ex);
+        tell('error', `There is no example “${id}”. `, ['Open the playground without one', '/playground/'], '.');
+        if (sessionStorage.getItem('dockyard:workspace')) void start();
+      },
+      () => tell('error', 'The list of examples could not be loaded. Reload the page to try again.'),
+    );
+  } else if (sessionStorage.getItem('dockyard:workspace')) void start();
+}
