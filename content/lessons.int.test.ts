@@ -1,5 +1,6 @@
 // Clicks through every lesson: in a fresh sandbox of its own, with its exercises' starter files, each
 // <Run> command in reading order must succeed, as it would for a learner. Needs a Docker Engine.
+// A lesson of several nodes (`nodes`, `template`) gets them, its Swarm formed, and its Runs go to node1.
 // Lessons run side by side (LESSON_PARALLEL, default 3), each in its own sandbox. One lesson:
 //   npx vitest run content/lessons.int.test.ts -t <slug>      (or npm run content:lesson -- <slug>)
 import { randomBytes } from 'node:crypto';
@@ -8,6 +9,7 @@ import { DockerDriver } from '../sandbox-server/src/drivers/docker/docker-driver
 import { dockerClient } from '../sandbox-server/src/engine/engine.ts';
 import { SandboxFiles } from '../sandbox-server/src/files/sandbox-files.ts';
 import { WORK_DIR } from '../sandbox-server/src/grader/probe.ts';
+import { createNodes, type NodeSet } from '../sandbox-server/src/sessions/node-set.ts';
 import { loadExercises, type Exercise } from './src/exercises.ts';
 import { loadLessons } from './src/lessons.ts';
 
@@ -48,9 +50,16 @@ describe.concurrent('lessons, clicked through in a fresh sandbox', () => {
   it.each(loadLessons(undefined, exercises).map((l) => [l.slug, l] as const))(
     '%s: every Run succeeds in order',
     async (_slug, lesson) => {
-      const id = `l${randomBytes(5).toString('hex')}`;
+      let set: NodeSet | undefined;
       try {
-        await driver.create({ id, limits: LIMITS, labels: { 'org.dockyard.test': `lesson-${lesson.slug}` } });
+        set = await createNodes(driver, {
+          id: `l${randomBytes(5).toString('hex')}`,
+          nodes: lesson.frontmatter.nodes,
+          template: lesson.frontmatter.template,
+          limits: LIMITS,
+          labels: { 'org.dockyard.test': `lesson-${lesson.slug}` },
+        });
+        const id = set.nodes[0]!.sandboxId;
         const exec = (cmd: string[]) => driver.exec(id, cmd, { timeoutMs: TIMEOUT_MS });
         const files = new SandboxFiles((cmd, o) => driver.exec(id, cmd, o), { root: WORK_DIR, maxBytes: 1 << 20 });
         const mine = exercises.filter((e) => lesson.frontmatter.exercises.includes(e.id));
@@ -77,7 +86,7 @@ describe.concurrent('lessons, clicked through in a fresh sandbox', () => {
           expect(r.exitCode, `${step}\nexit ${first.exitCode}: ${first.stderr || first.stdout}`).toBe(0);
         }
       } finally {
-        await driver.remove(id).catch(() => undefined);
+        await set?.remove();
       }
     },
     // The longest lesson's commands (builds, pulls) on a busy 2-core machine, with other lessons beside it.

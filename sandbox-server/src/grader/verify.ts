@@ -6,11 +6,12 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadExercises, type Exercise } from '@dockyard/content';
+import { loadExercises, loadLessons, type Exercise, type Lesson } from '@dockyard/content';
 import { DockerDriver } from '../drivers/docker/docker-driver.ts';
 import { dockerClient } from '../engine/engine.ts';
 import { SandboxFiles } from '../files/sandbox-files.ts';
-import { grade, type GradeReport } from './grader.ts';
+import { createNodes, type NodeSet } from '../sessions/node-set.ts';
+import { grade, MissingNode, type GradeReport } from './grader.ts';
 import { sandboxProbe, WORK_DIR } from './probe.ts';
 
 const GiB = 2 ** 30;
@@ -35,16 +36,30 @@ const listChecks = (r: GradeReport, status: string) =>
     .map((c) => `${c.id} ${c.status}: ${c.message}`)
     .join('; ');
 
-export async function prove(driver: DockerDriver, exercise: Exercise): Promise<Proof> {
+/**
+ * Proves one exercise on the nodes its lesson asks for (`nodes`, `template`), its Swarm formed
+ * before the starter as the lesson page forms it before the learner starts. The starter, the
+ * solution and checks without a `node` go to node1.
+ */
+export async function prove(driver: DockerDriver, exercise: Exercise, lesson?: Lesson): Promise<Proof> {
   const started = performance.now();
   const id = `v${randomBytes(5).toString('hex')}`;
   const ms = () => Math.round(performance.now() - started);
+  let set: NodeSet | undefined;
   try {
-    await driver.create({ id, limits: LIMITS, labels: { 'org.dockyard.verify': exercise.id } });
-    const files = new SandboxFiles((cmd, o) => driver.exec(id, cmd, o), { root: WORK_DIR, maxBytes: 1 << 20 });
+    set = await createNodes(driver, {
+      id,
+      nodes: lesson?.frontmatter.nodes ?? 1,
+      template: lesson?.frontmatter.template,
+      limits: LIMITS,
+      labels: { 'org.dockyard.verify': exercise.id },
+    });
+    const { nodes } = set;
+    const node1 = nodes[0]!.sandboxId;
+    const files = new SandboxFiles((cmd, o) => driver.exec(node1, cmd, o), { root: WORK_DIR, maxBytes: 1 << 20 });
     for (const [path, content] of Object.entries(exercise.starter.files)) await files.write(path, content);
     if (exercise.starter.setup) {
-      const r = await driver.exec(id, ['bash', '-e', '-c', exercise.starter.setup], { timeoutMs: 180_000 });
+      const r = await driver.exec(node1, ['bash', '-e', '-c', exercise.starter.setup], { timeoutMs: 180_000 });
       if (r.exitCode !== 0)
         return {
           exercise: exercise.id,
@@ -54,10 +69,14 @@ export async function prove(driver: DockerDriver, exercise: Exercise): Promise<P
           ms: ms(),
         };
     }
-    const probe = sandboxProbe(driver, id);
+    const probe = (name: string) => {
+      const node = nodes.find((n) => n.name === name);
+      if (!node) throw new MissingNode(name);
+      return sandboxProbe(driver, node.sandboxId);
+    };
     const before = await grade(exercise, probe);
     const failBefore = before.checks.every((c) => c.status === 'failed');
-    const solved = await driver.exec(id, ['bash', '-e', '-c', exercise.solution], { timeoutMs: 300_000 });
+    const solved = await driver.exec(node1, ['bash', '-e', '-c', exercise.solution], { timeoutMs: 300_000 });
     if (solved.exitCode !== 0) {
       const tail = (solved.stderr || solved.stdout).trim().split('\n').slice(-3).join(' | ');
       return {
@@ -87,7 +106,7 @@ export async function prove(driver: DockerDriver, exercise: Exercise): Promise<P
   } catch (err) {
     return { exercise: exercise.id, failBefore: false, passAfter: false, problem: (err as Error).message, ms: ms() };
   } finally {
-    await driver.remove(id).catch(() => undefined);
+    await set?.remove();
   }
 }
 
@@ -134,14 +153,16 @@ async function main(): Promise<number> {
     },
   });
   const only = values.only?.split(',').map((s) => s.trim());
-  const exercises = loadExercises().filter((e) => !only || only.includes(e.id));
+  const all = loadExercises();
+  const exercises = all.filter((e) => !only || only.includes(e.id));
+  const lessons = new Map(loadLessons(undefined, all).map((l) => [l.slug, l]));
   if (exercises.length === 0) throw new Error(`No exercise matches --only ${values.only}`);
   const parallel = Math.max(1, Number(values.parallel) || 1);
   const driver = new DockerDriver(dockerClient(process.env.DOCKYARD_DOCKER_SOCKET ?? '/var/run/docker.sock'));
   console.log(`Proving ${exercises.length} exercises, ${parallel} at a time...`);
   const started = performance.now();
   const proofs = await pool(exercises, parallel, async (e) => {
-    const p = await prove(driver, e);
+    const p = await prove(driver, e, lessons.get(e.lesson));
     const mark = p.failBefore && p.passAfter ? '✓' : '✗';
     console.log(`  ${mark} ${e.id} (${(p.ms / 1000).toFixed(1)} s)${p.problem ? `: ${p.problem}` : ''}`);
     return p;

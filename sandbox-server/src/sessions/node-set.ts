@@ -47,7 +47,11 @@ export async function createNodes(driver: SandboxDriver, spec: NodeSetSpec): Pro
     // All settled before a failure is thrown, so that remove() finds every sandbox that started.
     const started = await Promise.allSettled(
       nodes.map(async (n) => {
-        await driver.create({ id: n.sandboxId, limits: spec.limits, labels: { ...spec.labels, 'org.dockyard.node': n.name } });
+        await driver.create({
+          id: n.sandboxId,
+          limits: spec.limits,
+          labels: { ...spec.labels, 'org.dockyard.node': n.name },
+        });
         created.push(n.sandboxId);
         if (peered) await joinAsNode(driver, spec.id, n);
       }),
