@@ -23,6 +23,7 @@ import {
   type TestSocket,
 } from '../../sandbox-server/src/test-support/harness.ts';
 import { MIRROR_CONTAINER, SANDBOX_NETWORK } from '../../images/platform.ts';
+import { nodeKey } from '../../sandbox-server/src/sessions/session-manager.ts';
 import { run } from '../setup/lib/run.ts';
 import { BLOCKED_RANGES, FORWARD_CHAIN, INPUT_CHAIN, SANDBOX_BRIDGE } from './network-policy.ts';
 
@@ -125,13 +126,13 @@ const results = (out: string) =>
       .map((l) => [l.split(' ')[0]!, l.split(' ').slice(1).join(' ')]),
   );
 /** Each target refused or timed out, from the shell (curl) and from an inner container (nc). */
-async function expectUnreachable(targets: string[]): Promise<void> {
-  const fromShell = await sh(shellProbe(targets));
+async function expectUnreachable(targets: string[], who: Learner = attacker): Promise<void> {
+  const fromShell = await sh(shellProbe(targets), 60_000, who);
   const code = (exit: string) => (exit === '7' || exit === '28' ? 'no connection' : `curl exit ${exit}`);
   expect(Object.fromEntries(Object.entries(results(fromShell.stdout)).map(([t, exit]) => [t, code(exit)]))).toEqual(
     Object.fromEntries(targets.map((t) => [t, 'no connection'])),
   );
-  const fromInner = await sh(innerProbe(targets));
+  const fromInner = await sh(innerProbe(targets), 60_000, who);
   expect(results(fromInner.stdout)).toEqual(Object.fromEntries(targets.map((t) => [t, 'blocked'])));
 }
 
@@ -249,6 +250,49 @@ describe('abuse from inside a sandbox, through a running server', () => {
       ws.on('error', () => resolve(0));
     });
     expect(status).toBeGreaterThanOrEqual(400);
+    await expectStillResponsive();
+  });
+
+  // Attack: from the private network between the attacker's own nodes (playground), reaching the
+  // nodes of another session, or the host through that network's bridge.
+  it("reaching another session's nodes, or the host, over the networks between nodes: refused", async () => {
+    for (const l of [attacker, bystander]) {
+      expect((await l.client.req('POST', `/api/sessions/${l.session}/nodes`, {})).status).toBe(201);
+    }
+    const nodeOf = (l: Learner, node: string): Learner => ({
+      ...l,
+      sandbox: server.sessions.sandboxOf(nodeKey(l.session, node)),
+    });
+    const eth1 = (l: Learner) => sh("ip -4 -o addr show eth1 | awk '{print $4}'", 10_000, l);
+    // The bystander's node2 serves on its address on their network, and their node1 reaches it.
+    const theirs = nodeOf(bystander, 'node2');
+    const up = await sh(
+      `docker run -d --network host busybox httpd -f -p 7000 >/dev/null 2>&1; for i in $(seq 80); do curl -s -o /dev/null localhost:7000/ && break; sleep 0.25; done`,
+      90_000,
+      theirs,
+    );
+    expect(up.exitCode).toBe(0);
+    const served = await sh(
+      `curl -s -o /dev/null -m 3 -w '%{http_code}' node2:7000/`,
+      10_000,
+      nodeOf(bystander, 'node1'),
+    );
+    expect(served.stdout).toBe('404');
+    const theirAddress = (await eth1(theirs)).stdout.trim().split('/')[0]!;
+    const ownCidr = (await eth1(nodeOf(attacker, 'node1'))).stdout.trim();
+    expect(inCidr(theirAddress, ownCidr), 'the two sessions share no network').toBe(false);
+    // The host's address on the attacker's own network (its bridge), where anything the host serves is refused.
+    const bridge = intToIp(ipToInt(ownCidr.split('/')[0]!) - (ipToInt(ownCidr.split('/')[0]!) % cidrSize(ownCidr)) + 1);
+    // The inner probes' image, on the attacker's new node too, so they print only their own lines.
+    expect(
+      (await sh('docker pull -q busybox >/dev/null 2>&1; echo $?', 60_000, nodeOf(attacker, 'node2'))).stdout.trim(),
+    ).toBe('0');
+    for (const node of ['node1', 'node2']) {
+      await expectUnreachable([`${theirAddress}:7000`, `${bridge}:${hostPort}`], nodeOf(attacker, node));
+    }
+    // Their names mean the attacker's own nodes here, never theirs.
+    const named = await sh('getent hosts node2 | cut -d" " -f1', 10_000, nodeOf(attacker, 'node1'));
+    expect(named.stdout.trim()).not.toBe(theirAddress);
     await expectStillResponsive();
   });
 
