@@ -3,7 +3,8 @@
 // ping by name); the map of each; the Swarm template "1 manager + 2 workers" over them with its
 // progress shown (docker node ls: 3 Ready); the node limit refused with its title and hint; a
 // node removed after confirming; an example opened with ?example=, and an unknown one; the admin
-// page counting the nodes; screenshots with 3 nodes, desktop and phone, light and dark.
+// page counting the nodes; screenshots with 3 nodes, desktop and phone, light and dark. And the
+// Swarm lesson, whose frontmatter asks for 3 nodes in a swarm: the page forms it, Run types on node1.
 import { expect, test, type Page } from '@playwright/test';
 import { ownServer } from '../server.ts';
 import { seriousViolations } from './axe.ts';
@@ -113,14 +114,16 @@ test('the playground: nodes, their terminals and maps, a Swarm template, the nod
   await page.emulateMedia({ colorScheme: 'light' });
 
   // The Swarm template over the three nodes: each step shown as it runs, then 3 Ready nodes.
-  await nodesStatus(page).evaluate((el) => {
-    const seen: string[] = ((window as unknown as { seen: string[] }).seen = []);
-    new MutationObserver(() => seen.push(el.textContent ?? '')).observe(el, { childList: true, characterData: true });
-  });
+  // Every text the status shows while the template runs (a string: the e2e code has no DOM types).
+  await page.evaluate(`{
+    const el = document.querySelector('[data-nodes-status]');
+    window.seen = [];
+    new MutationObserver(() => window.seen.push(el.textContent)).observe(el, { childList: true, characterData: true });
+  }`);
   await page.getByRole('button', { name: '1 manager + 2 workers' }).click();
   await expect(page.getByRole('button', { name: 'Add node' })).toBeDisabled();
   await expect(nodesStatus(page)).toContainText('Your Swarm is ready: 1 manager + 2 workers', { timeout: 90_000 });
-  const seen = await page.evaluate(() => (window as unknown as { seen: string[] }).seen);
+  const seen = (await page.evaluate('window.seen')) as string[];
   expect(seen.filter((s) => /^Step \d+ of \d+: /.test(s)).length, seen.join('\n')).toBeGreaterThan(1);
   await expect(page.getByRole('tab', { name: 'node1 · 1' })).toHaveAttribute('aria-selected', 'true');
   await typeIn(page, 'docker node ls');
@@ -177,4 +180,35 @@ test('the playground: nodes, their terminals and maps, a Swarm template, the nod
     'href',
     '/playground/',
   );
+});
+
+test('a lesson with nodes and a template forms its Swarm, and its Run buttons type on node1', async ({ browser }) => {
+  test.setTimeout(180_000);
+  const page = await (
+    await browser.newContext({ baseURL: server.url, viewport: { width: 1440, height: 900 } })
+  ).newPage();
+  await page.goto('/lessons/swarm');
+  await page.getByRole('button', { name: 'Start my sandbox' }).click();
+  await expect(nodesStatus(page)).toContainText(/Step \d+ of \d+: /, { timeout: 60_000 });
+  await expect(nodesStatus(page)).toContainText('Your Swarm is ready: 1 manager + 2 workers', { timeout: 90_000 });
+  await expect(page.getByRole('tablist', { name: 'Terminals' }).getByRole('tab')).toHaveText([
+    /node1 · 1/,
+    /node2 · 1/,
+    /node3 · 1/,
+  ]);
+  await page.getByRole('tab', { name: 'node3 · 1' }).click();
+  await page.locator('[data-run="docker node ls"]').first().click();
+  await expect(page.getByRole('tab', { name: 'node1 · 1' })).toHaveAttribute('aria-selected', 'true');
+  await expect
+    .poll(async () => ((await terminal(page).textContent()) ?? '').match(/\bReady\b/g)?.length ?? 0, {
+      timeout: 15_000,
+    })
+    .toBe(3);
+
+  // A reload finds the swarm formed: nothing is formed again.
+  await page.reload();
+  await expect(page.getByRole('status').filter({ hasText: 'Sandbox ready' })).toBeVisible({ timeout: 30_000 });
+  await expect(page.getByRole('tablist', { name: 'Terminals' }).getByRole('tab')).toHaveCount(3);
+  await expect(nodesStatus(page)).not.toContainText('Step');
+  await page.screenshot({ path: shot('lesson-swarm-nodes') });
 });
