@@ -8,6 +8,7 @@ import { run } from '../../../../infra/setup/lib/run.ts';
 import { ApiError } from '../../errors.ts';
 import { DockerDriver } from './docker-driver.ts';
 import { containerName } from './sandbox-options.ts';
+import { peerNetworkName } from './peer-network.ts';
 
 const docker = dockerClient('/var/run/docker.sock');
 
@@ -131,5 +132,30 @@ describe('the runtime setting', () => {
     const { stdout } = await run(['ps', '-eo', 'args']);
     expect(stdout.split('\n').filter((l) => l.startsWith('runsc'))).toEqual([]);
     expect((await run(['losetup', '-a'])).stdout).not.toMatch(/probe[0-9a-f]+\.img \(deleted\)/);
+  });
+});
+
+describe('peer networks', () => {
+  it("makes more peer networks than the engine's default pools hold, each on a /28 of its own, past a taken slot", async () => {
+    const driver = new DockerDriver(docker);
+    const ids = Array.from({ length: 40 }, (_, i) => `pool${testSandboxId()}${i}`);
+    // Another network already holds the subnet the first id would take.
+    const squatter = `dockyard-test-squat-${testSandboxId()}`;
+    const subnetOf = async (name: string) =>
+      ((await docker.getNetwork(name).inspect()) as { IPAM: { Config: { Subnet: string }[] } }).IPAM.Config[0]!.Subnet;
+    await driver.createPeerNetwork(ids[0]!);
+    const wanted = await subnetOf(peerNetworkName(ids[0]!));
+    await driver.removePeerNetwork(ids[0]!);
+    await docker.createNetwork({ Name: squatter, Internal: true, IPAM: { Config: [{ Subnet: wanted }] } });
+    try {
+      await Promise.all(ids.map((id) => driver.createPeerNetwork(id)));
+      const subnets = await Promise.all(ids.map((id) => subnetOf(peerNetworkName(id))));
+      expect(new Set(subnets).size).toBe(ids.length);
+      for (const s of subnets) expect(s).toMatch(/^198\.1[89]\.\d+\.\d+\/28$/);
+      expect(subnets[0]).not.toBe(wanted);
+    } finally {
+      await Promise.all(ids.map((id) => driver.removePeerNetwork(id)));
+      await docker.getNetwork(squatter).remove();
+    }
   });
 });

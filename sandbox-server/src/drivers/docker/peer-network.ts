@@ -18,23 +18,45 @@ export const peerBridgeName = (networkId: string) =>
 
 const status = (err: unknown) => (err as { statusCode?: number }).statusCode ?? 0;
 
+/**
+ * Peer networks take /28s (14 addresses: 5 nodes and the bridge fit) from 198.18.0.0/15, the range
+ * reserved for network testing: the engine's default pools hold about 30 networks in all, and a
+ * busy host has more playground sessions than that. Away from 10/8 (Swarm's own pool inside the
+ * nodes), 172.16/12 and 192.168/16 (the inner engines' bridges).
+ */
+export const PEER_POOL = { base: (198 << 24) | (18 << 16), slots: 2 ** 17 / 16 };
+const slotSubnet = (slot: number) => {
+  const n = PEER_POOL.base + slot * 16;
+  return `${[24, 16, 8, 0].map((shift) => (n >>> shift) & 255).join('.')}/28`;
+};
+const slotOf = (networkId: string) => createHash('sha256').update(networkId).digest().readUInt32BE(0) % PEER_POOL.slots;
+const overlaps = (err: unknown) => /overlap|in use|pool/i.test(String((err as Error).message));
+
 export async function createPeerNetwork(
   docker: Docker,
   networkId: string,
   labels: Record<string, string> = {},
 ): Promise<void> {
-  try {
-    await docker.createNetwork({
-      Name: peerNetworkName(networkId),
-      Driver: 'bridge',
-      Internal: true,
-      CheckDuplicate: true,
-      Options: { 'com.docker.network.bridge.name': peerBridgeName(networkId) },
-      Labels: { ...labels, [OWNER_LABEL]: 'dockyard', [PEER_LABEL]: networkId },
-    });
-  } catch (err) {
-    if (status(err) !== 409) throw err;
+  // A slot from the id's hash, or the next free one when another network holds it.
+  const start = slotOf(networkId);
+  for (let i = 0; i < 64; i++) {
+    try {
+      await docker.createNetwork({
+        Name: peerNetworkName(networkId),
+        Driver: 'bridge',
+        Internal: true,
+        CheckDuplicate: true,
+        IPAM: { Config: [{ Subnet: slotSubnet((start + i) % PEER_POOL.slots) }] },
+        Options: { 'com.docker.network.bridge.name': peerBridgeName(networkId) },
+        Labels: { ...labels, [OWNER_LABEL]: 'dockyard', [PEER_LABEL]: networkId },
+      });
+      return;
+    } catch (err) {
+      if (status(err) === 409) return;
+      if (!overlaps(err)) throw err;
+    }
   }
+  throw new Error(`no free subnet for the peer network ${networkId}`);
 }
 
 export async function joinPeerNetwork(docker: Docker, networkId: string, sandboxId: string, name: string) {
