@@ -16,7 +16,7 @@ import { readSettings } from '../setup/settings.ts';
 const HERE = import.meta.dirname;
 const ROOT = join(HERE, '../..');
 /** The whole run, boot to power-off; software emulation is slow, a hang must still end. */
-const TIMEOUT_MS = 30 * 60_000;
+const TIMEOUT_MS = 40 * 60_000;
 
 interface Result {
   name: string;

@@ -14,6 +14,7 @@ import { dashboardTimes } from './dashboard.ts';
 import { echoTimes, PACE_MS, WARM_UP } from './echo.ts';
 import { memAvailable } from './memory.ts';
 import { coldReadyTimes, warmReadyTimes } from './ready-time.ts';
+import { swarmReadyTimes } from './swarm-time.ts';
 import { machine, table, type Row } from './report.ts';
 import { cleanUpOnSignals, startServer, stopServer } from './servers.ts';
 import { log, max, mean, mib, ms, percentile } from './stats.ts';
@@ -30,6 +31,7 @@ const RUNS = intEnv('BENCH_RUNS', 20);
 const ECHO = intEnv('BENCH_ECHO', 200);
 const MAX_SANDBOXES = intEnv('BENCH_MAX_SANDBOXES', 500);
 const WARM_POOL = 3;
+const SWARM_RUNS = intEnv('BENCH_SWARM_RUNS', 5);
 
 const rows: Row[] = [];
 const notes: string[] = [];
@@ -122,6 +124,16 @@ async function main(): Promise<void> {
       result: `${ms(percentile(t, 50))} / ${ms(percentile(t, 95))}`,
       target: 'p50 ≤ 150 ms',
       ok: percentile(t, 50) <= 150,
+    });
+  });
+
+  await step('3-node Swarm from the template', { DOCKYARD_WARM_POOL_SIZE: '0' }, async (server) => {
+    const t = await swarmReadyTimes(server, SWARM_RUNS, 'swarm-1-2');
+    rows.push({
+      metric: `3-node Swarm ready from the template, cold, p50 / max (n=${t.length})`,
+      result: `${ms(percentile(t, 50))} / ${ms(max(t))}`,
+      target: 'p50 ≤ 10 s',
+      ok: percentile(t, 50) <= 10_000,
     });
   });
 

@@ -71,6 +71,8 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
       await sessions.stop();
       const own = (await driver.list()).filter((s) => s.labels[SERVER_LABEL] === instanceId);
       await Promise.all(own.map((s) => driver.remove(s.id)));
+      const networks = (await driver.listPeerNetworks()).filter((n) => n.labels[SERVER_LABEL] === instanceId);
+      await Promise.all(networks.map((n) => driver.removePeerNetwork(n.id)));
       await app.close();
       await platform.closeStore();
     },
