@@ -43,6 +43,10 @@ export const dashboardSchema = z.object({
         displayName: z.string(),
         joinedAt: z.number(),
         online: z.boolean().describe('Has a live sandbox'),
+        nodes: z
+          .number()
+          .int()
+          .describe('Nodes of their live session: 1 for a lone sandbox, more in the playground, 0 offline'),
         stuck: z.boolean().describe('Not finished, and no progress for stuckMinutes'),
         lastActivityAt: z.number().describe('Last progress (or joining), ms since the epoch'),
         watched: z.boolean().describe('Some instructor is watching their terminal'),

@@ -53,15 +53,16 @@ describe('the dashboard grid', () => {
     await store.join(w.id, ann!.id, 'Ann');
     clock += 1;
     await store.join(w.id, bob!.id, '=Bob');
-    await sessions.create(ann!.id);
+    const annSession = (await sessions.create(ann!.id)).session.id;
+    await sessions.addNode(annSession);
 
     // Long before the start nobody is stuck, however quiet.
     clock += 4 * MIN;
     let grid = await classroom.dashboard(w);
     expect(grid.exercises.map((e) => e.id)).toEqual(['a1', 'a2', 'b1']);
-    expect(grid.learners.map((l) => [l.displayName, l.online, l.stuck])).toEqual([
-      ['Ann', true, false],
-      ['=Bob', false, false],
+    expect(grid.learners.map((l) => [l.displayName, l.online, l.stuck, l.nodes])).toEqual([
+      ['Ann', true, false, 2],
+      ['=Bob', false, false, 0],
     ]);
     expect(grid.workshop.joinUrl).toBe(`http://dockyard.test/join/?code=${w.code}`);
 

@@ -179,6 +179,7 @@ export class Classroom {
           displayName: m.displayName,
           joinedAt: m.joinedAt,
           online: this.#sessions.listFor(m.userId).length > 0,
+          nodes: this.#sessions.listFor(m.userId)[0]?.nodes.length ?? 0,
           // Joining early does not count against anyone: quiet time runs from the start at the earliest.
           stuck: !finished && now - Math.max(lastActivityAt, workshop.startsAt) >= this.#stuckMs,
           lastActivityAt,
