@@ -1,6 +1,8 @@
 // Astro builds the site into static pages served by the sandbox server; lessons are MDX in content/.
+import { satteri } from '@astrojs/markdown-satteri';
 import mdx from '@astrojs/mdx';
 import { defineConfig } from 'astro/config';
+import { openInPlayground } from './src/lib/open-in-playground-plugin.ts';
 
 /**
  * Monaco's stylesheets go into the editor's own lazy chunk and are added to the page when it runs.
@@ -38,6 +40,8 @@ export default defineConfig({
   // Code in lessons follows the page's theme, in themes whose every colour (comments included) reads
   // at 4.5:1 or better on their own background; github-dark's comments did not (axe).
   markdown: {
+    // A lesson's code block marked file=NAME gets an "Open in playground" link (src/lib/examples.ts).
+    processor: satteri({ mdastPlugins: [openInPlayground] }),
     shikiConfig: { themes: { light: 'github-light-default', dark: 'github-dark-default' }, defaultColor: 'light' },
   },
   vite: {
