@@ -18,7 +18,7 @@ test.afterAll(() => server.stop());
 const EXAMPLE = {
   id: 'e2e-hello',
   lesson: 'container-lifecycle',
-  title: 'Hello from a script',
+  title: 'Container lifecycle',
   file: 'hello/hello.sh',
   content: 'echo "hello from the $((6 * 7)) example"\n',
   run: 'sh hello/hello.sh',
@@ -61,6 +61,8 @@ test('the playground: nodes, their terminals and maps, a Swarm template, the nod
   // From the header to the playground; its workspace names node1 even alone.
   await page.goto('/');
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Playground' }).click();
+  // Loaded, scripts and all: a click before the page's script runs would do nothing.
+  await page.waitForURL('/playground/', { waitUntil: 'load' });
   await expect(page.getByRole('heading', { name: 'Playground', level: 1 })).toBeVisible();
   await page.getByRole('button', { name: 'Start my sandbox' }).click();
   await expect(page.getByRole('status').filter({ hasText: 'Sandbox ready' })).toBeVisible({ timeout: 30_000 });
@@ -165,13 +167,18 @@ test('the playground: nodes, their terminals and maps, a Swarm template, the nod
 
   // An example: its file written and opened in the editor, its command run in a node1 terminal.
   await page.goto(`/playground/?example=${EXAMPLE.id}`);
-  await expect(page.locator('[data-example-note]')).toContainText(`Example: ${EXAMPLE.title}`, { timeout: 30_000 });
+  await expect(page.locator('[data-example-note]')).toContainText(`is in ~/work/${EXAMPLE.file}, open in the editor`, {
+    timeout: 30_000,
+  });
   await expect(terminal(page)).toContainText('hello from the 42 example', { timeout: 15_000 });
   await expect(page.getByRole('tab', { name: 'node1 · 1' })).toHaveAttribute('aria-selected', 'true');
   await page.getByRole('tab', { name: 'Editor' }).click();
   await expect(page.locator('[data-editor] [data-title]')).toHaveText(EXAMPLE.file);
   await expect(page.locator('[data-editor] .view-lines')).toContainText('hello from the');
-  await expect(page.locator('[data-example-note] a')).toHaveAttribute('href', `/lessons/${EXAMPLE.lesson}`);
+  await expect(page.locator('[data-example-note]').getByRole('link', { name: EXAMPLE.title })).toHaveAttribute(
+    'href',
+    `/lessons/${EXAMPLE.lesson}`,
+  );
 
   // An id nobody knows says so plainly.
   await page.goto('/playground/?example=no-such-example');

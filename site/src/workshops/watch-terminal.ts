@@ -1,9 +1,10 @@
 // Read-only terminals for the dashboard's Watch panel: one xterm per terminal of the learner,
-// loaded only when an instructor first watches someone. A terminal on another node than the first
-// has the node in its id (node2-1); once the learner has one, every tab names its node.
+// loaded only when an instructor first watches someone. Once the learner has a terminal on another
+// node than the first (its id says so), every tab names its node.
 import { FitAddon } from '@xterm/addon-fit';
 import { Terminal } from '@xterm/xterm';
 import '@xterm/xterm/css/xterm.css';
+import { onOtherNode, termLabel } from '../workspace/term-ids.ts';
 
 interface Tab {
   term: Terminal;
@@ -13,14 +14,6 @@ interface Tab {
   /** The learner's size, once known: shown as they see it (the panel scrolls), not fitted. */
   fixed: boolean;
 }
-
-const nodeTerm = /^(node\d+)-(\d+)$/;
-/** "Terminal 2", or with nodes "node1 · 2" and "node2 · 1". */
-const label = (id: string, named: boolean) => {
-  const m = nodeTerm.exec(id);
-  if (m) return `${m[1]} · ${m[2]}`;
-  return named ? `node1 · ${id.replace(/^t/, '')}` : `Terminal ${id.replace(/^t/, '')}`;
-};
 
 export class WatchTerminals {
   readonly #tabs = new Map<string, Tab>();
@@ -69,11 +62,11 @@ export class WatchTerminals {
 
   /** Whether some terminal of the learner's runs on another node than the first. */
   #named(): boolean {
-    return [...this.#tabs.keys()].some((id) => nodeTerm.test(id));
+    return [...this.#tabs.keys()].some(onOtherNode);
   }
 
   #label(id: string, t: Tab): void {
-    const text = label(id, this.#named());
+    const text = termLabel(id, this.#named());
     t.button.textContent = text;
     t.term.textarea?.setAttribute('aria-label', `${this.owner}'s ${text}, read-only`);
   }
@@ -109,7 +102,7 @@ export class WatchTerminals {
     const tab: Tab = { term, fit, el, button, fixed: false };
     this.#tabs.set(id, tab);
     // A first tab on another node renames the others (Terminal 1 becomes node1 · 1).
-    if (nodeTerm.test(id)) for (const [tid, t] of this.#tabs) this.#label(tid, t);
+    if (onOtherNode(id)) for (const [tid, t] of this.#tabs) this.#label(tid, t);
     else this.#label(id, tab);
     this.#bar.hidden = this.#tabs.size < 2;
     if (!this.#active) this.#select(id);

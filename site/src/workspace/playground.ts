@@ -8,6 +8,7 @@ import type { Workspace } from './workspace.ts';
 interface Example {
   id: string;
   lesson: string;
+  /** The lesson's title. */
   title: string;
   /** Its file's path in ~/work. */
   file: string;
@@ -25,12 +26,18 @@ function start(focus = false): Promise<Workspace> {
   return workspace;
 }
 
-/** Says something about the example above the workspace: `parts` are text and links. */
-function tell(kind: 'info' | 'error', ...parts: (string | [text: string, href: string])[]): void {
+type Part = string | [text: string, href: string] | { code: string };
+
+/** Says something about the example above the workspace: `parts` are text, links and code. */
+function tell(kind: 'info' | 'error', ...parts: Part[]): void {
   const p = document.createElement('p');
   for (const part of parts) {
     if (typeof part === 'string') p.append(part);
-    else {
+    else if ('code' in part) {
+      const code = document.createElement('code');
+      code.textContent = part.code;
+      p.append(code);
+    } else {
       const a = document.createElement('a');
       a.textContent = part[0];
       a.href = part[1];
@@ -51,12 +58,12 @@ async function findExample(id: string): Promise<Example | undefined> {
 async function loadExample(ex: Example): Promise<void> {
   const w = await start();
   const key = `dockyard:example:${w.sessionId}:${ex.id}`;
-  const from: [string, string] = [`the lesson it comes from`, `/lessons/${ex.lesson}`];
+  const lesson: [string, string] = [ex.title, `/lessons/${ex.lesson}`];
   if (sessionStorage.getItem(key)) {
-    tell('info', `Example: ${ex.title}. It is in ~/work/${ex.file} (see `, from, ').');
+    tell('info', `~/work/${ex.file}, the example from the lesson `, lesson, ', is in your sandbox.');
     return;
   }
-  tell('info', `Putting the example “${ex.title}” in ~/work/${ex.file}…`);
+  tell('info', `Putting ${ex.file}, from the lesson “${ex.title}”, in ~/work…`);
   try {
     const path = encodeURIComponent(ex.file);
     await api('PUT', `/api/sessions/${encodeURIComponent(w.sessionId)}/file?path=${path}`, { content: ex.content });
@@ -68,12 +75,8 @@ async function loadExample(ex: Example): Promise<void> {
   sessionStorage.setItem(key, '1');
   await w.edit(ex.file);
   if (ex.run) await w.run(ex.run);
-  tell(
-    'info',
-    `Example: ${ex.title}, in ~/work/${ex.file}${ex.run ? `, started with ${ex.run}` : ''}. Read about it in `,
-    from,
-    '.',
-  );
+  const ran: Part[] = ex.run ? [' ', { code: ex.run }, " runs it in node1's terminal."] : [];
+  tell('info', `The example from the lesson `, lesson, ` is in ~/work/${ex.file}, open in the editor.`, ...ran);
 }
 
 if (root && note) {

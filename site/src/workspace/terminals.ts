@@ -1,12 +1,12 @@
 // Terminal tabs: one xterm.js per terminal id, sized to its panel, acknowledging what it rendered
 // (the server's flow control), escapable by keyboard (Esc then Tab). Tabs open with +, close with
 // their × (or Delete) or when their shell exits, and a new one takes the focus. A terminal runs on
-// one node of the session: node1's are t1, t2...; another node's carry its name (node2-1), so an
-// instructor watching sees where each runs, and the tabs name the node once there are several.
+// one node of the session (its id says which: term-ids.ts); tabs name the node once there are several.
 import { FitAddon } from '@xterm/addon-fit';
 import { WebLinksAddon } from '@xterm/addon-web-links';
 import { Terminal } from '@xterm/xterm';
 import '@xterm/xterm/css/xterm.css';
+import { FIRST_NODE, nodeOf, numberOf, termId, termLabel } from './term-ids.ts';
 import { atSandboxPrompt, isTerminalReport } from './terminal-text.ts';
 
 export interface TermIo {
@@ -42,14 +42,6 @@ export const MAX_TERMS = 8;
 const STORE = 'dockyard:terms';
 /** How long keystrokes wait for a new shell's prompt before they are sent anyway. */
 const PROMPT_WAIT_MS = 5000;
-
-export const FIRST_NODE = 'node1';
-
-/** The node a terminal id runs on: `node2-1` on node2, `t3` on node1. */
-export const nodeOf = (id: string) => /^(node\d+)-\d+$/.exec(id)?.[1] ?? FIRST_NODE;
-const numberOf = (id: string) => Number(/(\d+)$/.exec(id)?.[1]) || 0;
-/** A new terminal's id on a node: node1's keep the ids they had before nodes existed. */
-const idOf = (node: string, n: number) => (node === FIRST_NODE ? `t${n}` : `${node}-${n}`);
 
 export class Terminals {
   readonly #tabs = new Map<string, Tab>();
@@ -103,7 +95,7 @@ export class Terminals {
       this.say(`${MAX_TERMS} terminals are open, the most a sandbox can have. Close one (its ×) to open another.`);
       return undefined;
     }
-    const id = idOf(node, (this.#lastNumber.get(node) ?? 0) + 1);
+    const id = termId(node, (this.#lastNumber.get(node) ?? 0) + 1);
     this.#create(id);
     this.select(id);
     this.#openOnServer(id);
@@ -299,7 +291,7 @@ export class Terminals {
   }
 
   #labelOf(id: string): string {
-    return this.#named ? `${nodeOf(id)} · ${numberOf(id)}` : `Terminal ${numberOf(id)}`;
+    return termLabel(id, this.#named);
   }
 
   /** Names the tab, its close mark and its terminal after its number (and node, when named). */

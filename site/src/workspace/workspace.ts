@@ -10,7 +10,8 @@ import { Nodes } from './nodes.ts';
 import { showBroadcast, showWatched } from './notices.ts';
 import { renderPorts } from './ports.ts';
 import { innerShellPrompt } from './terminal-text.ts';
-import { FIRST_NODE, Terminals } from './terminals.ts';
+import { FIRST_NODE } from './term-ids.ts';
+import { Terminals } from './terminals.ts';
 
 export interface Workspace {
   /** Shows a node1 terminal and runs a command in it (saving the editor's file first). */
