@@ -1,10 +1,11 @@
 // The playground, on a server of the test's own (its sandboxes count against no other spec's hourly
 // limit): one session through every step. Two nodes added, each with its own terminal (hostname,
-// ping by name); the map of each; the Swarm template "1 manager + 2 workers" over them with its
-// progress shown (docker node ls: 3 Ready); the node limit refused with its title and hint; a
-// node removed after confirming; an example opened with ?example=, and an unknown one; the admin
-// page counting the nodes; screenshots with 3 nodes, desktop and phone, light and dark. And the
-// Swarm lesson, whose frontmatter asks for 3 nodes in a swarm: the page forms it, Run types on node1.
+// ping by name); the map of each; screenshots with 3 nodes, desktop and phone, light and dark; the
+// Swarm template "1 manager + 2 workers" over them with its progress shown (docker node ls: 3
+// Ready); the node limit refused with its title and hint; a node removed after confirming; the
+// admin page counting the nodes; an example opened with ?example=, and an unknown one; a reset back
+// to node1 alone. And the Swarm lesson, whose frontmatter asks for 3 nodes in a swarm: the page
+// forms it, and its Run buttons type on node1.
 import { expect, test, type Page } from '@playwright/test';
 import { ownServer } from '../server.ts';
 import { seriousViolations } from './axe.ts';
@@ -174,6 +175,7 @@ test('the playground: nodes, their terminals and maps, a Swarm template, the nod
   await expect(page.getByRole('tab', { name: 'node1 · 1' })).toHaveAttribute('aria-selected', 'true');
   await page.getByRole('tab', { name: 'Editor' }).click();
   await expect(page.locator('[data-editor] [data-title]')).toHaveText(EXAMPLE.file);
+  await expect(page.locator('[data-editor] [data-where]')).toHaveText('node1:~/work');
   await expect(page.locator('[data-editor] .view-lines')).toContainText('hello from the');
   await expect(page.locator('[data-example-note]').getByRole('link', { name: EXAMPLE.title })).toHaveAttribute(
     'href',
@@ -187,6 +189,15 @@ test('the playground: nodes, their terminals and maps, a Swarm template, the nod
     'href',
     '/playground/',
   );
+
+  // A reset starts over with node1 alone: the other nodes' tabs close.
+  await expect(page.getByRole('status').filter({ hasText: 'Sandbox ready' })).toBeVisible({ timeout: 30_000 });
+  await expect(page.getByRole('tablist', { name: 'Terminals' }).getByRole('tab')).toHaveCount(4);
+  page.once('dialog', (d) => void d.accept());
+  await page.getByRole('button', { name: 'Reset' }).click();
+  await expect(page.getByRole('list', { name: 'Nodes' }).getByRole('listitem')).toHaveCount(1, { timeout: 60_000 });
+  await expect(page.getByRole('tablist', { name: 'Terminals' }).getByRole('tab')).toHaveText([/node1 · 1/]);
+  await expect(terminal(page)).toContainText('Dockyard sandbox', { timeout: 30_000 });
 });
 
 test('a lesson with nodes and a template forms its Swarm, and its Run buttons type on node1', async ({ browser }) => {

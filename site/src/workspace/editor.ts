@@ -109,7 +109,7 @@ export function createEditor(panel: HTMLElement, sessionId: () => string, events
     <div class="ed" data-editor>
       <nav class="ed-files" aria-label="Files">
         <div class="ed-files-bar">
-          <strong>~/work</strong>
+          <strong data-where>~/work</strong>
           <button type="button" data-new-file title="Create an empty file in ~/work">New file</button>
           <button type="button" data-refresh aria-label="Refresh the file list" title="Refresh the file list">↻</button>
         </div>
@@ -437,6 +437,11 @@ export function createEditor(panel: HTMLElement, sessionId: () => string, events
     },
     unsaved: () => (isDirty() ? current!.path : undefined),
     save,
+    where(node) {
+      const where = node ? `${node}:~/work` : '~/work';
+      $<HTMLElement>('[data-where]').textContent = where;
+      tree.setAttribute('aria-label', `Files in ${where}`);
+    },
     async open(path) {
       // Re-read: the file may have been written since it was last open.
       if (current?.path === path && !isDirty()) current = undefined;

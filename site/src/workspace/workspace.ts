@@ -50,6 +50,8 @@ export interface EditorView {
   save(): Promise<boolean>;
   /** Opens that file of ~/work (re-read from the sandbox). */
   open(path: string): Promise<void>;
+  /** Names the node whose ~/work it edits (several nodes), or none (one sandbox). */
+  where(node: string | undefined): void;
 }
 
 /** What the editor tells the workspace. */
@@ -132,6 +134,7 @@ export async function startWorkspace(root: HTMLElement, options: WorkspaceOption
         for (const node of maps.keys()) if (!list.includes(node)) maps.delete(node);
         if (!list.includes(mapNode)) mapNode = FIRST_NODE;
         if (map) void map.then((m) => showMap(m));
+        if (editor) void editor.then((e) => e.where(list.length > 1 ? FIRST_NODE : undefined));
       },
       terminal(node, fresh = false) {
         showView('terminal');
@@ -395,9 +398,15 @@ export async function startWorkspace(root: HTMLElement, options: WorkspaceOption
   };
   const editorPanel = $<HTMLElement>(root, '[data-view-panel="editor"]');
   const loadEditor = () => {
-    editor ??= import('./editor.ts').then((m) =>
-      m.createEditor(editorPanel, () => session!.id, { changed: () => void warnUnsaved(), saved: () => markActed() }),
-    );
+    editor ??= import('./editor.ts').then((m) => {
+      const e = m.createEditor(editorPanel, () => session!.id, {
+        changed: () => void warnUnsaved(),
+        saved: () => markActed(),
+      });
+      // The editor works on node1's ~/work: with several nodes, it says so.
+      e.where(nodes.list.length > 1 ? FIRST_NODE : undefined);
+      return e;
+    });
     return editor;
   };
   function showView(name: string): void {
