@@ -2,7 +2,7 @@
 // image, state and published ports, and a row of volumes with the containers that mount them.
 // Redrawn from each `map` message the server pushes; plain DOM, loaded when its tab first opens.
 // With several nodes, a switcher above it picks whose map is shown.
-import type { MapView } from './workspace.ts';
+import type { MapView } from './node-maps.ts';
 
 type MapData = Parameters<MapView['render']>[0];
 type Container = MapData['containers'][number];

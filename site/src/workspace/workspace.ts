@@ -6,6 +6,7 @@ import { api, ApiFailure, type SessionView } from './api.ts';
 import { Banner } from './banner.ts';
 import { renderReport } from './checks.ts';
 import { showCourseComplete } from './course-complete.ts';
+import { NodeMaps } from './node-maps.ts';
 import { Nodes } from './nodes.ts';
 import { showBroadcast, showWatched } from './notices.ts';
 import { renderPorts } from './ports.ts';
@@ -38,7 +39,6 @@ export interface WorkspaceOptions {
 }
 
 type State = SessionView['state'] | 'offline' | 'connecting';
-type MapData = Extract<ServerMessage, { type: 'map' }>['map'];
 
 /** The editor view (editor.ts): Monaco on the sandbox's ~/work, loaded on first use. */
 export interface EditorView {
@@ -62,12 +62,6 @@ export interface EditorEvents {
   saved?(): void;
 }
 
-/** The sandbox map view (map.ts). */
-export interface MapView {
-  render(map: MapData): void;
-  /** The session's nodes, and whose map is shown: a switcher when there are several. */
-  nodes(nodes: readonly string[], current: string): void;
-}
 type GradeMessage = Extract<ServerMessage, { type: 'grade' }>;
 
 const $ = <T extends Element>(root: ParentNode, sel: string) => root.querySelector<T>(sel)!;
@@ -121,6 +115,7 @@ export async function startWorkspace(root: HTMLElement, options: WorkspaceOption
   terminals.nameNodes(playground);
   terminals.restore();
   if (focus) terminals.focus();
+  const maps = new NodeMaps($<HTMLElement>(root, '[data-view-panel="map"]'));
   /** This connection's shells were asked for (once the server said which nodes there are). */
   let shellsOpened = false;
 
@@ -131,9 +126,7 @@ export async function startWorkspace(root: HTMLElement, options: WorkspaceOption
       changed(list) {
         terminals.keepNodes(list);
         terminals.nameNodes(playground || list.length > 1);
-        for (const node of maps.keys()) if (!list.includes(node)) maps.delete(node);
-        if (!list.includes(mapNode)) mapNode = FIRST_NODE;
-        if (map) void map.then((m) => showMap(m));
+        maps.setNodes(list);
         if (editor) void editor.then((e) => e.where(list.length > 1 ? FIRST_NODE : undefined));
       },
       terminal(node, fresh = false) {
@@ -289,12 +282,8 @@ export async function startWorkspace(root: HTMLElement, options: WorkspaceOption
         return renderPorts(root, msg.ports, (port) => openPreview(port));
       case 'grade':
         return renderGrade(msg);
-      case 'map': {
-        const node = msg.node ?? FIRST_NODE;
-        maps.set(node, msg.map);
-        if (map && node === mapNode) void map.then((m) => m.render(msg.map));
-        return;
-      }
+      case 'map':
+        return maps.update(msg.node ?? FIRST_NODE, msg.map);
       case 'error':
         status.textContent = `${msg.title}. ${msg.hint}`;
         return;
@@ -378,24 +367,6 @@ export async function startWorkspace(root: HTMLElement, options: WorkspaceOption
   // Views: the terminal is there from the start; the editor (Monaco) and the map load when first opened.
   const views = [...root.querySelectorAll<HTMLButtonElement>('[data-view]')];
   let editor: Promise<EditorView> | undefined;
-  let map: Promise<MapView> | undefined;
-  /** The last map of each node, and whose is shown. */
-  const maps = new Map<string, MapData>();
-  let mapNode = FIRST_NODE;
-  const showMap = (m: MapView) => {
-    m.nodes(nodes.list, mapNode);
-    const data = maps.get(mapNode);
-    if (data) m.render(data);
-  };
-  const openMap = () => {
-    map ??= import('./map.ts').then((m) =>
-      m.createMap($<HTMLElement>(root, '[data-view-panel="map"]'), (node) => {
-        mapNode = node;
-        void map!.then(showMap);
-      }),
-    );
-    return map;
-  };
   const editorPanel = $<HTMLElement>(root, '[data-view-panel="editor"]');
   const loadEditor = () => {
     editor ??= import('./editor.ts').then((m) => {
@@ -414,7 +385,7 @@ export async function startWorkspace(root: HTMLElement, options: WorkspaceOption
     for (const p of root.querySelectorAll<HTMLElement>('[data-view-panel]')) p.hidden = p.dataset.viewPanel !== name;
     if (name === 'terminal') terminals.select(terminals.active);
     if (name === 'editor' && session) void loadEditor().then((e) => e.show());
-    if (name === 'map') void openMap().then(showMap);
+    if (name === 'map') maps.show();
   }
   for (const button of views) button.addEventListener('click', () => showView(button.dataset.view!));
 
