@@ -42,9 +42,10 @@ async function typeIn(page: Page, line: string): Promise<void> {
   await page.keyboard.press('Enter');
 }
 
-/** Adds a node with the button; its terminal opens, selected, at its prompt. */
+/** Adds a node with the button (by keyboard); its terminal opens, selected, at its prompt. */
 async function addNode(page: Page, node: string): Promise<void> {
-  await page.getByRole('button', { name: 'Add node' }).click();
+  await page.getByRole('button', { name: 'Add node' }).focus();
+  await page.keyboard.press('Enter');
   await expect(nodesStatus(page)).toContainText(`${node} is ready`, { timeout: 60_000 });
   await expect(page.getByRole('tab', { name: `${node} · 1` })).toHaveAttribute('aria-selected', 'true');
   await expect(terminal(page)).toContainText(`${node}:~/work#`, { timeout: 15_000 });
@@ -65,6 +66,7 @@ test('the playground: nodes, their terminals and maps, a Swarm template, the nod
   // Loaded, scripts and all: a click before the page's script runs would do nothing.
   await page.waitForURL('/playground/', { waitUntil: 'load' });
   await expect(page.getByRole('heading', { name: 'Playground', level: 1 })).toBeVisible();
+  expect(await seriousViolations(page), 'before the start').toEqual([]);
   await page.getByRole('button', { name: 'Start my sandbox' }).click();
   await expect(page.getByRole('status').filter({ hasText: 'Sandbox ready' })).toBeVisible({ timeout: 30_000 });
   await expect(terminal(page)).toContainText('Dockyard sandbox', { timeout: 15_000 });
