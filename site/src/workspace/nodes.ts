@@ -110,11 +110,16 @@ export class Nodes {
 
   /** A step of a template under way (the server's `session` messages), or none. */
   progress(p: Progress | undefined): void {
+    // A last step that comes after this tab's own answer has nothing to add to what it said.
+    if (p && p.step >= p.of && !this.#busy && this.#status.dataset.kind === 'ok') return;
     this.#meter.hidden = !p;
     if (!p) return;
     this.#meter.max = p.of;
     this.#meter.value = p.step;
-    this.#say(`Step ${p.step} of ${p.of}: ${p.title}`, 'info', 0);
+    // The last step stays a while (a template started in another tab has no answer here to end it).
+    const last = p.step >= p.of;
+    this.#say(`Step ${p.step} of ${p.of}: ${p.title}`, 'info', last ? 8000 : 0);
+    if (last) setTimeout(() => (this.#meter.hidden = true), 8000);
   }
 
   #swarmKey(): string {
