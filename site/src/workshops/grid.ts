@@ -119,7 +119,10 @@ export class ProgressGrid {
   #update(row: Row, learner: Learner, snapshot: Dashboard, watching: string | undefined): void {
     row.name.textContent = learner.displayName;
     row.tr.dataset.online = String(learner.online);
-    row.state.textContent = learner.online ? 'Online' : 'Offline';
+    // A playground session of several nodes says how many (the Watch panel names each terminal's node).
+    const nodes = learner.nodes > 1 ? ` · ${learner.nodes} nodes` : '';
+    row.state.textContent = learner.online ? `Online${nodes}` : 'Offline';
+    row.tr.dataset.nodes = String(learner.nodes);
     row.stuck.hidden = !learner.stuck;
     row.stuck.title = `No progress for ${snapshot.stuckMinutes} minutes or more`;
     row.watch.setAttribute('aria-label', `Watch ${learner.displayName}'s terminal`);
