@@ -10,6 +10,7 @@ import { applyPolicy, SANDBOX_BRIDGE } from '../engine/network-policy.ts';
 import { diskCapacityStep, kernelLimitsStep } from './capacity.ts';
 import { ensureEngine } from './lib/engine.ts';
 import { ensureLxcfs } from './lib/lxcfs.ts';
+import { ensureRunsc } from './lib/runsc.ts';
 import { LXCFS_DIR } from '../../sandbox-server/src/drivers/docker/resource-views.ts';
 import { run } from './lib/run.ts';
 import { keyOf, stampMatches, writeStamp } from './lib/stamp.ts';
@@ -113,6 +114,21 @@ async function imagesStep(argv: string[]) {
     );
 }
 
+async function runscStep() {
+  await step('gVisor (runsc)', async () => {
+    const state = await ensureRunsc({
+      cacheDir: settings.cacheDir,
+      aptMirror: settings.aptMirror,
+      srcDir: join(ROOT, 'infra/setup/runsc'),
+    });
+    const note =
+      state.status === 'works'
+        ? `${state.version}, ${state.how}: DOCKYARD_SANDBOX_RUNTIME=runsc is available`
+        : red(`runsc does not work on this host, sandboxes run on runc only: ${state.reason}`);
+    return { value: state, note };
+  });
+}
+
 async function siteStep() {
   await step('Site', async () => {
     const stamp = join(ROOT, 'site/dist/.dockyard-key');
@@ -191,6 +207,7 @@ async function main(): Promise<number> {
   await kernelLimitsStep();
   await diskCapacityStep();
   await imagesStep([]);
+  await runscStep();
   await siteStep();
   console.log(dim(`Set-up done in ${seconds(performance.now() - started)}.`));
   if (mode === 'setup') return 0;

@@ -1,5 +1,6 @@
 // Set-up settings: defaults, validation that names the setting, and the apt mirror detection.
 import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { debianMirror, readSettings, SETTING_NAMES, SettingsError } from './settings.ts';
@@ -13,6 +14,7 @@ describe('readSettings', () => {
       aptMirror: 'http://deb.debian.org/debian',
       engineLog: '/var/log/dockyard/dockerd.log',
       egressAllow: [],
+      cacheDir: join(homedir(), '.cache/dockyard'),
     });
   });
 

@@ -1,6 +1,7 @@
 // The set-up's own settings, read once from the environment and validated by hand: this runs
 // before `npm ci`, so it cannot use zod. The server reads its settings in sandbox-server/src/config.ts.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parseEgressAllow } from '../engine/network-policy.ts';
 
@@ -27,6 +28,8 @@ export interface SetupSettings {
   engineLog: string;
   /** Public CIDRs sandboxes may reach besides the mirror. */
   egressAllow: readonly string[];
+  /** Where built and downloaded tools are kept between runs (Node 24, the VM, runsc). */
+  cacheDir: string;
 }
 
 export class SettingsError extends Error {
@@ -62,6 +65,8 @@ export function readSettings(env: NodeJS.ProcessEnv, aptSources: () => string[] 
     aptMirror: urlOf('DOCKYARD_APT_MIRROR', env.DOCKYARD_APT_MIRROR) ?? debianMirror(aptSources()),
     engineLog: env.DOCKYARD_ENGINE_LOG || '/var/log/dockyard/dockerd.log',
     egressAllow: Object.freeze(parseCidrs(env.DOCKYARD_EGRESS_ALLOW ?? '')),
+    // As infra/setup/bootstrap.sh chooses it.
+    cacheDir: env.DOCKYARD_CACHE_DIR || join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'dockyard'),
   });
 }
 

@@ -1,0 +1,97 @@
+// A gVisor runsc that works on this kernel: the distribution's when a probe shows it starts a
+// networked container, else one built from Debian's source with the upstream fix (infra/setup/runsc/).
+import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { inputKey } from '../../../images/lib/key.ts';
+import { killLeftovers } from './leftovers.ts';
+import { run } from './run.ts';
+
+/** Where infra/engine/daemon.json registers the `runsc` runtime. */
+export const RUNSC_PATH = '/usr/bin/runsc';
+/** The image the build runs in (Debian 13, made by the image builder). */
+const BUILD_IMAGE = 'dockyard-lib/debian:13';
+/** A tiny image with a shell, for the probe. */
+const PROBE_IMAGE = 'dockyard-lib/busybox:latest';
+
+export type RunscState =
+  | { status: 'works'; how: 'as installed' | 'installed from the cache' | 'built'; version: string }
+  | { status: 'broken'; reason: string };
+
+/**
+ * Starts a container with the default (bridge) network on runsc. Debian's runsc up to 20240729
+ * fails here on Linux 6.11 and later ("cannot run with network enabled in root network namespace").
+ */
+export async function probeRunsc(runtime = 'runsc'): Promise<{ ok: boolean; reason: string }> {
+  const made = await run(['docker', 'create', '--runtime', runtime, PROBE_IMAGE, 'sh', '-c', 'ip addr | grep -q eth0']);
+  const id = made.stdout.trim();
+  if (made.code !== 0 || !id) return { ok: false, reason: (made.stderr || made.stdout).trim().split('\n')[0] ?? '' };
+  const r = await run(['docker', 'start', '-a', id]);
+  await run(['docker', 'rm', '-f', id]);
+  // A runsc that failed to start the container leaves its processes behind otherwise.
+  if (r.code !== 0) await killLeftovers(id);
+  const reason = (r.stderr || r.stdout).trim().split('\n')[0] ?? '';
+  return { ok: r.code === 0, reason };
+}
+
+const versionOf = async (bin: string) =>
+  (await run([bin, '--version'])).stdout.split('\n')[0]?.replace(/^runsc version /, '') ?? '?';
+
+const sha = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
+
+/**
+ * Makes `runsc` on this engine work: probes the installed one (about 1 s), and when it fails the
+ * way Debian's does on new kernels, installs the fixed build, from the cache or built once (about
+ * 2 min) in a Debian 13 container from Debian's source package. The inputs' hash names the cache
+ * entry, so a changed patch or script builds again.
+ */
+export async function ensureRunsc(opts: { cacheDir: string; aptMirror: string; srcDir: string }): Promise<RunscState> {
+  const first = await probeRunsc();
+  if (first.ok) return { status: 'works', how: 'as installed', version: await versionOf(RUNSC_PATH) };
+  if (!first.reason.includes('root network namespace')) return { status: 'broken', reason: first.reason };
+
+  // Relative paths and contents only: the same inputs in another checkout find the same entry.
+  const key = inputKey(opts.srcDir);
+  const dir = join(opts.cacheDir, 'runsc', key);
+  const built = join(dir, 'runsc');
+  let how: 'installed from the cache' | 'built' = 'installed from the cache';
+  if (!existsSync(built)) {
+    how = 'built';
+    const tmp = `${dir}.tmp`;
+    rmSync(tmp, { recursive: true, force: true });
+    mkdirSync(tmp, { recursive: true, mode: 0o777 });
+    // Written by the build container's root, which is a remapped uid under user namespaces.
+    await run(['chmod', '0777', tmp]);
+    const r = await run([
+      'docker',
+      'run',
+      '--rm',
+      '--label',
+      'org.dockyard.owner=dockyard',
+      '-e',
+      `APT_MIRROR=${opts.aptMirror}`,
+      '-v',
+      `${opts.srcDir}:/patches:ro`,
+      '-v',
+      `${tmp}:/out`,
+      BUILD_IMAGE,
+      'sh',
+      '/patches/build.sh',
+    ]);
+    if (r.code !== 0 || !existsSync(join(tmp, 'runsc'))) {
+      const tail = (r.stdout + r.stderr).trim().split('\n').slice(-15).join('\n');
+      return { status: 'broken', reason: `building runsc from Debian's source failed:\n${tail}` };
+    }
+    rmSync(dir, { recursive: true, force: true });
+    renameSync(tmp, dir);
+  }
+  if (!existsSync(RUNSC_PATH) || sha(RUNSC_PATH) !== sha(built)) {
+    // Beside, then renamed over: a runsc the engine is starting at this moment is never half-written.
+    copyFileSync(built, `${RUNSC_PATH}.dockyard-new`);
+    await run(['chmod', '0755', `${RUNSC_PATH}.dockyard-new`]);
+    renameSync(`${RUNSC_PATH}.dockyard-new`, RUNSC_PATH);
+  }
+  const again = await probeRunsc();
+  if (!again.ok) return { status: 'broken', reason: `the fixed runsc fails too: ${again.reason}` };
+  return { status: 'works', how, version: await versionOf(RUNSC_PATH) };
+}
