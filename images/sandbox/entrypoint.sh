@@ -4,6 +4,9 @@
 # socket only.
 set -eu
 
+# Under gVisor the engine's runc is a wrapper that makes a SIGKILL reach the whole container (see it).
+if [ "${DOCKYARD_RUNTIME:-}" = gvisor ]; then export PATH="/usr/local/lib/dockyard/gvisor:$PATH"; fi
+
 # containerd first, in the background while the rest is set up; dockerd connects to it below.
 # (A containerd that dockerd starts itself costs about 1 s: dockerd's first connection attempt
 # comes too early and gRPC waits a second before the next one.)
@@ -38,9 +41,18 @@ fi
 mkdir -p /root/work
 
 mirror_host=${DOCKYARD_MIRROR#*://}
+# Under gVisor (DOCKYARD_RUNTIME=gvisor, set by the server for runsc) the inner engine writes no
+# iptables rules: gVisor's netstack has no nat for Docker's chains. Published ports go through
+# docker-proxy instead, and the NAT below lets inner containers reach out.
+engine_net=
+if [ "${DOCKYARD_RUNTIME:-}" = gvisor ]; then
+  engine_net='
+  "iptables": false,
+  "ip6tables": false,'
+fi
 mkdir -p /etc/docker
 cat >/etc/docker/daemon.json <<JSON
-{
+{${engine_net}
   "hosts": ["unix:///var/run/docker.sock"],
   "registry-mirrors": ["$DOCKYARD_MIRROR"],
   "insecure-registries": ["$mirror_host"],
@@ -51,6 +63,15 @@ cat >/etc/docker/daemon.json <<JSON
 JSON
 
 if [ $# -gt 0 ]; then exec "$@"; fi
+
+if [ "${DOCKYARD_RUNTIME:-}" = gvisor ]; then
+  # Inner containers' traffic leaves with the sandbox's own address, as Docker's MASQUERADE rule does
+  # under runc. gVisor's nat table rewrites tcp and udp only, so one rule each.
+  addr=$(ip -4 -o addr show eth0 | awk '{ split($4, a, "/"); print a[1]; exit }')
+  for proto in tcp udp; do
+    iptables -t nat -A POSTROUTING -o eth0 ! -s "$addr" -p $proto -j SNAT --to-source "$addr"
+  done
+fi
 
 i=0
 while [ ! -S /run/containerd/containerd.sock ] && [ $i -lt 500 ]; do sleep 0.01; i=$((i + 1)); done

@@ -36,6 +36,11 @@ export const errorCatalogue = {
     title: 'This session already has as many nodes as it may',
     hint: 'Remove a node you no longer need (its tab menu, or DELETE /api/sessions/ID/nodes/NODE), then add one again.',
   },
+  NODES_UNSUPPORTED: {
+    status: 501,
+    title: 'Sandboxes on this host run under gVisor, where a session has one node',
+    hint: 'gVisor does not see a network added to a running sandbox, so the playground cannot add nodes and the Swarm lessons cannot form their Swarm here. They work on a host with DOCKYARD_SANDBOX_RUNTIME=runc.',
+  },
   NODE_NOT_FOUND: {
     status: 404,
     title: 'This session has no such node',
@@ -134,7 +139,7 @@ export const errorCatalogue = {
   RUNTIME_CANNOT_HOST_ENGINE: {
     status: 503,
     title: 'Sandboxes on the configured runtime cannot start their own Docker Engine',
-    hint: 'Set DOCKYARD_SANDBOX_RUNTIME=runc, or use a runtime that runs Docker inside it (gVisor from release 2023-12 on, with the flags in infra/engine/README.md).',
+    hint: 'Set DOCKYARD_SANDBOX_RUNTIME=runc, or use a runsc that works on this kernel: `npm run setup` provides one (see docs/security.md, "The runtime").',
   },
   WORKSHOP_NOT_FOUND: {
     status: 404,

@@ -1,6 +1,6 @@
 // Integration-test harness: a real server on the real engine, and clients that talk to it as a browser would.
 import { once } from 'node:events';
-import { mkdtempSync } from 'node:fs';
+import { chmodSync, mkdtempSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,9 +32,12 @@ export interface TestServer {
 
 /** Starts the whole server in this process with small sandboxes; `env` overrides any setting. */
 export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'dockyard-data-'));
+  // Others may pass through (not list): runsc opens the sandboxes' disks under it as the remapped root.
+  chmodSync(dataDir, 0o711);
   const config = loadConfig({
     DOCKYARD_PUBLIC_URL: TEST_ORIGIN,
-    DOCKYARD_DATA_DIR: mkdtempSync(join(tmpdir(), 'dockyard-data-')),
+    DOCKYARD_DATA_DIR: dataDir,
     DOCKYARD_LOG_LEVEL: 'warn',
     DOCKYARD_WARM_POOL_SIZE: '0',
     DOCKYARD_SANDBOX_MEMORY_MB: '1024',

@@ -1,6 +1,6 @@
 // The `docker` driver: sandboxes are containers on the local Docker Engine, via dockerode.
 import { randomBytes } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
@@ -21,11 +21,13 @@ import { DEFAULT_DISK_RESERVE_BYTES, SandboxDisks } from './sandbox-disk.ts';
 import { limitReached } from './sandbox-limits.ts';
 import { containerName, SANDBOX_LABEL, sandboxCreateOptions } from './sandbox-options.ts';
 import { TtyStream } from './tty-stream.ts';
+import { closedAncestor, isGvisor, withGvisor, type GvisorPlacement } from './gvisor.ts';
 import { resourceViewBinds } from './resource-views.ts';
 import { pinNeighbours, trustedNeighbours } from './neighbours.ts';
 import { createPeerNetwork, joinPeerNetwork, listPeerNetworks, removePeerNetwork } from './peer-network.ts';
-import { SANDBOX_NETWORK } from '../../../../images/platform.ts';
+import { MIRROR_CONTAINER, SANDBOX_NETWORK } from '../../../../images/platform.ts';
 import { confineUserNamespace } from '../../../../infra/engine/host-limits.ts';
+import { killLeftovers } from '../../../../infra/setup/lib/leftovers.ts';
 
 export interface DockerDriverOptions {
   /** How long a new sandbox's inner engine may take to answer, in ms. */
@@ -48,23 +50,6 @@ export const DEFAULT_DISK_DIR = '/var/lib/dockyard/disks';
 /** A disk with no container for this long was left by a crash between the two steps of create. */
 const ORPHAN_DISK_AGE_MS = 10 * 60_000;
 
-/** Kills the processes still carrying a removed container's (unique, 64-hex) id in their command line. */
-async function killLeftovers(containerId: string): Promise<void> {
-  for (const pid of await readdir('/proc').catch(() => [] as string[])) {
-    if (!/^\d+$/.test(pid)) continue;
-    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-    if (cmdline.includes(containerId)) {
-      try {
-        process.kill(Number(pid), 'SIGKILL');
-      } catch {
-        // Gone already.
-      }
-    }
-  }
-  // Give the kernel a moment to release what they held (the disk's mount).
-  await new Promise((r) => setTimeout(r, 200));
-}
-
 /** 404: already gone; 409: Docker is removing it already. Either way it will not be there. */
 const isGoneOrGoing = (err: unknown) => [404, 409].includes((err as { statusCode?: number }).statusCode ?? 0);
 
@@ -74,6 +59,7 @@ export class DockerDriver implements SandboxDriver {
   readonly #opts: Required<Omit<DockerDriverOptions, 'image'>> & { image?: string };
   readonly disks: SandboxDisks;
   #userns: Promise<number | undefined> | undefined;
+  #gvisor: Promise<boolean> | undefined;
 
   constructor(docker: Docker, opts: DockerDriverOptions = {}) {
     this.#docker = docker;
@@ -104,16 +90,37 @@ export class DockerDriver implements SandboxDriver {
     return this.#userns;
   }
 
+  /** Whether sandboxes run under gVisor: the runtime's name or the binary the engine has for it. */
+  #isGvisor(): Promise<boolean> {
+    this.#gvisor ??= (async () => {
+      if (this.#opts.runtime === 'runc') return false;
+      const info = (await this.#docker.info()) as { Runtimes?: Record<string, { path?: string }> };
+      return isGvisor(this.#opts.runtime, info.Runtimes?.[this.#opts.runtime]?.path);
+    })();
+    return this.#gvisor;
+  }
+
+  /** What a gVisor sandbox needs to know at creation (gvisor.ts). */
+  async #gvisorPlacement(): Promise<GvisorPlacement> {
+    const mirror = await this.#docker.getContainer(MIRROR_CONTAINER).inspect();
+    const mirrorIp = mirror.NetworkSettings.Networks[SANDBOX_NETWORK]?.IPAddress;
+    if (!mirrorIp) throw new Error(`The mirror (${MIRROR_CONTAINER}) has no address on ${SANDBOX_NETWORK}`);
+    return { mirrorIp };
+  }
+
   async create(spec: SandboxSpec): Promise<Sandbox> {
     const uid = await this.#remappedRoot();
     let containerId: string | undefined;
     try {
-      const options = sandboxCreateOptions(spec, {
+      const runcOptions = sandboxCreateOptions(spec, {
         diskBinds: this.disks.binds(this.disks.mountPoint(spec.id)),
         viewBinds: resourceViewBinds(),
         runtime: this.#opts.runtime,
         ...(this.#opts.image ? { image: this.#opts.image } : {}),
       });
+      const options = (await this.#isGvisor())
+        ? withGvisor(runcOptions, spec.limits.memoryBytes, spec.limits.storageBytes, await this.#gvisorPlacement())
+        : runcOptions;
       // The disk and the container are made at once: the engine needs the binds' folders only at
       // start. Both are waited for, so a failure of one never leaves the other unaccounted for.
       const [disk, made] = await Promise.allSettled([
@@ -180,6 +187,13 @@ export class DockerDriver implements SandboxDriver {
       );
     }
     if (runtime === 'runc') return;
+    const closed = (await this.#isGvisor()) ? closedAncestor(this.#opts.diskDir) : undefined;
+    if (closed) {
+      throw new ApiError(
+        'RUNTIME_CANNOT_HOST_ENGINE',
+        `Under gVisor the sandboxes' disks are opened as the remapped root, and ${closed} (above ${this.#opts.diskDir}) lets no other user through: chmod o+x it (0711 keeps it unlistable).`,
+      );
+    }
     const id = `probe${randomBytes(4).toString('hex')}`;
     try {
       await this.create({ id, limits: PROBE_LIMITS });
@@ -342,7 +356,10 @@ exit 1`;
     return createPeerNetwork(this.#docker, networkId, labels);
   }
 
-  joinPeerNetwork(networkId: string, sandboxId: string, name: string): Promise<void> {
+  async joinPeerNetwork(networkId: string, sandboxId: string, name: string): Promise<void> {
+    // gVisor takes a sandbox's interfaces over when it starts and never sees one added later: the
+    // node would be on the network for Docker and cut off inside.
+    if (await this.#isGvisor()) throw new ApiError('NODES_UNSUPPORTED');
     return joinPeerNetwork(this.#docker, networkId, sandboxId, name);
   }
 
@@ -365,7 +382,8 @@ exit 1`;
   async #disksOf(sandboxId: string): Promise<SandboxDisks | undefined> {
     try {
       const info = await this.#docker.getContainer(containerName(sandboxId)).inspect();
-      const source = info.Mounts.find((m) => m.Destination === '/var/lib/docker')?.Source;
+      // Under gVisor the engine's storage is a tmpfs; home is on the disk under either runtime.
+      const source = info.Mounts.find((m) => m.Destination === '/var/lib/docker' || m.Destination === '/root')?.Source;
       const mnt = source && dirname(source);
       return mnt && basename(mnt) === sandboxId ? new SandboxDisks(dirname(mnt)) : undefined;
     } catch {
