@@ -3,12 +3,13 @@
 // ping by name); the map of each; screenshots with 3 nodes, desktop and phone, light and dark; the
 // Swarm template "1 manager + 2 workers" over them with its progress shown (docker node ls: 3
 // Ready); the node limit refused with its title and hint; a node removed after confirming; the
-// admin page counting the nodes; an example opened with ?example=, and an unknown one; a reset back
-// to node1 alone. And the Swarm lesson, whose frontmatter asks for 3 nodes in a swarm: the page
-// forms it, and its Run buttons type on node1.
+// admin page and a workshop's dashboard counting the nodes; an example opened with ?example=, and
+// an unknown one; a reset back to node1 alone. And the Swarm lesson, whose frontmatter asks for 3
+// nodes in a swarm: the page forms it, and its Run buttons type on node1.
 import { expect, test, type Page } from '@playwright/test';
 import { ownServer } from '../server.ts';
 import { seriousViolations } from './axe.ts';
+import { csrf } from './csrf.ts';
 import { shot } from './shots.ts';
 
 const server = ownServer(18090, 18091, { DOCKYARD_ADMINS: 'root' });
@@ -167,6 +168,24 @@ test('the playground: nodes, their terminals and maps, a Swarm template, the nod
   await expect(page.getByRole('heading', { name: 'Signed in' })).toBeVisible();
   await page.goto('/admin/');
   await expect(page.locator('[data-sessions] [data-nodes="4"]')).toHaveText('4 (node1, node2, node3, node4)');
+
+  // So does an instructor's dashboard, for a learner in their workshop (here the admin themself).
+  const headers = await csrf(page);
+  const created = await page.request.post('/api/workshops', {
+    headers,
+    data: {
+      title: 'Swarm day',
+      lessons: ['swarm'],
+      startsAt: Date.now(),
+      endsAt: Date.now() + 3_600_000,
+      seatLimit: 5,
+    },
+  });
+  expect(created.status()).toBe(201);
+  const { workshop } = (await created.json()) as { workshop: { id: string; code: string } };
+  expect((await page.request.post(`/api/workshops/join/${workshop.code}`, { headers, data: {} })).ok()).toBe(true);
+  await page.goto(`/workshops/live/?id=${workshop.id}`);
+  await expect(page.locator('tr[data-learner-row] .state')).toHaveText('Online · 4 nodes', { timeout: 15_000 });
 
   // An example: its file written and opened in the editor, its command run in a node1 terminal.
   await page.goto(`/playground/?example=${EXAMPLE.id}`);
