@@ -10,8 +10,11 @@ export interface NodesHost {
   sessionId(): string | undefined;
   /** The session's nodes changed (tabs of gone nodes close; tabs name their node). */
   changed(nodes: readonly string[]): void;
-  /** Shows a terminal on that node (its first tab, or a new one); `fresh` opens a new one. */
-  terminal(node: string, fresh?: boolean): void;
+  /**
+   * Shows a terminal on that node (its first tab, or a new one); `fresh` opens a new one. `focus`:
+   * the keyboard goes there (the learner asked for it, not a page setting itself up).
+   */
+  terminal(node: string, fresh?: boolean, focus?: boolean): void;
 }
 
 const FIRST = 'node1';
@@ -127,8 +130,8 @@ export class Nodes {
   }
 
   #openMissing(): void {
-    for (const node of this.#nodes) this.#host.terminal(node);
-    this.#host.terminal(FIRST);
+    for (const node of this.#nodes) this.#host.terminal(node, false, false);
+    this.#host.terminal(FIRST, false, false);
   }
 
   /** One change at a time: the buttons wait, and a failure says what and what to do. */

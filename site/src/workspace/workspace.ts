@@ -129,10 +129,10 @@ export async function startWorkspace(root: HTMLElement, options: WorkspaceOption
         maps.setNodes(list);
         if (editor) void editor.then((e) => e.where(list.length > 1 ? FIRST_NODE : undefined));
       },
-      terminal(node, fresh = false) {
+      terminal(node, fresh = false, focus = true) {
         showView('terminal');
-        if (fresh) terminals.openNew(node);
-        else if (terminals.showNode(node)) terminals.focus();
+        if (fresh) terminals.openNew(node, focus);
+        else if (terminals.showNode(node) && focus) terminals.focus();
       },
     },
     playground,
