@@ -158,18 +158,33 @@ export class Nodes {
     clearTimeout(this.#statusTimer);
     this.#status.textContent = text;
     this.#status.dataset.kind = kind;
-    if (ms) this.#statusTimer = window.setTimeout(() => (this.#status.textContent = ''), ms);
+    this.#showBar();
+    if (ms) {
+      this.#statusTimer = window.setTimeout(() => {
+        this.#status.textContent = '';
+        this.#showBar();
+      }, ms);
+    }
+  }
+
+  /**
+   * Shown with several nodes (always in the playground), and while there is news: a lesson's nodes
+   * on their way, a failure.
+   */
+  #showBar(): void {
+    this.#bar.hidden = !this.#always && this.#nodes.length < 2 && !this.#busy && !this.#status.textContent;
   }
 
   #renderBusy(): void {
     this.#bar.toggleAttribute('data-busy', this.#busy);
+    this.#showBar();
     for (const b of [...this.#buttons, ...this.#list.querySelectorAll<HTMLButtonElement>('[data-remove-node]')]) {
       b.disabled = this.#busy;
     }
   }
 
   #render(): void {
-    this.#bar.hidden = !this.#always && this.#nodes.length < 2;
+    this.#showBar();
     this.#list.replaceChildren(
       ...this.#nodes.map((node) => {
         const li = document.createElement('li');
