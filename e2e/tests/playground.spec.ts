@@ -187,6 +187,12 @@ test('the playground: nodes, their terminals and maps, a Swarm template, the nod
   await page.goto(`/workshops/live/?id=${workshop.id}`);
   await expect(page.locator('tr[data-learner-row] .state')).toHaveText('Online · 4 nodes', { timeout: 15_000 });
 
+  // The site's own list has the shape the playground reads.
+  const listed = (await (await page.request.get('/playground/examples.json')).json()) as Record<string, unknown>[];
+  for (const e of listed) {
+    expect(Object.keys(e).sort(), String(e.id)).toEqual(['content', 'file', 'id', 'lesson', 'run', 'title']);
+  }
+
   // An example: its file written and opened in the editor, its command run in a node1 terminal.
   await page.goto(`/playground/?example=${EXAMPLE.id}`);
   await expect(page.locator('[data-example-note]')).toContainText(`is in ~/work/${EXAMPLE.file}, open in the editor`, {
