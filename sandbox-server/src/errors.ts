@@ -34,7 +34,7 @@ export const errorCatalogue = {
   TOO_MANY_NODES: {
     status: 409,
     title: 'This session already has as many nodes as it may',
-    hint: 'Remove a node you no longer need (its tab menu, or DELETE /api/sessions/ID/nodes/NODE), then add one again.',
+    hint: 'Remove a node you no longer need (the × beside its name in the Nodes bar), then add one again.',
   },
   NODES_UNSUPPORTED: {
     status: 501,

@@ -60,6 +60,8 @@ export interface AdminOverview {
     createdAt: number;
     endsAt: number;
     lesson: string | null;
+    /** Its nodes: node1, then any added in the playground (node2...). */
+    nodes: string[];
   }>;
   /** Accounts only; guests are counted. */
   users: Array<AccountView & { createdAt: number }>;

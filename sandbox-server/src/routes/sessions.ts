@@ -149,6 +149,8 @@ export function sessionRoutes(app: FastifyInstance, deps: SessionRouteDeps): voi
   // Nodes: more sandboxes in the same session, on a private network of their own (the playground).
   app.post<WithId>('/api/sessions/:id/nodes', async (req, reply) => {
     const r = await ownedSession(req, reply);
+    // A node refused for the session's own limit costs no sandbox creation.
+    sessions.checkRoomForNode(r.id);
     takeCreation(req);
     const added = await sessions.addNode(r.id);
     return reply.status(201).send(added);

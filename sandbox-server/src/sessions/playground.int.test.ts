@@ -111,10 +111,41 @@ describe('a playground session of several nodes', () => {
     expect(removed.body.session.nodes).toEqual(['node1', 'node2']);
     expect((await server.driver.list()).map((s) => s.id)).not.toContain(gone);
     expect((await bob.req<{ node: string }>('POST', `/api/sessions/${bobs}/nodes`, {})).body.node).toBe('node3');
+    const refused = await bob.req<ErrorBody>('POST', `/api/sessions/${bobs}/nodes`, {});
+    expect(refused.body.error.code).toBe('OUT_OF_CAPACITY');
+    expect((await bob.req('DELETE', `/api/sessions/${bobs}`)).status).toBe(204);
+  });
+
+  it('"3 managers + 2 workers" over the first Swarm: adds nodes, promotes node2, and the old node3 is not counted', async () => {
+    const r = await alice.req<{ session: Session }>('POST', `/api/sessions/${session}/template`, {
+      template: 'swarm-3-2',
+    });
+    expect(r.status).toBe(200);
+    expect(r.body.session.nodes).toEqual(['node1', 'node2', 'node3', 'node4', 'node5']);
+    // Each node's own view: node1 to node3 manage (node2 promoted, the new node3 joined as a
+    // manager), node4 and node5 are workers.
+    const roles = await Promise.all(
+      r.body.session.nodes.map(
+        async (n) =>
+          `${n} ${(await sh(n, "docker info --format '{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}}'")).stdout.trim()}`,
+      ),
+    );
+    expect(roles).toEqual([
+      'node1 active true',
+      'node2 active true',
+      'node3 active true',
+      'node4 active false',
+      'node5 active false',
+    ]);
+    const managers = await sh(
+      'node1',
+      "docker node ls --filter role=manager --format '{{.Hostname}} {{.Status}}' | sort",
+    );
+    expect(managers.stdout.trim().split('\n')).toEqual(['node1 Ready', 'node2 Ready', 'node3 Ready']);
   });
 
   it('ends with every node and its network gone', async () => {
-    const sandboxes = ['node1', 'node2'].map((n) => server.sessions.sandboxOf(nodeKey(session, n)));
+    const sandboxes = ['node1', 'node2', 'node5'].map((n) => server.sessions.sandboxOf(nodeKey(session, n)));
     expect((await alice.req('DELETE', `/api/sessions/${session}`)).status).toBe(204);
     const left = (await server.driver.list()).map((s) => s.id);
     for (const s of sandboxes) expect(left).not.toContain(s);

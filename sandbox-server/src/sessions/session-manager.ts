@@ -292,10 +292,8 @@ export class SessionManager {
     return this.#serial(id, async () => {
       const r = this.#sessions.get(id);
       if (!r) throw new ApiError('SESSION_NOT_FOUND');
+      this.checkRoomForNode(id);
       const names = this.#nodes(r);
-      if (names.length >= this.#s.maxNodes) {
-        throw new ApiError('TOO_MANY_NODES', `A session has at most ${this.#s.maxNodes} nodes.`);
-      }
       let n = 2;
       while (names.includes(`node${n}`)) n++;
       const name = `node${n}`;
@@ -326,6 +324,13 @@ export class SessionManager {
       this.#emit(r, { state: this.#state(r), expiresAt: this.#endsAt(r), nodes: this.#nodes(r) });
       return { session: this.view(r), node: name };
     });
+  }
+
+  /** TOO_MANY_NODES when the session has as many nodes as it may. */
+  checkRoomForNode(id: string): void {
+    if (this.nodeCount(id) >= this.#s.maxNodes) {
+      throw new ApiError('TOO_MANY_NODES', `A session has at most ${this.#s.maxNodes} nodes.`);
+    }
   }
 
   /** Removes a node and everything on it. node1 is the session itself: FIRST_NODE_STAYS. */
@@ -361,10 +366,11 @@ export class SessionManager {
     const missing = Math.max(0, total - this.nodeCount(id));
     const of = missing + total + 1;
     let step = 0;
-    const tell = (title: string) => {
+    const tell = (title: string, last = false) => {
+      // Promotions and demotions of nodes already in the swarm may add steps: only "Ready" is the last.
+      step = last ? of : Math.min(step + 1, of - 1);
       const r = this.#sessions.get(id);
-      if (r)
-        this.#emit(r, { state: this.#state(r), expiresAt: this.#endsAt(r), progress: { title, step: ++step, of } });
+      if (r) this.#emit(r, { state: this.#state(r), expiresAt: this.#endsAt(r), progress: { title, step, of } });
     };
     for (let i = 0; i < missing; i++) {
       tell(`Starting node${this.nodeCount(id) + 1}`);
@@ -374,8 +380,7 @@ export class SessionManager {
     if (!r) throw new ApiError('SESSION_NOT_FOUND');
     const nodes = [{ name: FIRST_NODE, sandboxId: r.sandboxId }, ...(r.nodes ?? [])].slice(0, total);
     await this.#serial(id, () => formSwarm(this.#driver, nodes, t.managers, tell));
-    step = of - 1;
-    tell(`Ready: ${t.title}`);
+    tell(`Ready: ${t.title}`, true);
     return this.view(r);
   }
 

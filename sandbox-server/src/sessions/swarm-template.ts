@@ -36,8 +36,9 @@ export async function joinAsNode(driver: SandboxDriver, networkId: string, node:
 
 /**
  * Forms a Swarm of `nodes` (already on one peer network): the first inits it, the next
- * `managers - 1` join as managers, the rest as workers. A node already in a swarm is left as it
- * is, so forming again is harmless; a first node that is in a swarm but not its manager is an error.
+ * `managers - 1` join as managers, the rest as workers. A node already in the swarm stays, and is
+ * promoted or demoted to the role the template gives it ("3 managers + 2 workers" after "1 + 2"),
+ * so forming again is harmless; a first node that is in a swarm but not its manager is an error.
  */
 export async function formSwarm(
   driver: SandboxDriver,
@@ -47,34 +48,45 @@ export async function formSwarm(
 ): Promise<void> {
   const [first, ...others] = nodes;
   if (!first) return;
-  const state = (n: Node) =>
-    run(driver, n, [DOCKER, 'info', '--format', '{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}}']);
-  const mine = await state(first);
-  if (mine === 'inactive false') {
+  /** The node's own view: in a swarm or not, a manager or not, and its id there. */
+  const swarmOf = async (n: Node) => {
+    const [state = '', manager, id = ''] = (
+      await run(driver, n, [
+        DOCKER,
+        'info',
+        '--format',
+        '{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}} {{.Swarm.NodeID}}',
+      ])
+    ).split(' ');
+    return { active: state === 'active', manager: manager === 'true', id };
+  };
+  const mine = await swarmOf(first);
+  if (!mine.active) {
     progress(`${first.name}: docker swarm init`);
     await run(driver, first, [DOCKER, 'swarm', 'init', '--advertise-addr', PEER_INTERFACE]);
-  } else if (mine !== 'active true') {
-    throw new ApiError('SWARM_FAILED', `${first.name} is in a swarm it does not manage (${mine}).`);
+  } else if (!mine.manager) {
+    throw new ApiError('SWARM_FAILED', `${first.name} is in a swarm it does not manage.`);
   }
   const token = async (role: 'manager' | 'worker') => run(driver, first, [DOCKER, 'swarm', 'join-token', '-q', role]);
   const tokens = { manager: await token('manager'), worker: await token('worker') };
-  const join = async (n: Node, role: 'manager' | 'worker') => {
-    if ((await state(n)).startsWith('inactive')) {
-      progress(`${n.name}: docker swarm join (${role})`);
-      await run(driver, n, [
-        DOCKER,
-        'swarm',
-        'join',
-        '--advertise-addr',
-        PEER_INTERFACE,
-        '--token',
-        tokens[role],
-        `${first.name}:2377`,
-      ]);
-    }
-  };
   // Managers one at a time (each joins the Raft group the others agreed on), workers together.
-  const extraManagers = others.slice(0, Math.max(0, managers - 1));
-  for (const n of extraManagers) await join(n, 'manager');
-  await Promise.all(others.slice(extraManagers.length).map((n) => join(n, 'worker')));
+  const extraManagers = Math.max(0, managers - 1);
+  const place = async (n: Node, manager: boolean) => {
+    const role = manager ? 'manager' : 'worker';
+    const now = await swarmOf(n);
+    if (!now.active) {
+      progress(`${n.name}: docker swarm join (${role})`);
+      const join = ['swarm', 'join', '--advertise-addr', PEER_INTERFACE, '--token', tokens[role], `${first.name}:2377`];
+      await run(driver, n, [DOCKER, ...join]);
+      return;
+    }
+    // A node in the swarm already (an earlier template) takes the role this one gives it, by its
+    // own id: a node that left and joined again is listed twice under its name.
+    if (now.manager === manager) return;
+    progress(`${n.name}: docker node ${manager ? 'promote' : 'demote'}`);
+    await run(driver, first, [DOCKER, 'node', manager ? 'promote' : 'demote', now.id]);
+    for (let i = 0; i < 60 && (await swarmOf(n)).manager !== manager; i++) await new Promise((r) => setTimeout(r, 500));
+  };
+  for (const n of others.slice(0, extraManagers)) await place(n, true);
+  await Promise.all(others.slice(extraManagers).map((n) => place(n, false)));
 }

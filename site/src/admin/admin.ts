@@ -6,8 +6,7 @@ import { formatTime } from '../lib/format.ts';
 import { h, showFailure, showProblem } from '../lib/ui.ts';
 
 type Overview = AdminOverview;
-/** A session as the overview lists it; `nodes` (node1, node2...) from a server that has them. */
-type SessionRow = Overview['sessions'][number] & { nodes?: string[] };
+type SessionRow = Overview['sessions'][number];
 
 const root = document.querySelector<HTMLElement>('[data-admin]')!;
 const $ = <T extends HTMLElement>(sel: string) => root.querySelector<T>(sel)!;
@@ -23,7 +22,7 @@ function tell(text: string): void {
 }
 
 function sessionRow(s: SessionRow): HTMLTableRowElement {
-  const nodes = s.nodes ?? ['node1'];
+  const { nodes } = s;
   const name = s.owner.username ? `${s.owner.displayName} (${s.owner.username})` : s.owner.displayName;
   const end = h(
     'button',

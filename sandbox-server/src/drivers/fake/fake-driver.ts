@@ -28,10 +28,13 @@ export class FakeDriver implements SandboxDriver {
   /** Every command exec ran, in order. */
   readonly ran: string[][] = [];
 
+  /** Answers exec calls when the answer depends on the sandbox; defaults to onExec. */
+  onExecIn: (sandboxId: string, cmd: string[]) => ExecResult = (_id, cmd) => this.onExec(cmd);
+
   async exec(sandboxId: string, cmd: string[]): Promise<ExecResult> {
     if (!this.sandboxes.has(sandboxId)) throw new Error(`no sandbox ${sandboxId}`);
     this.ran.push(cmd);
-    return this.onExec(cmd);
+    return this.onExecIn(sandboxId, cmd);
   }
 
   /** Lines pushed to the watchers of a sandbox with `emit`. */
