@@ -3,6 +3,8 @@
 // A lesson of several nodes (`nodes`, `template`) gets them, its Swarm formed, and its Runs go to node1.
 // Lessons run side by side (LESSON_PARALLEL, default 3), each in its own sandbox. One lesson:
 //   npx vitest run content/lessons.int.test.ts -t <slug>      (or npm run content:lesson -- <slug>)
+// On runsc (DOCKYARD_TEST_RUNTIMES=runsc, the `runsc` tier) a representative subset runs, RUNSC_LESSONS;
+// DOCKYARD_TEST_ALL_LESSONS=1 runs every lesson that has one node (gVisor sandboxes have no peers).
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { DockerDriver } from '../sandbox-server/src/drivers/docker/docker-driver.ts';
@@ -12,6 +14,7 @@ import { WORK_DIR } from '../sandbox-server/src/grader/probe.ts';
 import { createNodes, type NodeSet } from '../sandbox-server/src/sessions/node-set.ts';
 import { loadExercises, type Exercise } from './src/exercises.ts';
 import { loadLessons } from './src/lessons.ts';
+import { testRuntimes } from '../sandbox-server/src/test-support/runtimes.ts';
 
 const GiB = 2 ** 30;
 const LIMITS = { memoryBytes: 2 * GiB, cpus: 1, pids: 1024, storageBytes: 4 * GiB };
@@ -43,53 +46,79 @@ const inShell = (cmd: string) =>
 ${cmd}
 rc=$?; pwd >${STATE}-cwd; export -p >${STATE}-env; exit $rc`;
 
-const driver = new DockerDriver(dockerClient('/var/run/docker.sock'));
-const exercises = loadExercises();
+/**
+ * The lessons proved on runsc in CI: an image build with BuildKit, published ports, user-defined
+ * networks with DNS, volumes, Compose, and a multi-stage build with a cache mount.
+ */
+export const RUNSC_LESSONS = [
+  'first-dockerfile',
+  'publishing-ports',
+  'user-defined-networks',
+  'volumes',
+  'compose-basics',
+  'multi-stage-builds',
+];
 
-describe.concurrent('lessons, clicked through in a fresh sandbox', () => {
-  it.each(loadLessons(undefined, exercises).map((l) => [l.slug, l] as const))(
-    '%s: every Run succeeds in order',
-    async (_slug, lesson) => {
-      let set: NodeSet | undefined;
-      try {
-        set = await createNodes(driver, {
-          id: `l${randomBytes(5).toString('hex')}`,
-          nodes: lesson.frontmatter.nodes,
-          template: lesson.frontmatter.template,
-          limits: LIMITS,
-          labels: { 'org.dockyard.test': `lesson-${lesson.slug}` },
-        });
-        const id = set.nodes[0]!.sandboxId;
-        const exec = (cmd: string[]) => driver.exec(id, cmd, { timeoutMs: TIMEOUT_MS });
-        const files = new SandboxFiles((cmd, o) => driver.exec(id, cmd, o), { root: WORK_DIR, maxBytes: 1 << 20 });
-        const mine = exercises.filter((e) => lesson.frontmatter.exercises.includes(e.id));
-        for (const e of mine) {
-          for (const [path, content] of Object.entries(e.starter.files)) await files.write(path, content);
-          if (e.starter.setup) expect((await exec(['bash', '-e', '-c', e.starter.setup])).exitCode).toBe(0);
-        }
-        for (const path of lesson.frontmatter.saved) await files.write(path, solutionFile(mine, path));
-        for (const [i, cmd] of lesson.runs.entries()) {
-          const step = `content/lessons/${lesson.slug}.mdx:${lesson.runLines[i]}: Run ${i + 1} of ${lesson.runs.length}: ${cmd}`;
-          const typed = lesson.frontmatter.interactive.find((t) => t.cmd === cmd);
-          if (typed) {
-            const r = await exec(['bash', '-c', inShell(TYPE), 'type', cmd, ...typed.keys]);
-            expect(r.exitCode, `${step}\n${r.stdout}${r.stderr}`).toBe(typed.exitCode);
-            continue;
+const exercises = loadExercises();
+const lessons = loadLessons(undefined, exercises);
+
+for (const { runtime, skip } of await testRuntimes()) {
+  const driver = new DockerDriver(dockerClient('/var/run/docker.sock'), { runtime });
+  const mine =
+    runtime === 'runc'
+      ? lessons
+      : lessons.filter(
+          (l) =>
+            l.frontmatter.nodes === 1 &&
+            (process.env.DOCKYARD_TEST_ALL_LESSONS === '1' || RUNSC_LESSONS.includes(l.slug)),
+        );
+  const title = runtime === 'runc' ? '' : ` on ${runtime}${skip ? `, skipped: ${skip}` : ''}`;
+
+  describe.skipIf(skip !== undefined).concurrent(`lessons, clicked through in a fresh sandbox${title}`, () => {
+    it.each(mine.map((l) => [l.slug, l] as const))(
+      '%s: every Run succeeds in order',
+      async (_slug, lesson) => {
+        let set: NodeSet | undefined;
+        try {
+          set = await createNodes(driver, {
+            id: `l${randomBytes(5).toString('hex')}`,
+            nodes: lesson.frontmatter.nodes,
+            template: lesson.frontmatter.template,
+            limits: LIMITS,
+            labels: { 'org.dockyard.test': `lesson-${lesson.slug}` },
+          });
+          const id = set.nodes[0]!.sandboxId;
+          const exec = (cmd: string[]) => driver.exec(id, cmd, { timeoutMs: TIMEOUT_MS });
+          const files = new SandboxFiles((cmd, o) => driver.exec(id, cmd, o), { root: WORK_DIR, maxBytes: 1 << 20 });
+          const mine = exercises.filter((e) => lesson.frontmatter.exercises.includes(e.id));
+          for (const e of mine) {
+            for (const [path, content] of Object.entries(e.starter.files)) await files.write(path, content);
+            if (e.starter.setup) expect((await exec(['bash', '-e', '-c', e.starter.setup])).exitCode).toBe(0);
           }
-          const deadline = Date.now() + SETTLE_MS;
-          let r = await exec(['bash', '-c', inShell(cmd)]);
-          const first = r;
-          while (r.exitCode !== 0 && Date.now() < deadline) {
-            await new Promise((res) => setTimeout(res, 1000));
-            r = await exec(['bash', '-c', inShell(cmd)]);
+          for (const path of lesson.frontmatter.saved) await files.write(path, solutionFile(mine, path));
+          for (const [i, cmd] of lesson.runs.entries()) {
+            const step = `content/lessons/${lesson.slug}.mdx:${lesson.runLines[i]}: Run ${i + 1} of ${lesson.runs.length}: ${cmd}`;
+            const typed = lesson.frontmatter.interactive.find((t) => t.cmd === cmd);
+            if (typed) {
+              const r = await exec(['bash', '-c', inShell(TYPE), 'type', cmd, ...typed.keys]);
+              expect(r.exitCode, `${step}\n${r.stdout}${r.stderr}`).toBe(typed.exitCode);
+              continue;
+            }
+            const deadline = Date.now() + SETTLE_MS;
+            let r = await exec(['bash', '-c', inShell(cmd)]);
+            const first = r;
+            while (r.exitCode !== 0 && Date.now() < deadline) {
+              await new Promise((res) => setTimeout(res, 1000));
+              r = await exec(['bash', '-c', inShell(cmd)]);
+            }
+            expect(r.exitCode, `${step}\nexit ${first.exitCode}: ${first.stderr || first.stdout}`).toBe(0);
           }
-          expect(r.exitCode, `${step}\nexit ${first.exitCode}: ${first.stderr || first.stdout}`).toBe(0);
+        } finally {
+          await set?.remove();
         }
-      } finally {
-        await set?.remove();
-      }
-    },
-    // The longest lesson's commands (builds, pulls) on a busy 2-core machine, with other lessons beside it.
-    420_000,
-  );
-});
+      },
+      // The longest lesson's commands (builds, pulls) on a busy 2-core machine, with other lessons beside it.
+      420_000,
+    );
+  });
+}

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { run } from './lib/run.ts';
 import { bold, dim, green, red, seconds } from './lib/steps.ts';
 
-export const TIERS = ['lint', 'typecheck', 'unit', 'int', 'content', 'e2e', 'vm'] as const;
+export const TIERS = ['lint', 'typecheck', 'unit', 'int', 'content', 'e2e', 'vm', 'runsc'] as const;
 export type TierName = (typeof TIERS)[number];
 
 interface Counts {
@@ -80,6 +80,13 @@ function tier(name: TierName, reports: string, filter: TierFilter = {}): Tier {
         report: join(reports, 'content.json'),
         count: passedFailed,
       };
+    case 'runsc':
+      return {
+        title: 'Sandboxes under gVisor (conformance, abuse, lessons and proofs on runsc)',
+        cmd: ['node', 'infra/setup/runsc-tier.ts', '--report', join(reports, 'runsc.json')],
+        report: join(reports, 'runsc.json'),
+        count: passedFailed,
+      };
     case 'vm':
       return {
         title: 'cgroup v2 host (a Debian 12 VM under QEMU)',
@@ -99,7 +106,7 @@ function tier(name: TierName, reports: string, filter: TierFilter = {}): Tier {
 }
 
 /** The tiers that start sandboxes and servers: they wait more than they compute, so they run side by side. */
-const SLOW: readonly TierName[] = ['int', 'content', 'e2e', 'vm'];
+const SLOW: readonly TierName[] = ['int', 'content', 'e2e', 'vm', 'runsc'];
 
 interface TierOutcome {
   name: TierName;

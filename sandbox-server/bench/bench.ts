@@ -15,6 +15,8 @@ import { echoTimes, PACE_MS, WARM_UP } from './echo.ts';
 import { memAvailable } from './memory.ts';
 import { coldReadyTimes, warmReadyTimes } from './ready-time.ts';
 import { swarmReadyTimes } from './swarm-time.ts';
+import { runtimeNumbers, type RuntimeNumbers } from './runtimes.ts';
+import { probeRunsc } from '../../infra/setup/lib/runsc.ts';
 import { machine, table, type Row } from './report.ts';
 import { cleanUpOnSignals, startServer, stopServer } from './servers.ts';
 import { log, max, mean, mib, ms, percentile } from './stats.ts';
@@ -32,6 +34,8 @@ const ECHO = intEnv('BENCH_ECHO', 200);
 const MAX_SANDBOXES = intEnv('BENCH_MAX_SANDBOXES', 500);
 const WARM_POOL = 3;
 const SWARM_RUNS = intEnv('BENCH_SWARM_RUNS', 5);
+/** `BENCH_ONLY=runtimes` runs the runc/runsc comparison alone (a few minutes instead of the density run). */
+const ONLY = process.env.BENCH_ONLY ?? '';
 
 const rows: Row[] = [];
 const notes: string[] = [];
@@ -97,9 +101,75 @@ function capacityRows(c: CapacityResult): void {
   );
 }
 
+/** runc and runsc side by side, one server each, the same measurements. */
+async function compareRuntimes(): Promise<void> {
+  const probe = await probeRunsc();
+  if (!probe.ok) {
+    notes.push(`runc and runsc side by side: skipped, runsc does not work on this host (${probe.reason}).`);
+    return;
+  }
+  const numbers = new Map<string, RuntimeNumbers>();
+  for (const runtime of ['runc', 'runsc']) {
+    await step(
+      `${runtime}: ready, memory, echo, grade, build`,
+      { DOCKYARD_SANDBOX_RUNTIME: runtime, DOCKYARD_WARM_POOL_SIZE: '0' },
+      async (server) => {
+        numbers.set(
+          runtime,
+          await runtimeNumbers(server, { runs: Math.min(RUNS, 10), keystrokes: ECHO, idle: 3, grades: 20 }),
+        );
+      },
+    );
+  }
+  const [runc, runsc] = [numbers.get('runc'), numbers.get('runsc')];
+  if (!runc || !runsc) return;
+  const side = (f: (n: RuntimeNumbers) => string) => `${f(runc)} | ${f(runsc)}`;
+  rows.push(
+    {
+      metric: `runc | runsc: cold ready p50 (n=${runc.coldReady.length})`,
+      result: side((n) => ms(percentile(n.coldReady, 50))),
+      target: 'not compared',
+      ok: undefined,
+    },
+    {
+      metric: `runc | runsc: idle memory per sandbox, usage − page cache, mean (N=${runc.idleMemory.length})`,
+      result: side((n) => mib(mean(n.idleMemory))),
+      target: 'not compared',
+      ok: undefined,
+    },
+    {
+      metric: `runc | runsc: keystroke echo p99 (n=${runc.echo.length})`,
+      result: side((n) => ms(percentile(n.echo, 99))),
+      target: 'p99 ≤ 20 ms',
+      ok: percentile(runsc.echo, 99) <= 20,
+    },
+    {
+      metric: `runc | runsc: grade latency p50 / p95 (hello-app, n=${runc.grade.length})`,
+      result: side((n) => `${ms(percentile(n.grade, 50))} / ${ms(percentile(n.grade, 95))}`),
+      target: 'not compared',
+      ok: undefined,
+    },
+    {
+      metric: "runc | runsc: docker build of lesson 10's app (hello-app, base image pulled)",
+      result: side((n) => ms(n.buildMs)),
+      target: 'not compared',
+      ok: undefined,
+    },
+  );
+  notes.push(
+    "runc | runsc: each on a server of its own, 2 GiB sandboxes; under runsc the inner engine's storage is a tmpfs, so its images count as the sandbox's memory (not in the idle figure: nothing pulled yet).",
+  );
+}
+
 async function main(): Promise<void> {
   cleanUpOnSignals();
   log(`runs ${RUNS}, keystrokes ${ECHO}, density cap ${MAX_SANDBOXES}`);
+  if (ONLY === 'runtimes') {
+    await compareRuntimes();
+    const out = `${table(rows)}\n\n${notes.map((n) => `- ${n}`).join('\n')}\n\n${machine()}\n`;
+    process.stdout.write(out, () => process.exit(0));
+    return;
+  }
 
   await step('cold ready', { DOCKYARD_WARM_POOL_SIZE: '0' }, async (server) => {
     const { ready, inner } = await coldReadyTimes(server, RUNS);
@@ -147,6 +217,8 @@ async function main(): Promise<void> {
     });
     notes.push(`Keystroke echo: ${t.filter((x) => x > 20).length} of ${t.length} over 20 ms, slowest ${ms(max(t))}.`);
   });
+
+  await compareRuntimes();
 
   log('— workshop dashboard');
   try {

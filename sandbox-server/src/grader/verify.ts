@@ -1,7 +1,7 @@
 // The proof runner (`npm run content:verify`): every exercise, in a fresh sandbox of its own, must
 // fail every check from its starting point and pass every check after its reference solution.
 // Prints a table, writes a JSON report for the test tiers, and exits non-zero if any proof fails.
-//   node sandbox-server/src/grader/verify.ts [--only id,id] [--parallel N] [--report file.json]
+//   node sandbox-server/src/grader/verify.ts [--only id,id] [--parallel N] [--report file.json] [--runtime runsc]
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -150,6 +150,8 @@ async function main(): Promise<number> {
       only: { type: 'string' },
       parallel: { type: 'string', default: process.env.DOCKYARD_VERIFY_PARALLEL ?? '3' },
       report: { type: 'string' },
+      // The OCI runtime of the sandboxes (the `runsc` tier proves a subset under gVisor).
+      runtime: { type: 'string', default: 'runc' },
     },
   });
   const only = values.only?.split(',').map((s) => s.trim());
@@ -158,8 +160,10 @@ async function main(): Promise<number> {
   const lessons = new Map(loadLessons(undefined, all).map((l) => [l.slug, l]));
   if (exercises.length === 0) throw new Error(`No exercise matches --only ${values.only}`);
   const parallel = Math.max(1, Number(values.parallel) || 1);
-  const driver = new DockerDriver(dockerClient(process.env.DOCKYARD_DOCKER_SOCKET ?? '/var/run/docker.sock'));
-  console.log(`Proving ${exercises.length} exercises, ${parallel} at a time...`);
+  const driver = new DockerDriver(dockerClient(process.env.DOCKYARD_DOCKER_SOCKET ?? '/var/run/docker.sock'), {
+    runtime: values.runtime,
+  });
+  console.log(`Proving ${exercises.length} exercises, ${parallel} at a time, on ${values.runtime}...`);
   const started = performance.now();
   const proofs = await pool(exercises, parallel, async (e) => {
     const p = await prove(driver, e, lessons.get(e.lesson));
