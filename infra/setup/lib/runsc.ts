@@ -19,11 +19,33 @@ export type RunscState =
   | { status: 'broken'; reason: string };
 
 /**
- * Starts a container with the default (bridge) network on runsc. Debian's runsc up to 20240729
- * fails here on Linux 6.11 and later ("cannot run with network enabled in root network namespace").
+ * What a sandbox needs of runsc, in a container with the default (bridge) network: a network at all
+ * (Debian's runsc up to 20240729 fails on Linux 6.11 and later: "cannot run with network enabled in
+ * root network namespace"), and setns(2) into a PID namespace, which runc inside uses for every
+ * `docker exec` (gVisor 20240729 answers EINVAL).
  */
+const PROBE = [
+  'ip addr | grep -q eth0 || exit 1',
+  'unshare -p -f sleep 5 & sleep 0.3',
+  'for p in /proc/[0-9]*; do [ "$(cat $p/comm 2>/dev/null)" = sleep ] && child=${p#/proc/}; done',
+  'nsenter -t "$child" -p true',
+].join('\n');
+/** The failures the fixed build repairs. */
+const KNOWN_DEFECTS = /root network namespace|reassociate to namespace 'pid'/;
+
 export async function probeRunsc(runtime = 'runsc'): Promise<{ ok: boolean; reason: string }> {
-  const made = await run(['docker', 'create', '--runtime', runtime, PROBE_IMAGE, 'sh', '-c', 'ip addr | grep -q eth0']);
+  const made = await run([
+    'docker',
+    'create',
+    '--runtime',
+    runtime,
+    '--cap-add',
+    'SYS_ADMIN',
+    PROBE_IMAGE,
+    'sh',
+    '-c',
+    PROBE,
+  ]);
   const id = made.stdout.trim();
   if (made.code !== 0 || !id) return { ok: false, reason: (made.stderr || made.stdout).trim().split('\n')[0] ?? '' };
   const r = await run(['docker', 'start', '-a', id]);
@@ -48,7 +70,7 @@ const sha = (file: string) => createHash('sha256').update(readFileSync(file)).di
 export async function ensureRunsc(opts: { cacheDir: string; aptMirror: string; srcDir: string }): Promise<RunscState> {
   const first = await probeRunsc();
   if (first.ok) return { status: 'works', how: 'as installed', version: await versionOf(RUNSC_PATH) };
-  if (!first.reason.includes('root network namespace')) return { status: 'broken', reason: first.reason };
+  if (!KNOWN_DEFECTS.test(first.reason)) return { status: 'broken', reason: first.reason };
 
   // Relative paths and contents only: the same inputs in another checkout find the same entry.
   const key = inputKey(opts.srcDir);
