@@ -45,8 +45,6 @@ export interface ExecOptions {
 export interface TerminalOptions {
   cols: number;
   rows: number;
-  /** The node's name in a session of several (node2), shown in the shell's prompt. */
-  node?: string;
 }
 
 /** A private network joining the nodes (sandboxes) of one session, and nothing else. */

@@ -7,6 +7,8 @@ import { startTestServer, TestClient, type TestServer, type TestSocket } from '.
 import { nodeKey } from './session-manager.ts';
 
 type Session = { id: string; nodes: string[] };
+// eslint-disable-next-line no-control-regex -- colours and modes are escape sequences, made of control characters
+const plain = (text: string) => text.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
 type ErrorBody = { error: { code: string; title: string; hint: string } };
 
 let server: TestServer;
@@ -23,6 +25,9 @@ beforeAll(async () => {
   alice = new TestClient(server.url);
   session = await alice.createSession();
   socket = await alice.connect(session);
+  // A shell from before the session had nodes: its prompt says "sandbox" until node1 is one of several.
+  await socket.open('early');
+  await socket.until(() => plain(socket.output('early')).includes('sandbox:~/work# '), 30_000, 'the first prompt');
 });
 afterAll(() => server.stop());
 
@@ -66,9 +71,14 @@ describe('a playground session of several nodes', () => {
     await socket.open('n2', { node: 'node2' });
     const out = await socket.run('n2', 'hostname; ping -c1 -W3 node3 >/dev/null && echo reached-$((1+2))', /reached-3/);
     expect(out).toMatch(/^node2\r?$/m);
-    // The prompt names the node (its colours aside): node2:~/work#
-    // eslint-disable-next-line no-control-regex -- colours are escape sequences, made of control characters
-    expect(socket.output('n2').replace(/\x1b\[[0-9;]*m/g, '')).toMatch(/node2:~\/work# /);
+    // The prompt names the node (its colours aside): node2:~/work#, and node1's older shell now says node1.
+    expect(plain(socket.output('n2'))).toMatch(/node2:~\/work# /);
+    await socket.run('early', 'echo again-$((2+2))', /again-4/);
+    await socket.until(
+      () => /again-4\r\nnode1:~\/work# $/.test(plain(socket.output('early'))),
+      5000,
+      'the node1 prompt',
+    );
 
     const put = await alice.req('PUT', `/api/sessions/${session}/file?path=only-here.txt&node=node3`, {
       content: 'on node3\n',

@@ -131,16 +131,8 @@ function serve(socket: WebSocket, sessionId: string, deps: SocketDeps): void {
     switch (msg.type) {
       case 'open': {
         const opened = (async () => {
-          const node = msg.node ?? FIRST_NODE;
-          // The prompt names the node once the session has several (a lone sandbox says "sandbox").
-          const named = node !== FIRST_NODE || sessions.nodeCount(sessionId) > 1;
-          const t =
-            term ??
-            (await terminals.open(sessionId, sessions.sandboxOf(nodeKey(sessionId, node)), msg.term, {
-              cols: msg.cols,
-              rows: msg.rows,
-              ...(named ? { node } : {}),
-            }));
+          const sandboxId = sessions.sandboxOf(nodeKey(sessionId, msg.node ?? FIRST_NODE));
+          const t = term ?? (await terminals.open(sessionId, sandboxId, msg.term, { cols: msg.cols, rows: msg.rows }));
           if (term) await t.resize(msg.cols, msg.rows);
           return t;
         })();

@@ -32,14 +32,13 @@ export class TerminalRegistry {
   }
 
   /**
-   * Opens a shell in a sandbox of the session under the client's terminal id; `node` names the
-   * sandbox's node in the shell's prompt (sessions of several nodes).
+   * Opens a shell in a sandbox of the session (one of its nodes) under the client's terminal id.
    */
   async open(
     sessionId: string,
     sandboxId: string,
     term: string,
-    size: { cols: number; rows: number; node?: string },
+    size: { cols: number; rows: number },
   ): Promise<Terminal> {
     let terms = this.#bySession.get(sessionId);
     if (!terms) this.#bySession.set(sessionId, (terms = new Map()));

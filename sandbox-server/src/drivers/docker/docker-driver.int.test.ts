@@ -9,7 +9,7 @@ import { probeRunsc } from '../../../../infra/setup/lib/runsc.ts';
 import { ApiError } from '../../errors.ts';
 import { DockerDriver } from './docker-driver.ts';
 import { containerName } from './sandbox-options.ts';
-import { peerNetworkName } from './peer-network.ts';
+import { peerNetworkName, removeAbandonedPeerNetworks } from './peer-network.ts';
 import { coversRunc, testRuntimes } from '../../test-support/runtimes.ts';
 
 const docker = dockerClient('/var/run/docker.sock');
@@ -181,6 +181,28 @@ describe.runIf(coversRunc)('peer networks', () => {
     } finally {
       await Promise.all(ids.map((id) => driver.removePeerNetwork(id)));
       await docker.getNetwork(squatter).remove();
+    }
+  });
+
+  it('removes abandoned peer networks (no sandbox left on them) and keeps those in use', async () => {
+    const driver = new DockerDriver(docker);
+    const [used, abandoned, id] = [`u${testSandboxId()}`, `a${testSandboxId()}`, testSandboxId()];
+    await driver.create({ id, limits: TEST_LIMITS });
+    try {
+      await driver.createPeerNetwork(used);
+      await driver.createPeerNetwork(abandoned);
+      await driver.joinPeerNetwork(used, id, 'node1');
+      // Too young: kept, whatever is on it.
+      await removeAbandonedPeerNetworks(docker, 60_000);
+      expect((await driver.listPeerNetworks()).map((n) => n.id)).toEqual(expect.arrayContaining([used, abandoned]));
+      await removeAbandonedPeerNetworks(docker, 0);
+      const left = (await driver.listPeerNetworks()).map((n) => n.id);
+      expect(left).toContain(used);
+      expect(left).not.toContain(abandoned);
+    } finally {
+      await driver.remove(id);
+      await driver.removePeerNetwork(used);
+      await driver.removePeerNetwork(abandoned);
     }
   });
 });

@@ -319,8 +319,6 @@ exit 1`;
         'COLORTERM=truecolor',
         'LANG=C.UTF-8',
         `DOCKYARD_TTY_SIZE=${opts.cols}x${opts.rows}`,
-        // The prompt says which node of a session this shell is on (images/sandbox/bashrc).
-        ...(opts.node ? [`DOCKYARD_NODE=${opts.node}`] : []),
       ],
     });
     const stream = new TtyStream(await exec.start({ hijack: true, stdin: true }));

@@ -82,3 +82,27 @@ export async function listPeerNetworks(docker: Docker): Promise<PeerNetwork[]> {
   const networks = await docker.listNetworks({ filters: { label: [PEER_LABEL] } });
   return networks.map((n) => ({ id: n.Labels?.[PEER_LABEL] ?? '', labels: n.Labels ?? {} })).filter((n) => n.id);
 }
+
+/**
+ * Removes peer networks no sandbox is on any more, made over `minAgeMs` ago (a younger one may be
+ * about to be joined). For test runs whose servers' data folders, and so their ids, are gone: a
+ * server's own sweep removes only the networks of its own sessions.
+ */
+export async function removeAbandonedPeerNetworks(docker: Docker, minAgeMs = 60_000): Promise<number> {
+  let removed = 0;
+  for (const n of await docker.listNetworks({ filters: { label: [PEER_LABEL] } })) {
+    const info = (await docker.getNetwork(n.Id).inspect()) as {
+      Containers?: Record<string, unknown>;
+      Created?: string;
+    };
+    if (Object.keys(info.Containers ?? {}).length || Date.now() - Date.parse(info.Created ?? '') < minAgeMs) continue;
+    await docker
+      .getNetwork(n.Id)
+      .remove()
+      .then(
+        () => removed++,
+        () => undefined,
+      );
+  }
+  return removed;
+}
