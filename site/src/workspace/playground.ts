@@ -2,20 +2,8 @@
 // this tab had it open or the page was asked for an example), and `?example=<id>`: one of the
 // course's examples written into ~/work, opened in the editor and run in a node1 terminal.
 import { api } from './api.ts';
+import type { Example } from '../lib/examples.ts';
 import type { Workspace } from './workspace.ts';
-
-/** An example of the course, as /playground/examples.json lists them. */
-interface Example {
-  id: string;
-  lesson: string;
-  /** The lesson's title. */
-  title: string;
-  /** Its file's path in ~/work. */
-  file: string;
-  content: string;
-  /** The command that runs it, typed into a node1 terminal; null: nothing to run. */
-  run: string | null;
-}
 
 const root = document.querySelector<HTMLElement>('[data-workspace]');
 const note = document.querySelector<HTMLElement>('[data-example-note]');
