@@ -1,5 +1,6 @@
 // The course's "Open in playground" examples: fenced code blocks of the lessons marked with a file
-// name (```yaml file=compose.yaml), each a file the playground writes into ~/work and runs.
+// name (```yaml file=compose.yaml), each a file the playground writes into ~/work and runs, with
+// the starter files of an exercise beside it when the meta names one (context=hello-app).
 // Pure functions over the lessons' MDX, so the JSON endpoint, the lesson pages' button and the
 // tests agree on every id.
 
@@ -14,6 +15,12 @@ export interface Example {
   /** Its path in ~/work. */
   file: string;
   content: string;
+  /**
+   * What it needs beside it, its build context: the starter files of the exercise its `context=`
+   * names, by path in ~/work, as that exercise puts them (and so as the lesson expects them); the
+   * playground writes them before `file`. Absent without `context=`.
+   */
+  files?: Record<string, string>;
   /** The command that runs it in a node1 terminal; null when there is nothing to run. */
   run: string | null;
 }
@@ -23,6 +30,12 @@ export interface LessonSource {
   title: string;
   /** The lesson's MDX (frontmatter or not). */
   body: string;
+}
+
+/** An exercise as far as an example needs it: its starter files, by path in ~/work. */
+export interface ContextSource {
+  id: string;
+  starter: { files: Record<string, string> };
 }
 
 /** A path inside ~/work: no leading slash, no `..`. */
@@ -35,6 +48,11 @@ export function fileOfMeta(meta: string | null | undefined): string | undefined 
   if (!m) return undefined;
   if (!SAFE_FILE.test(m[2]!)) throw new Error(`file=${m[2]}: an example's file must be a path inside ~/work`);
   return m[2];
+}
+
+/** The `context=<exercise id>` of a code block's meta string, if any. */
+export function contextOfMeta(meta: string | null | undefined): string | undefined {
+  return /(?:^|\s)context=("?)([^\s"]+)\1(?=\s|$)/.exec(meta ?? '')?.[2];
 }
 
 export const exampleId = (lesson: string, file: string) => `${lesson}-${file.replaceAll('.', '').replaceAll('/', '-')}`;
@@ -51,6 +69,8 @@ export function runCommand(file: string): string | null {
 
 export interface FileBlock {
   file: string;
+  /** The exercise whose starter files are its build context, from `context=`. */
+  context?: string;
   content: string;
   /** 1-based line of the opening fence. */
   line: number;
@@ -72,15 +92,25 @@ export function fileBlocks(markdown: string): FileBlock[] {
       const body = lines
         .slice(i + 1, end)
         .map((l) => (l.startsWith(indent!) ? l.slice(indent!.length) : l.trimStart()));
-      blocks.push({ file, content: body.length ? `${body.join('\n')}\n` : '', line: i + 1 });
+      const context = contextOfMeta(meta);
+      blocks.push({
+        file,
+        ...(context ? { context } : {}),
+        content: body.length ? `${body.join('\n')}\n` : '',
+        line: i + 1,
+      });
     }
     i = end;
   }
   return blocks;
 }
 
-/** Every example of the lessons, in their order. Two with the same id are an error naming both. */
-export function collectExamples(lessons: readonly LessonSource[]): Example[] {
+/**
+ * Every example of the lessons, in their order. Two with the same id, or a `context=` that names no
+ * exercise of `exercises`, are an error naming the lesson and line.
+ */
+export function collectExamples(lessons: readonly LessonSource[], exercises: readonly ContextSource[] = []): Example[] {
+  const starters = new Map(exercises.map((e) => [e.id, e.starter.files]));
   const seen = new Map<string, string>();
   const examples: Example[] = [];
   for (const lesson of lessons) {
@@ -90,14 +120,24 @@ export function collectExamples(lessons: readonly LessonSource[]): Example[] {
       const before = seen.get(id);
       if (before) throw new Error(`${where}: the example ${id} is already at ${before}; an id must be unique`);
       seen.set(id, where);
-      examples.push({
+      const example: Example = {
         id,
         lesson: lesson.slug,
         title: lesson.title,
         file: block.file,
         content: block.content,
         run: runCommand(block.file),
-      });
+      };
+      if (block.context !== undefined) {
+        const starter = starters.get(block.context);
+        if (!starter)
+          throw new Error(
+            `${where}: context=${block.context} names no exercise (content/exercises/${block.context}.yaml)`,
+          );
+        // The block replaces the exercise's own version of its file (a starter Dockerfile to fill in).
+        example.files = Object.fromEntries(Object.entries(starter).filter(([path]) => path !== block.file));
+      }
+      examples.push(example);
     }
   }
   return examples;

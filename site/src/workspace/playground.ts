@@ -1,6 +1,7 @@
 // The playground page's script: the workspace on its own (started by its button, or at once when
 // this tab had it open or the page was asked for an example), and `?example=<id>`: one of the
-// course's examples written into ~/work, opened in the editor and run in a node1 terminal.
+// course's examples written into ~/work with the files it needs, opened in the editor and run in a
+// node1 terminal.
 import { api } from './api.ts';
 import type { Example } from '../lib/examples.ts';
 import type { Workspace } from './workspace.ts';
@@ -42,7 +43,10 @@ async function findExample(id: string): Promise<Example | undefined> {
   return ((await res.json()) as Example[]).find((e) => e.id === id);
 }
 
-/** Writes the example into ~/work, opens it, and runs it: once per tab, so a reload keeps the learner's edits. */
+/**
+ * Writes the example and its build context into ~/work, opens it, and runs it: once per tab, so a
+ * reload keeps the learner's edits.
+ */
 async function loadExample(ex: Example): Promise<void> {
   const w = await start();
   const key = `dockyard:example:${w.sessionId}:${ex.id}`;
@@ -51,10 +55,16 @@ async function loadExample(ex: Example): Promise<void> {
     tell('info', `~/work/${ex.file}, the example from the lesson `, lesson, ', is in your sandbox.');
     return;
   }
-  tell('info', `Putting ${ex.file}, from the lesson “${ex.title}”, in ~/work…`);
+  const context = Object.entries(ex.files ?? {});
+  const beside = context.length ? ' and the files it needs' : '';
+  tell('info', `Putting ${ex.file}${beside}, from the lesson “${ex.title}”, in ~/work…`);
+  // Its build context first, so that the example file, last, replaces any version of it there.
+  const writes = [...context, [ex.file, ex.content] as const];
   try {
-    const path = encodeURIComponent(ex.file);
-    await api('PUT', `/api/sessions/${encodeURIComponent(w.sessionId)}/file?path=${path}`, { content: ex.content });
+    for (const [file, content] of writes) {
+      const path = encodeURIComponent(file);
+      await api('PUT', `/api/sessions/${encodeURIComponent(w.sessionId)}/file?path=${path}`, { content });
+    }
   } catch (e) {
     const body = (e as { body?: { title: string; hint: string } }).body;
     tell('error', `The example could not be written: ${body ? `${body.title}. ${body.hint}` : 'try again.'}`);
