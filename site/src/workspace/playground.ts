@@ -1,7 +1,8 @@
 // The playground page's script: the workspace on its own (started by its button, or at once when
 // this tab had it open or the page was asked for an example), and `?example=<id>`: one of the
-// course's examples written into ~/work with the files it needs, opened in the editor and run in a
-// node1 terminal.
+// course's examples written into a folder of its own, ~/work/examples/<id>, with the files it
+// needs, opened in the editor and run there in a node1 terminal. Its own folder, because the
+// playground is the learner's one session: their lesson's files in ~/work stay as they are.
 import { api } from './api.ts';
 import type { Example } from '../lib/examples.ts';
 import type { Workspace } from './workspace.ts';
@@ -44,25 +45,27 @@ async function findExample(id: string): Promise<Example | undefined> {
 }
 
 /**
- * Writes the example and its build context into ~/work, opens it, and runs it: once per tab, so a
- * reload keeps the learner's edits.
+ * Writes the example and its build context into its folder, opens it, and runs it: once per tab, so
+ * a reload keeps the learner's edits.
  */
 async function loadExample(ex: Example): Promise<void> {
   const w = await start();
   const key = `dockyard:example:${w.sessionId}:${ex.id}`;
   const lesson: [string, string] = [ex.title, `/lessons/${ex.lesson}`];
+  const dir = `examples/${ex.id}`;
+  const where = `~/work/${dir}/${ex.file}`;
   if (sessionStorage.getItem(key)) {
-    tell('info', `~/work/${ex.file}, the example from the lesson `, lesson, ', is in your sandbox.');
+    tell('info', `${where}, the example from the lesson `, lesson, ', is in your sandbox.');
     return;
   }
   const context = Object.entries(ex.files ?? {});
   const beside = context.length ? ' and the files it needs' : '';
-  tell('info', `Putting ${ex.file}${beside}, from the lesson “${ex.title}”, in ~/work…`);
+  tell('info', `Putting ${ex.file}${beside}, from the lesson “${ex.title}”, in ~/work/${dir}…`);
   // Its build context first, so that the example file, last, replaces any version of it there.
   const writes = [...context, [ex.file, ex.content] as const];
   try {
     for (const [file, content] of writes) {
-      const path = encodeURIComponent(file);
+      const path = encodeURIComponent(`${dir}/${file}`);
       await api('PUT', `/api/sessions/${encodeURIComponent(w.sessionId)}/file?path=${path}`, { content });
     }
   } catch (e) {
@@ -71,10 +74,11 @@ async function loadExample(ex: Example): Promise<void> {
     return;
   }
   sessionStorage.setItem(key, '1');
-  await w.edit(ex.file);
-  if (ex.run) await w.run(ex.run);
-  const ran: Part[] = ex.run ? [' ', { code: ex.run }, " runs it in node1's terminal."] : [];
-  tell('info', `The example from the lesson `, lesson, ` is in ~/work/${ex.file}, open in the editor.`, ...ran);
+  await w.edit(`${dir}/${ex.file}`);
+  const run = ex.run && `cd ~/work/${dir} && ${ex.run}`;
+  if (run) await w.run(run);
+  const ran: Part[] = run ? [' ', { code: run }, " runs it in node1's terminal."] : [];
+  tell('info', `The example from the lesson `, lesson, ` is in ${where}, open in the editor.`, ...ran);
 }
 
 if (root && note) {
