@@ -66,10 +66,23 @@ if [ $# -gt 0 ]; then exec "$@"; fi
 
 if [ "${DOCKYARD_RUNTIME:-}" = gvisor ]; then
   # Inner containers' traffic leaves with the sandbox's own address, as Docker's MASQUERADE rule does
-  # under runc. gVisor's nat table rewrites tcp and udp only, so one rule each.
-  addr=$(ip -4 -o addr show eth0 | awk '{ split($4, a, "/"); print a[1]; exit }')
+  # under runc. gVisor's nat table rewrites tcp and udp only, and ignores `-o` in POSTROUTING, so the
+  # rules pick by destination instead: the sandbox network (the mirror, the host) and anything
+  # public, never the sandbox itself or the private ranges its inner networks come from.
+  cidr=$(ip -4 -o addr show eth0 | awk '{ print $4; exit }')
+  addr=${cidr%/*}
+  iptables -t nat -N DOCKYARD-OUT
+  iptables -t nat -A POSTROUTING -j DOCKYARD-OUT
+  iptables -t nat -A DOCKYARD-OUT -s "$addr" -j RETURN
+  iptables -t nat -A DOCKYARD-OUT -d "$addr" -j RETURN
   for proto in tcp udp; do
-    iptables -t nat -A POSTROUTING -o eth0 ! -s "$addr" -p $proto -j SNAT --to-source "$addr"
+    iptables -t nat -A DOCKYARD-OUT -d "$cidr" -p $proto -j SNAT --to-source "$addr"
+  done
+  for private in 10.0.0.0/8 172.16.0.0/12 192.168.0.0/16 127.0.0.0/8; do
+    iptables -t nat -A DOCKYARD-OUT -d $private -j RETURN
+  done
+  for proto in tcp udp; do
+    iptables -t nat -A DOCKYARD-OUT -p $proto -j SNAT --to-source "$addr"
   done
 fi
 
