@@ -48,13 +48,13 @@ rc=$?; pwd >${STATE}-cwd; export -p >${STATE}-env; exit $rc`;
 
 /**
  * The lessons proved on runsc in CI: image builds with BuildKit (a cache mount, several stages),
- * published ports, volumes, Compose with configs and secrets. (Traffic between inner containers
- * does not work under gVisor yet: docs/security.md, "What does not work under gVisor".)
+ * published ports, user-defined networks with DNS, volumes, Compose.
  */
 export const RUNSC_LESSONS = [
   'first-dockerfile',
   'publishing-ports',
   'build-cache',
+  'user-defined-networks',
   'volumes',
   'compose-basics',
   'multi-stage-builds',

@@ -13,15 +13,8 @@ import { probeRunsc } from './lib/runsc.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
-/** Exercises proved on runsc in CI: lesson 10's app build, ports, volumes, Compose, a multi-stage build, limits. */
-export const RUNSC_EXERCISES = [
-  'hello-app',
-  'publish-web2',
-  'keep-data',
-  'compose-basics',
-  'go-multistage',
-  'limited-container',
-];
+/** Exercises proved on runsc in CI: lesson 10's app build, ports, networks, volumes, Compose, a multi-stage build. */
+export const RUNSC_EXERCISES = ['hello-app', 'publish-web2', 'app-net', 'keep-data', 'compose-basics', 'go-multistage'];
 
 const FILES = [
   'sandbox-server/src/drivers/docker/docker-driver.int.test.ts',
