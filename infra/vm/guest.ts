@@ -59,7 +59,9 @@ const readNumber = (file: string) => readFileSync(file, 'utf8').trim();
  * limit refused it (the sandbox's): Debian 12's 6.1 reports it there.
  */
 function refusingCgroups(dir: string): string[] {
-  const own = /^max [1-9]/m.test(readNumber(`${dir}/pids.events`)) ? [dir] : [];
+  // A cgroup whose parent does not hand it the pids controller has no pids.events.
+  const events = `${dir}/pids.events`;
+  const own = existsSync(events) && /^max [1-9]/m.test(readNumber(events)) ? [dir] : [];
   const below = readdirSync(dir, { withFileTypes: true })
     .filter((e) => e.isDirectory())
     .flatMap((e) => refusingCgroups(`${dir}/${e.name}`));

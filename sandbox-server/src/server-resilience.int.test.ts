@@ -87,6 +87,8 @@ describe('a server killed with SIGKILL', () => {
     throw new Error('server did not become ready');
   };
   const own = async () => (await driver.list()).filter((s) => s.labels[SERVER_LABEL] === instanceId);
+  const ownNetworks = async () =>
+    (await driver.listPeerNetworks()).filter((n) => n.labels[SERVER_LABEL] === instanceId);
 
   afterAll(async () => {
     child?.kill('SIGKILL');
@@ -134,15 +136,16 @@ describe('a server killed with SIGKILL', () => {
   it('killed again and back with a short idle timeout: the reaper ends the session and removes every node and its network', async () => {
     child!.kill('SIGKILL');
     await new Promise((r) => child!.once('exit', r));
-    expect((await driver.listPeerNetworks()).filter((n) => n.labels[SERVER_LABEL] === instanceId)).toHaveLength(1);
+    expect(await ownNetworks()).toHaveLength(1);
     await startServer({
       DOCKYARD_IDLE_TIMEOUT_S: '2',
       DOCKYARD_EXPIRY_WARNING_S: '1',
       DOCKYARD_REAPER_INTERVAL_S: '1',
     });
-    for (let i = 0; i < 200 && (await own()).length > 1; i++) await sleep(100);
+    // The sandboxes go first, then the network: wait for both.
+    for (let i = 0; i < 200 && ((await own()).length > 1 || (await ownNetworks()).length > 0); i++) await sleep(100);
     // Only the warm sandbox is left; no peer network of this server either.
     expect(await own()).toHaveLength(1);
-    expect((await driver.listPeerNetworks()).filter((n) => n.labels[SERVER_LABEL] === instanceId)).toHaveLength(0);
+    expect(await ownNetworks()).toHaveLength(0);
   });
 });
