@@ -27,7 +27,11 @@ async function check(name: string, fn: () => Promise<void>): Promise<void> {
     say(`ok ${name} (${((performance.now() - started) / 1000).toFixed(1)} s)`);
   } catch (err) {
     failures++;
-    say(`fail ${name}: ${(err instanceof Error ? err.message : String(err)).replace(/\s+/g, ' ').slice(0, 600)}`);
+    let message = err instanceof Error ? err.message : String(err);
+    // A program that would not start names its log: its last lines say why.
+    const log = /Its log: (\S+)/.exec(message)?.[1];
+    if (log && existsSync(log)) message += ` | ${readFileSync(log, 'utf8').trim().split('\n').slice(-3).join(' | ')}`;
+    say(`fail ${name}: ${message.replace(/\s+/g, ' ').slice(0, 900)}`);
   }
 }
 
