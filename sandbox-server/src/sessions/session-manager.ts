@@ -7,7 +7,7 @@ import { checkKernelLimits } from './host-capacity.ts';
 import type { SessionState } from '../protocol/messages.ts';
 import type { SessionRecord, SessionStore } from './session-store.ts';
 import { WarmPool } from './warm-pool.ts';
-import { formSwarm, joinAsNode, SWARM_TEMPLATES, type SwarmTemplateId } from './swarm-template.ts';
+import { formSwarm, joinAsNode, SWARM_TEMPLATES, type Node, type SwarmTemplateId } from './swarm-template.ts';
 
 /** Label naming the server instance a sandbox belongs to; a server only ever reaps its own. */
 export const SERVER_LABEL = 'org.dockyard.server';
@@ -268,8 +268,18 @@ export class SessionManager {
     return found.sandboxId;
   }
 
+  /** Every node of a session, node1 (its own sandbox) first: the one list names and sandboxes come from. */
+  #allNodes(r: SessionRecord): Node[] {
+    return [{ name: FIRST_NODE, sandboxId: r.sandboxId }, ...(r.nodes ?? [])];
+  }
+
   #nodes(r: SessionRecord): string[] {
-    return [FIRST_NODE, ...(r.nodes ?? []).map((n) => n.name)];
+    return this.#allNodes(r).map((n) => n.name);
+  }
+
+  /** Tells the session's listeners of a change, with its state and end as they are now. */
+  #tell(r: SessionRecord, change: Partial<SessionEvent>): void {
+    this.#emit(r, { state: this.#state(r), expiresAt: this.#endsAt(r), ...change });
   }
 
   /** Runs node changes of one session one after the other. */
@@ -321,7 +331,7 @@ export class SessionManager {
       }
       (r.nodes ??= []).push({ name, sandboxId });
       this.#persist();
-      this.#emit(r, { state: this.#state(r), expiresAt: this.#endsAt(r), nodes: this.#nodes(r) });
+      this.#tell(r, { nodes: this.#nodes(r) });
       return { session: this.view(r), node: name };
     });
   }
@@ -350,7 +360,7 @@ export class SessionManager {
       } finally {
         this.#joining.delete(found.sandboxId);
       }
-      this.#emit(r, { state: this.#state(r), expiresAt: this.#endsAt(r), nodes: this.#nodes(r) });
+      this.#tell(r, { nodes: this.#nodes(r) });
       this.pool.fill();
       return this.view(r);
     });
@@ -370,7 +380,7 @@ export class SessionManager {
       // Promotions and demotions of nodes already in the swarm may add steps: only "Ready" is the last.
       step = last ? of : Math.min(step + 1, of - 1);
       const r = this.#sessions.get(id);
-      if (r) this.#emit(r, { state: this.#state(r), expiresAt: this.#endsAt(r), progress: { title, step, of } });
+      if (r) this.#tell(r, { progress: { title, step, of } });
     };
     for (let i = 0; i < missing; i++) {
       tell(`Starting node${this.nodeCount(id) + 1}`);
@@ -378,7 +388,7 @@ export class SessionManager {
     }
     const r = this.#sessions.get(id);
     if (!r) throw new ApiError('SESSION_NOT_FOUND');
-    const nodes = [{ name: FIRST_NODE, sandboxId: r.sandboxId }, ...(r.nodes ?? [])].slice(0, total);
+    const nodes = this.#allNodes(r).slice(0, total);
     await this.#serial(id, () => formSwarm(this.#driver, nodes, t.managers, tell));
     tell(`Ready: ${t.title}`, true);
     return this.view(r);
@@ -386,7 +396,7 @@ export class SessionManager {
 
   /** Every sandbox of a session: node1 first. */
   #sandboxes(r: SessionRecord): string[] {
-    return [r.sandboxId, ...(r.nodes ?? []).map((n) => n.sandboxId)];
+    return this.#allNodes(r).map((n) => n.sandboxId);
   }
 
   /** Removes every node of a session, and its network. */
