@@ -34,7 +34,7 @@ export function fileSessionStore(dataDir: string): SessionStore {
     },
     save(records) {
       mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-      writeFileSync(`${file}.tmp`, JSON.stringify(records));
+      writeFileSync(`${file}.tmp`, JSON.stringify(records), { mode: 0o600 });
       renameSync(`${file}.tmp`, file);
     },
   };

@@ -1,6 +1,6 @@
 // Opens the store's database: PostgreSQL when a URL is given, otherwise an SQLite file in the
 // data folder. Either way the schema is migrated before the database is handed out.
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, type Dialect } from 'kysely';
@@ -41,7 +41,12 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
 
 function sqlite(dataDir: string): Dialect {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const file = new SQLite(join(dataDir, SQLITE_FILE));
+  // Owner-only, like every file of the data folder (which gVisor hosts open to passers-through):
+  // SQLite gives its -wal and -shm files the database file's mode.
+  const path = join(dataDir, SQLITE_FILE);
+  closeSync(openSync(path, 'a', 0o600));
+  chmodSync(path, 0o600);
+  const file = new SQLite(path);
   // WAL: readers do not block the writer, and a crash mid-write loses nothing committed.
   file.pragma('journal_mode = WAL');
   file.pragma('foreign_keys = ON');

@@ -21,7 +21,7 @@ import { DEFAULT_DISK_RESERVE_BYTES, SandboxDisks } from './sandbox-disk.ts';
 import { limitReached } from './sandbox-limits.ts';
 import { containerName, SANDBOX_LABEL, sandboxCreateOptions } from './sandbox-options.ts';
 import { TtyStream } from './tty-stream.ts';
-import { closedAncestor, isGvisor, withGvisor, type GvisorPlacement } from './gvisor.ts';
+import { closedAncestor, openOwnFolders, isGvisor, withGvisor, type GvisorPlacement } from './gvisor.ts';
 import { resourceViewBinds } from './resource-views.ts';
 import { pinNeighbours, trustedNeighbours } from './neighbours.ts';
 import { createPeerNetwork, joinPeerNetwork, listPeerNetworks, removePeerNetwork } from './peer-network.ts';
@@ -187,7 +187,9 @@ export class DockerDriver implements SandboxDriver {
       );
     }
     if (runtime === 'runc') return;
-    const closed = (await this.#isGvisor()) ? closedAncestor(this.#opts.diskDir) : undefined;
+    const gvisor = await this.#isGvisor();
+    if (gvisor) openOwnFolders(this.#opts.diskDir);
+    const closed = gvisor ? closedAncestor(this.#opts.diskDir) : undefined;
     if (closed) {
       throw new ApiError(
         'RUNTIME_CANNOT_HOST_ENGINE',

@@ -1,6 +1,9 @@
 // Under gVisor a sandbox differs from runc's in storage, tmpfs flags and the mirror's name only.
+import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isGvisor, withGvisor } from './gvisor.ts';
+import { closedAncestor, isGvisor, openOwnFolders, withGvisor } from './gvisor.ts';
 import { sandboxCreateOptions } from './sandbox-options.ts';
 
 const GiB = 2 ** 30;
@@ -35,5 +38,24 @@ describe('isGvisor', () => {
     expect(isGvisor('gvisor', '/usr/local/bin/runsc')).toBe(true);
     expect(isGvisor('runc', '/usr/bin/runc')).toBe(false);
     expect(isGvisor('crun', '/usr/bin/crun')).toBe(false);
+  });
+});
+
+describe('openOwnFolders', () => {
+  it('lets others through the disks folder and the data folder, and nothing above them', () => {
+    const top = mkdtempSync(join(tmpdir(), 'dockyard-open-'));
+    try {
+      const above = join(top, 'home');
+      const disks = join(above, 'data', 'disks');
+      mkdirSync(disks, { recursive: true, mode: 0o700 });
+      const mode = (d: string) => (statSync(d).mode & 0o777).toString(8);
+      expect(closedAncestor(disks)).toBe(disks);
+      openOwnFolders(disks);
+      expect([mode(disks), mode(join(above, 'data')), mode(above)]).toEqual(['711', '711', '700']);
+      // The folder above is the host owner's: the start-up check names it.
+      expect(closedAncestor(disks)).toBe(above);
+    } finally {
+      rmSync(top, { recursive: true, force: true });
+    }
   });
 });

@@ -1,6 +1,6 @@
 // What a sandbox needs differently under gVisor (runsc): every difference from runc is here, and
 // applied only when the engine's runtime is runsc, so runc sandboxes keep their options as they are.
-import { statSync } from 'node:fs';
+import { chmodSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type Docker from 'dockerode';
 import { MIRROR_ALIAS } from '../../../../images/platform.ts';
@@ -60,5 +60,21 @@ export function closedAncestor(dir: string): string | undefined {
       // Not made yet: the disks' folder is created with the first disk.
     }
     if (d === dirname(d)) return undefined;
+  }
+}
+
+/**
+ * The disks' folder and the data folder above it are Dockyard's (made 0700): when this process owns
+ * them, it lets others through them itself (0711, still unlistable; every file the server keeps
+ * there is 0600). Folders further up are the host owner's to open, so the start-up check names them.
+ */
+export function openOwnFolders(dir: string): void {
+  for (const d of [resolve(dir), dirname(resolve(dir))]) {
+    try {
+      const { mode, uid } = statSync(d);
+      if (uid === process.getuid?.() && (mode & 0o001) === 0) chmodSync(d, (mode & 0o7777) | 0o011);
+    } catch {
+      // Not made yet, or not ours to change.
+    }
   }
 }
