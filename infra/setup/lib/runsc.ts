@@ -1,6 +1,6 @@
 // A gVisor runsc that works on this kernel: the distribution's when a probe shows it starts a
 // networked container, else one built from Debian's source with the upstream fix (infra/setup/runsc/).
-import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { inputKey } from '../../../images/lib/key.ts';
@@ -68,13 +68,18 @@ const sha = (file: string) => createHash('sha256').update(readFileSync(file)).di
  * entry, so a changed patch or script builds again.
  */
 export async function ensureRunsc(opts: { cacheDir: string; aptMirror: string; srcDir: string }): Promise<RunscState> {
-  const first = await probeRunsc();
-  if (first.ok) return { status: 'works', how: 'as installed', version: await versionOf(RUNSC_PATH) };
-  if (!KNOWN_DEFECTS.test(first.reason)) return { status: 'broken', reason: first.reason };
-
   // Relative paths and contents only: the same inputs in another checkout find the same entry.
   const key = inputKey(opts.srcDir);
-  const dir = join(opts.cacheDir, 'runsc', key);
+  const cache = join(opts.cacheDir, 'runsc');
+  // One of our earlier builds, from other patches, passes the probe but lacks the newer fixes.
+  const outdated = ownBuildOf(cache, key);
+  if (!outdated) {
+    const first = await probeRunsc();
+    if (first.ok) return { status: 'works', how: 'as installed', version: await versionOf(RUNSC_PATH) };
+    if (!KNOWN_DEFECTS.test(first.reason)) return { status: 'broken', reason: first.reason };
+  }
+
+  const dir = join(cache, key);
   const built = join(dir, 'runsc');
   let how: 'installed from the cache' | 'built' = 'installed from the cache';
   if (!existsSync(built)) {
@@ -116,4 +121,17 @@ export async function ensureRunsc(opts: { cacheDir: string; aptMirror: string; s
   const again = await probeRunsc();
   if (!again.ok) return { status: 'broken', reason: `the fixed runsc fails too: ${again.reason}` };
   return { status: 'works', how, version: await versionOf(RUNSC_PATH) };
+}
+
+/**
+ * Whether the installed runsc is a build of ours from other inputs than `key` (its bytes are those
+ * of another cache entry): then it is replaced by the build of the current patches.
+ */
+function ownBuildOf(cache: string, key: string): boolean {
+  if (!existsSync(RUNSC_PATH) || !existsSync(cache)) return false;
+  const installed = sha(RUNSC_PATH);
+  return readdirSync(cache).some(
+    (entry) =>
+      entry !== key && existsSync(join(cache, entry, 'runsc')) && sha(join(cache, entry, 'runsc')) === installed,
+  );
 }

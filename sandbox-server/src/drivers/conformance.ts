@@ -110,6 +110,15 @@ export function driverConformance(name: string, make: () => SandboxDriver, opts:
       expect(await tty.exited).toBe(7);
     });
 
+    it('says which kernel its sandboxes run on, as their kernel log tells', async () => {
+      const kernel = await driver.kernel();
+      // gVisor's kernel log opens with its name; the host's is closed to a sandbox's root.
+      const log = await driver.exec(id, ['sh', '-c', 'dmesg 2>&1 | head -3']);
+      expect(kernel).toBe(/gVisor/.test(log.stdout) ? 'gvisor' : 'host');
+      // gVisor is the one kernel whose sandboxes cannot join peer networks.
+      expect(kernel === 'gvisor').toBe(!peerNetworks);
+    });
+
     it.runIf(!peerNetworks)('refuses to put a sandbox on a peer network, saying why', async () => {
       const net = `n${testSandboxId()}`;
       try {

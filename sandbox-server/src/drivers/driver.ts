@@ -70,8 +70,17 @@ export interface Watch {
   ended: Promise<void>;
 }
 
+/**
+ * The kernel a sandbox's processes run on: the host's (runc, behind user namespaces, capabilities
+ * and seccomp) or gVisor's user-space kernel (runsc). Learners meet a few differences under gVisor
+ * (docs/security.md, "What does not work under gVisor"), which lessons point out.
+ */
+export type SandboxKernel = 'host' | 'gvisor';
+
 export interface SandboxDriver {
   readonly name: string;
+  /** The kernel this driver's sandboxes run on. */
+  kernel(): Promise<SandboxKernel>;
   /** Creates a sandbox and resolves once its inner engine answers. */
   create(spec: SandboxSpec): Promise<Sandbox>;
   /** Runs a command (no TTY) in the sandbox and collects its output. */

@@ -1,7 +1,7 @@
 // Sessions: who holds which sandbox and until when. Admission control, the warm pool, expiry and
 // the reaper live here; the HTTP and WebSocket layers only call this.
 import { randomBytes } from 'node:crypto';
-import type { SandboxDriver, SandboxLimits } from '../drivers/driver.ts';
+import type { SandboxDriver, SandboxKernel, SandboxLimits } from '../drivers/driver.ts';
 import { ApiError } from '../errors.ts';
 import { checkKernelLimits } from './host-capacity.ts';
 import type { SessionState } from '../protocol/messages.ts';
@@ -63,6 +63,8 @@ export interface SessionView {
   endsAt: number;
   /** Its nodes: node1, then any added (node2...). */
   nodes: string[];
+  /** The kernel its sandboxes run on (lessons point out what differs under gVisor). */
+  kernel: SandboxKernel;
 }
 
 export interface Logger {
@@ -89,6 +91,7 @@ export class SessionManager {
   readonly #driver: SandboxDriver;
   readonly #store: SessionStore;
   readonly #s: SessionSettings;
+  #kernel: SandboxKernel = 'host';
   readonly #log: Logger;
   readonly #now: () => number;
   readonly #sessions = new Map<string, SessionRecord>();
@@ -138,6 +141,7 @@ export class SessionManager {
    * re-adopts the sessions of a previous run, removes what nobody owns, starts the reaper and the pool.
    */
   async start(): Promise<void> {
+    this.#kernel = await this.#driver.kernel();
     const { maxSandboxes, limits } = this.#s;
     if (this.#driver.name === 'docker') await checkKernelLimits({ maxSandboxes, ...limits });
     const sandboxes = await this.#ownSandboxes();
@@ -515,6 +519,7 @@ export class SessionManager {
       expiresAt: r.expiresAt,
       endsAt: this.#endsAt(r),
       nodes: this.#nodes(r),
+      kernel: this.#kernel,
     };
   }
 

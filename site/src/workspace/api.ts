@@ -58,4 +58,6 @@ export interface SessionView {
   endsAt: number;
   /** The session's nodes: node1, then any added (node2...). */
   nodes?: string[];
+  /** The kernel its sandboxes run on: notes for gVisor hosts show only there. */
+  kernel?: 'host' | 'gvisor';
 }

@@ -111,6 +111,21 @@ export class Nodes {
     });
   }
 
+  /**
+   * On a gVisor host a session has one node (gVisor never sees a network added to a running
+   * sandbox): Add node and the templates go, and the bar says why instead.
+   */
+  oneNodeOnly(): void {
+    for (const b of this.#buttons) b.hidden = true;
+    // A lesson's bar stays hidden: one that needs nodes says why when it asks for them.
+    if (this.#always)
+      this.#say(
+        'This Dockyard host runs sandboxes under gVisor, for extra isolation: a session has one node here, so Add node and Swarm templates are not available.',
+        'info',
+        0,
+      );
+  }
+
   /** A step of a template under way (the server's `session` messages), or none. */
   progress(p: Progress | undefined): void {
     // A last step that comes after this tab's own answer has nothing to add to what it said.

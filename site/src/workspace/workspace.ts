@@ -322,6 +322,10 @@ export async function startWorkspace(root: HTMLElement, options: WorkspaceOption
     try {
       session = await ensureSession();
       if (session.nodes) nodes.set(session.nodes);
+      // Notes for this host's kernel (a lesson's <OnGvisor>) show; the others stay hidden.
+      for (const note of document.querySelectorAll<HTMLElement>('[data-kernel-note]'))
+        note.hidden = note.dataset.kernelNote !== session.kernel;
+      if (session.kernel === 'gvisor') nodes.oneNodeOnly();
       // The lesson's exercises start from their starter files (the learner's own files are kept),
       // in place before the sandbox is shown as ready.
       for (const ex of exercises) {

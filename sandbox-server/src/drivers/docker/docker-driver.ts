@@ -10,6 +10,7 @@ import type {
   ExecResult,
   Sandbox,
   SandboxDriver,
+  SandboxKernel,
   SandboxSpec,
   TerminalOptions,
   TerminalStream,
@@ -91,6 +92,10 @@ export class DockerDriver implements SandboxDriver {
   }
 
   /** Whether sandboxes run under gVisor: the runtime's name or the binary the engine has for it. */
+  async kernel(): Promise<SandboxKernel> {
+    return (await this.#isGvisor()) ? 'gvisor' : 'host';
+  }
+
   #isGvisor(): Promise<boolean> {
     this.#gvisor ??= (async () => {
       if (this.#opts.runtime === 'runc') return false;

@@ -1,6 +1,15 @@
 // An in-memory SandboxDriver for unit tests of the layers above drivers (never the only test of a feature).
 import { PassThrough } from 'node:stream';
-import type { ExecResult, PeerNetwork, Sandbox, SandboxDriver, SandboxSpec, TerminalStream, Watch } from '../driver.ts';
+import type {
+  ExecResult,
+  PeerNetwork,
+  Sandbox,
+  SandboxDriver,
+  SandboxKernel,
+  SandboxSpec,
+  TerminalStream,
+  Watch,
+} from '../driver.ts';
 
 export class FakeDriver implements SandboxDriver {
   readonly name = 'fake';
@@ -10,6 +19,12 @@ export class FakeDriver implements SandboxDriver {
   /** Make the next create() calls fail. */
   failNext = 0;
   now = () => new Date();
+  /** The kernel it claims its sandboxes run on. */
+  kernelIs: SandboxKernel = 'host';
+
+  async kernel(): Promise<SandboxKernel> {
+    return this.kernelIs;
+  }
 
   async create(spec: SandboxSpec): Promise<Sandbox> {
     this.created.push(spec);
