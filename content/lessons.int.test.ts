@@ -48,7 +48,8 @@ rc=$?; pwd >${STATE}-cwd; export -p >${STATE}-env; exit $rc`;
 
 /**
  * The lessons proved on runsc in CI: image builds with BuildKit (a cache mount, several stages),
- * published ports, user-defined networks with DNS, volumes, Compose.
+ * published ports, user-defined networks with DNS, volumes, Compose, and what needed a fix of
+ * gVisor's or of the sandbox's networking under it.
  */
 export const RUNSC_LESSONS = [
   'first-dockerfile',
@@ -58,6 +59,10 @@ export const RUNSC_LESSONS = [
   'volumes',
   'compose-basics',
   'multi-stage-builds',
+  // A Compose app whose api crashes while the next service starts (a veth deadlock in gVisor 20240729).
+  'start-order-and-scaling',
+  // A container reaching a published port at the sandbox's own address (the hairpin NAT).
+  'network-isolation',
 ];
 
 const exercises = loadExercises();

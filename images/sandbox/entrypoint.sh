@@ -45,10 +45,13 @@ mirror_host=${DOCKYARD_MIRROR#*://}
 # iptables rules: gVisor's netstack has no nat for Docker's chains. Published ports go through
 # docker-proxy instead, and the NAT below lets inner containers reach out.
 engine_net=
+# docker0's address, pinned under gVisor: the NAT below sends connections to it.
+bridge_ip=172.17.0.1
 if [ "${DOCKYARD_RUNTIME:-}" = gvisor ]; then
-  engine_net='
-  "iptables": false,
-  "ip6tables": false,'
+  engine_net="
+  \"iptables\": false,
+  \"ip6tables\": false,
+  \"bip\": \"$bridge_ip/16\","
 fi
 mkdir -p /etc/docker
 cat >/etc/docker/daemon.json <<JSON
@@ -83,6 +86,17 @@ if [ "${DOCKYARD_RUNTIME:-}" = gvisor ]; then
   done
   for proto in tcp udp; do
     iptables -t nat -A DOCKYARD-OUT -p $proto -j SNAT --to-source "$addr"
+  done
+  # An inner container reaching a published port at the sandbox's own address (Docker's hairpin):
+  # gVisor drops a packet that comes in on an inner bridge for eth0's address, so it is sent to
+  # docker0's address instead, where docker-proxy listens too (a port bound to 127.0.0.1 stays
+  # closed, as under runc). What comes in on eth0 (the host, previews) is left alone: by a RETURN,
+  # as gVisor drops the `!` of `! -i eth0`.
+  iptables -t nat -N DOCKYARD-HAIRPIN
+  iptables -t nat -A PREROUTING -d "$addr" -j DOCKYARD-HAIRPIN
+  iptables -t nat -A DOCKYARD-HAIRPIN -i eth0 -j RETURN
+  for proto in tcp udp; do
+    iptables -t nat -A DOCKYARD-HAIRPIN -p $proto -j DNAT --to-destination "$bridge_ip"
   done
 fi
 

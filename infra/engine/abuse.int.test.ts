@@ -758,6 +758,11 @@ for (const { runtime, skip } of await testRuntimes()) {
         for (let i = 0; i < 300 && (await sandbox.inspect()).State.Running; i++)
           await new Promise((r) => setTimeout(r, 100));
         expect((await sandbox.inspect()).State.Running, 'the attacker sandbox stopped').toBe(false);
+        // The learner is told, in words for them, with what to do (the error's hint: Reset).
+        await expect(sh('true')).rejects.toMatchObject({
+          code: 'SANDBOX_STOPPED',
+          message: expect.stringContaining('Under gVisor a sandbox that reaches its memory or process limit'),
+        });
       }
 
       // Attack: a fork bomb in an inner container (its processes count against the sandbox's limit).

@@ -31,6 +31,11 @@ export const errorCatalogue = {
     title: 'Your sandbox has reached one of its limits',
     hint: 'It cannot start anything new until something stops. Remove containers you no longer need (`docker ps -a`, then `docker rm -f NAME`), end programs you started, or reset the sandbox from the lesson page.',
   },
+  SANDBOX_STOPPED: {
+    status: 409,
+    title: 'Your sandbox has stopped',
+    hint: 'Press Reset, above the terminal, for a fresh sandbox. What was in this one (containers, images, files) is gone.',
+  },
   TOO_MANY_NODES: {
     status: 409,
     title: 'This session already has as many nodes as it may',

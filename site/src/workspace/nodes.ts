@@ -117,6 +117,8 @@ export class Nodes {
    */
   oneNodeOnly(): void {
     for (const b of this.#buttons) b.hidden = true;
+    const swarm = this.#bar.querySelector<HTMLElement>('[data-swarm-row]');
+    if (swarm) swarm.hidden = true;
     // A lesson's bar stays hidden: one that needs nodes says why when it asks for them.
     if (this.#always)
       this.#say(

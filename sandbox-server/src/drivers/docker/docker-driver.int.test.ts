@@ -206,3 +206,18 @@ describe.runIf(coversRunc)('peer networks', () => {
     }
   });
 });
+
+describe.runIf(coversRunc)('a sandbox that stopped', () => {
+  const driver = new DockerDriver(docker);
+  const id = testSandboxId();
+  afterAll(() => driver.remove(id));
+
+  it('answers exec, watch and a new terminal with SANDBOX_STOPPED, not the engine words', async () => {
+    await driver.create({ id, limits: TEST_LIMITS });
+    await docker.getContainer(containerName(id)).kill({ signal: 'SIGKILL' });
+    const stopped = { code: 'SANDBOX_STOPPED', message: 'It stopped (exit code 137).' };
+    await expect(driver.exec(id, ['true'])).rejects.toMatchObject(stopped);
+    await expect(driver.watch(id, ['true'], () => undefined)).rejects.toMatchObject(stopped);
+    await expect(driver.openTerminal(id, { cols: 80, rows: 24 })).rejects.toMatchObject(stopped);
+  });
+});

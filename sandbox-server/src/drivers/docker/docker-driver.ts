@@ -239,7 +239,12 @@ exit 1`;
   async exec(sandboxId: string, cmd: string[], opts: ExecOptions = {}): Promise<ExecResult> {
     const container = this.#docker.getContainer(containerName(sandboxId));
     const hasInput = opts.input !== undefined;
-    const exec = await container.exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true, AttachStdin: hasInput });
+    const exec = await this.#execIn(container, {
+      Cmd: cmd,
+      AttachStdout: true,
+      AttachStderr: true,
+      AttachStdin: hasInput,
+    });
     const stream = await exec.start({ hijack: true, stdin: hasInput });
     const out = new PassThrough();
     const err = new PassThrough();
@@ -274,6 +279,26 @@ exit 1`;
     return { exitCode: ExitCode ?? -1, stdout, stderr };
   }
 
+  /** An exec in the sandbox; SANDBOX_STOPPED, saying why, when the sandbox is not running. */
+  async #execIn(container: Docker.Container, options: Docker.ExecCreateOptions): Promise<Docker.Exec> {
+    try {
+      return await container.exec(options);
+    } catch (err) {
+      const { statusCode, message } = err as { statusCode?: number; message?: string };
+      if (statusCode !== 409 || !/is not running/.test(message ?? '')) throw err;
+      const state = (await container.inspect().catch(() => undefined))?.State;
+      const gvisor = (await this.#isGvisor())
+        ? ' Under gVisor a sandbox that reaches its memory or process limit stops as a whole.'
+        : '';
+      throw new ApiError(
+        'SANDBOX_STOPPED',
+        state?.OOMKilled
+          ? `It used all of its memory and was stopped.${gvisor}`
+          : `It stopped${state ? ` (exit code ${state.ExitCode})` : ''}.${gvisor}`,
+      );
+    }
+  }
+
   /** SANDBOX_AT_LIMIT, naming the limit, when the sandbox is at one of its own; else nothing. */
   async #explainLimit(container: Docker.Container): Promise<void> {
     const pid = (await container.inspect().catch(() => undefined))?.State.Pid;
@@ -283,7 +308,7 @@ exit 1`;
 
   async watch(sandboxId: string, cmd: string[], onLine: (line: string) => void): Promise<Watch> {
     const container = this.#docker.getContainer(containerName(sandboxId));
-    const exec = await container.exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
+    const exec = await this.#execIn(container, { Cmd: cmd, AttachStdout: true, AttachStderr: true });
     const stream = await exec.start({ hijack: true, stdin: false });
     const out = new PassThrough();
     this.#docker.modem.demuxStream(stream, out, new PassThrough().resume());
@@ -314,7 +339,7 @@ exit 1`;
    */
   async openTerminal(sandboxId: string, opts: TerminalOptions): Promise<TerminalStream> {
     const container = this.#docker.getContainer(containerName(sandboxId));
-    const exec = await container.exec({
+    const exec = await this.#execIn(container, {
       Cmd: ['dockyard-tty', 'bash', '-l'],
       Tty: false,
       AttachStdin: true,
