@@ -777,11 +777,11 @@ for (const { runtime, skip } of await testRuntimes()) {
           return;
         }
         const innerId = // The container's first process only starts the bomb and sleeps: a shell that cannot fork
-        // exits, and were it the first process, the container and its cgroup would go with it.
-        (await sh(`docker run -d --name bomb busybox sh -c 'sh -c "b() { b | b & }; b" & exec sleep 1000'`)).stdout
-          .trim()
-          .split('\n')
-          .at(-1)!;
+          // exits, and were it the first process, the container and its cgroup would go with it.
+          (await sh(`docker run -d --name bomb busybox sh -c 'sh -c "b() { b | b & }; b" & exec sleep 1000'`)).stdout
+            .trim()
+            .split('\n')
+            .at(-1)!;
         expect(innerId).toMatch(/^[0-9a-f]{64}$/);
         await new Promise((r) => setTimeout(r, 4000));
         const pidsDir = await cgroupDir(attacker.sandbox, 'pids');
