@@ -8,7 +8,7 @@ import { dockerClient, dockerEngine, type Engine } from './engine/engine.ts';
 import { hmacSigner, instanceIdOf, loadOrCreateKey } from './identity/signing.ts';
 import { ticketIssuer } from './identity/tickets.ts';
 import { SessionManager } from './sessions/session-manager.ts';
-import { fileSessionStore } from './sessions/session-store.ts';
+import { importSessionsFile, tableSessionStore } from './sessions/session-store.ts';
 import { TerminalRegistry } from './terminals/terminal-registry.ts';
 import { previewGrants } from './previews/preview-grants.ts';
 import { PreviewHosts } from './previews/preview-hosts.ts';
@@ -52,9 +52,11 @@ export async function createPlatform(config: Config, logger: FastifyBaseLogger):
   const key = loadOrCreateKey(config.dataDir);
   const signer = hmacSigner(key);
   const instanceId = instanceIdOf(key);
+  const imported = await importSessionsFile(config.dataDir, store.sessions);
+  if (imported > 0) logger.info({ sessions: imported }, 'moved the sessions of sessions.json into the store');
   const sessions = new SessionManager({
     driver,
-    store: fileSessionStore(config.dataDir),
+    store: tableSessionStore(store.sessions),
     settings: { ...config, instanceId },
     log: logger,
   });

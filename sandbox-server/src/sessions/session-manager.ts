@@ -92,6 +92,7 @@ export class SessionManager {
   readonly #store: SessionStore;
   readonly #s: SessionSettings;
   #kernel: SandboxKernel = 'host';
+  #saved: Promise<void> = Promise.resolve();
   readonly #log: Logger;
   readonly #now: () => number;
   readonly #sessions = new Map<string, SessionRecord>();
@@ -146,7 +147,7 @@ export class SessionManager {
     if (this.#driver.name === 'docker') await checkKernelLimits({ maxSandboxes, ...limits });
     const sandboxes = await this.#ownSandboxes();
     const alive = new Set(sandboxes.map((s) => s.id));
-    for (const r of this.#store.load()) {
+    for (const r of await this.#store.load()) {
       if (!alive.has(r.sandboxId)) continue;
       if (r.nodes) r.nodes = r.nodes.filter((n) => alive.has(n.sandboxId));
       this.#sessions.set(r.id, r);
@@ -159,7 +160,7 @@ export class SessionManager {
     );
     // Nothing of this process is in flight yet: whatever is unaccounted for is an orphan, however young.
     const removed = await this.#removeOrphans(0);
-    this.#persist();
+    await this.#persist();
     this.#log.info({ sessions: this.#sessions.size, pool: adopted, orphansRemoved: removed }, 'sessions adopted');
     this.#timer = setInterval(() => void this.reap(), this.#s.reaperIntervalMs);
     this.#timer.unref();
@@ -169,7 +170,7 @@ export class SessionManager {
   /** Stops timers and drains the warm pool; session sandboxes stay for the next start to adopt. */
   async stop(): Promise<void> {
     clearInterval(this.#timer);
-    this.#persist();
+    await this.#persist();
     await this.pool.drain();
   }
 
@@ -193,7 +194,7 @@ export class SessionManager {
       expiresAt: now + this.#s.sessionTtlMs,
     };
     this.#sessions.set(record.id, record);
-    this.#persist();
+    await this.#persist();
     return { session: this.view(record), created: true };
   }
 
@@ -334,7 +335,7 @@ export class SessionManager {
         this.#joining.delete(sandboxId);
       }
       (r.nodes ??= []).push({ name, sandboxId });
-      this.#persist();
+      await this.#persist();
       this.#tell(r, { nodes: this.#nodes(r) });
       return { session: this.view(r), node: name };
     });
@@ -356,7 +357,7 @@ export class SessionManager {
       const found = r.nodes?.find((n) => n.name === node);
       if (!found) throw new ApiError('NODE_NOT_FOUND', `This session has no ${node}.`);
       r.nodes = r.nodes!.filter((n) => n !== found);
-      this.#persist();
+      await this.#persist();
       // Its slot counts until the sandbox is really gone.
       this.#joining.add(found.sandboxId);
       try {
@@ -435,7 +436,7 @@ export class SessionManager {
     r.expiresAt = Math.max(r.expiresAt, this.#now()) + this.#s.sessionTtlMs;
     r.lastActivityAt = this.#now();
     this.#warned.delete(id);
-    this.#persist();
+    void this.#persist();
     this.#emit(r, { state: 'ready', expiresAt: this.#endsAt(r) });
     return this.view(r);
   }
@@ -452,7 +453,7 @@ export class SessionManager {
       await this.#removeAll(r);
       r.sandboxId = await this.#acquireSandbox(sessionLabels(r.id, r.ownerId, r.expiresAt), true);
       r.lastActivityAt = this.#now();
-      this.#persist();
+      await this.#persist();
     } catch (err) {
       // The old sandbox is gone and no new one came: the session cannot go on.
       await this.destroy(id, 'ended');
@@ -469,7 +470,7 @@ export class SessionManager {
     if (!r) return;
     this.#sessions.delete(id);
     this.#warned.delete(id);
-    this.#persist();
+    await this.#persist();
     // Removed before the client is told, so "expired" means the sandboxes are really gone.
     await this.#removeAll(r);
     this.#emit(r, { state: 'expired', expiresAt: this.#now(), reason });
@@ -488,7 +489,7 @@ export class SessionManager {
       if (theirs) await this.destroy(r.id, 'ended');
       else r.ownerId = toOwner;
     }
-    this.#persist();
+    await this.#persist();
   }
 
   /** Every live session with its owner and sandbox (for admins). */
@@ -549,7 +550,7 @@ export class SessionManager {
       }
     }
     await this.#removeOrphans(60_000).catch((err) => this.#log.error({ err }, 'orphan sweep failed'));
-    this.#persist();
+    void this.#persist();
   }
 
   /**
@@ -580,8 +581,16 @@ export class SessionManager {
     return (await this.#driver.list()).filter((s) => s.labels[SERVER_LABEL] === this.#s.instanceId);
   }
 
-  #persist(): void {
-    this.#store.save([...this.#sessions.values()]);
+  /**
+   * Writes the table as it is now; the writes apply in order, and stop() waits for the last. A
+   * change a learner asked for (a new session, a node, a reset, an end) waits for its write before
+   * it is answered, so a server killed just after loses nothing it said was done.
+   */
+  #persist(): Promise<void> {
+    this.#saved = this.#store.save([...this.#sessions.values()]).catch((err: unknown) => {
+      this.#log.error({ err }, 'the session table could not be written; the next change writes it again');
+    });
+    return this.#saved;
   }
 
   stats(): { sessions: number; pool: number; creating: number; capacity: number } {

@@ -5,12 +5,14 @@ import { Migrator, type Migration, type MigrationResult } from 'kysely/migration
 import { initial } from './migrations/0001-initial.ts';
 import { accounts } from './migrations/0002-accounts.ts';
 import { completions } from './migrations/0003-completions.ts';
+import { sessions } from './migrations/0004-sessions.ts';
 
 /** Every migration, by name; names sort in the order they apply. */
 export const migrations: Readonly<Record<string, Migration>> = {
   '0001-initial': initial,
   '0002-accounts': accounts,
   '0003-completions': completions,
+  '0004-sessions': sessions,
 };
 
 /** Applies the migrations not yet applied (none on a second run); throws if one fails. */

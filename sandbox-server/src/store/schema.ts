@@ -64,6 +64,20 @@ export interface AuthUserTable {
   username: string | null;
 }
 
+export interface SessionsTable {
+  id: string;
+  owner_id: string;
+  sandbox_id: string;
+  lesson: string | null;
+  /** JSON: the nodes added to the session, [{ name, sandboxId }]. */
+  nodes: string;
+  /** 1 when the session's peer network exists and node1 is on it. */
+  peered: number;
+  created_at: number;
+  last_activity_at: number;
+  expires_at: number;
+}
+
 export interface Schema {
   auth_user: AuthUserTable;
   users: UsersTable;
@@ -71,6 +85,7 @@ export interface Schema {
   workshops: WorkshopsTable;
   workshop_members: WorkshopMembersTable;
   completions: CompletionsTable;
+  sessions: SessionsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

@@ -5,6 +5,10 @@ import { COMPLETION_ID } from './completions.ts';
 import type { Database } from './database.ts';
 import { migrate, migrations } from './migrate.ts';
 import { isUniqueViolation, Store, type AttemptResult } from './store.ts';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { importSessionsFile, tableSessionStore, type SessionRecord } from '../sessions/session-store.ts';
 import { getMigrations } from 'better-auth/db/migration';
 import { authOptions, createAuth } from '../identity/accounts.ts';
 import { loadConfig } from '../config.ts';
@@ -46,9 +50,75 @@ export function storeSuite(name: string, open: OpenDatabase): void {
       expect(await migrate(database.db)).toEqual([]);
       const tables = (await database.db.introspection.getTables()).map((t) => t.name);
       expect(tables).toEqual(
-        expect.arrayContaining(['users', 'progress', 'workshops', 'workshop_members', 'completions']),
+        expect.arrayContaining(['users', 'progress', 'workshops', 'workshop_members', 'completions', 'sessions']),
       );
-      expect(Object.keys(migrations)).toEqual(['0001-initial', '0002-accounts', '0003-completions']);
+      expect(Object.keys(migrations)).toEqual(['0001-initial', '0002-accounts', '0003-completions', '0004-sessions']);
+    });
+
+    it('keeps sessions across a reopen: new and changed ones written, gone ones removed, sessions.json moved in once', async () => {
+      const session = (id: string, extra: Partial<SessionRecord> = {}): SessionRecord => ({
+        id,
+        ownerId: unique('owner'),
+        sandboxId: unique('sbx'),
+        createdAt: clock,
+        lastActivityAt: clock,
+        expiresAt: clock + 3_600_000,
+        ...extra,
+      });
+      const byId = (rs: SessionRecord[]) => [...rs].sort((x, y) => x.id.localeCompare(y.id));
+      const mine = (all: SessionRecord[], ids: string[]) => byId(all.filter((r) => ids.includes(r.id)));
+      const [a, b, c] = [unique('s'), unique('s'), unique('s')];
+      const table = tableSessionStore(store.sessions);
+      await table.load();
+      const first = [session(a, { lesson: 'first-container' }), session(b)];
+      await table.save(first);
+      // b gains nodes and a peer network; a goes; c comes.
+      const second = [
+        { ...first[1]!, nodes: [{ name: 'node2', sandboxId: unique('sbx') }], peered: true, lastActivityAt: clock + 5 },
+        session(c),
+      ];
+      await table.save(second);
+      await reopen();
+      expect(mine(await store.sessions.all(), [a, b, c])).toEqual(byId(second));
+
+      // A server that kept its sessions in sessions.json: they move in, the file goes, and a second
+      // start finds nothing to move (a session the table already has is kept as it is).
+      const dir = mkdtempSync(join(tmpdir(), 'dockyard-sessions-'));
+      try {
+        const old = [session(unique('s')), { ...second[1]!, lesson: 'changed-in-file' }];
+        writeFileSync(join(dir, 'sessions.json'), JSON.stringify(old));
+        expect(await importSessionsFile(dir, store.sessions)).toBe(1);
+        expect(existsSync(join(dir, 'sessions.json'))).toBe(false);
+        expect(await importSessionsFile(dir, store.sessions)).toBe(0);
+        const all = await store.sessions.all();
+        expect(mine(all, [old[0]!.id, c])).toEqual(byId([old[0]!, second[1]!]));
+        writeFileSync(join(dir, 'sessions.json'), '{not json');
+        await expect(importSessionsFile(dir, store.sessions)).rejects.toThrow(/sessions.json could not be read/);
+        expect(existsSync(join(dir, 'sessions.json')), 'a file that could not be read is kept').toBe(true);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    it('writes the session table again after a failed write, comparing with the table itself', async () => {
+      let failNext = true;
+      const flaky = {
+        all: () => store.sessions.all(),
+        write: async (put: readonly SessionRecord[], remove?: readonly string[]) => {
+          if (failNext) {
+            failNext = false;
+            throw new Error('the database went away');
+          }
+          return store.sessions.write(put, remove);
+        },
+      };
+      const table = tableSessionStore(flaky);
+      await table.load();
+      const s = { id: unique('s'), ownerId: 'o', sandboxId: 'x', createdAt: 1, lastActivityAt: 1, expiresAt: 2 };
+      await expect(table.save([...(await store.sessions.all()), s])).rejects.toThrow(/went away/);
+      // The next save, of the same table, writes what the failed one could not.
+      await table.save([...(await store.sessions.all()), s]);
+      expect((await store.sessions.all()).find((r) => r.id === s.id)).toEqual(s);
     });
 
     it('creates users, finds them, and keeps usernames and emails unique', async () => {

@@ -3,6 +3,7 @@ import { randomInt, randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { ApiError } from '../errors.ts';
 import { Completions } from './completions.ts';
+import { Sessions } from './sessions.ts';
 import {
   toMember,
   toProgress,
@@ -30,12 +31,15 @@ export class Store {
   readonly db: Kysely<Schema>;
   /** Learners' completion pages (`completions.ts`). */
   readonly completions: Completions;
+  /** Sandbox sessions (`sessions.ts`). */
+  readonly sessions: Sessions;
   readonly #now: () => number;
 
   constructor(db: Kysely<Schema>, now: () => number = Date.now) {
     this.db = db;
     this.#now = now;
     this.completions = new Completions(db, now);
+    this.sessions = new Sessions(db);
   }
 
   /** Runs `fn` in one transaction: all of its writes, or (when it throws) none. */
