@@ -141,6 +141,7 @@ export async function buildApp({ config, engine, platform, logger }: AppDeps): P
       ownerOf,
       fileMaxBytes: config.fileMaxBytes,
       createLimitPerHour: config.createLimitPerHour,
+      rateEvents: platform.store.rateEvents,
       onCreated: (ms, fromPool) => metrics.sessionCreated(ms, fromPool),
     });
     sessionSocketRoute(app, {

@@ -44,7 +44,9 @@ export const configSchema = z.object({
     .string()
     .min(1)
     .default(resolve(repo, '.data'))
-    .describe('Folder for the server state: its signing key and the SQLite database (accounts, progress, workshops, sessions)'),
+    .describe(
+      'Folder for the server state: its signing key and the SQLite database (accounts, progress, workshops, sessions)',
+    ),
   DATABASE_URL: z
     .url({ protocol: /^postgres(ql)?$/, error: 'a postgres:// URL, e.g. postgres://user:password@host:5432/dockyard' })
     .optional()

@@ -145,8 +145,9 @@ export class Accounts {
     this.auth = opts.auth;
     this.#onMerged = opts.onMerged;
     this.#secure = opts.config.publicUrl.startsWith('https:');
-    this.#signIns = new RateLimiter(opts.config.signInLimitPer15Min, 15 * 60_000);
-    this.#signUps = new RateLimiter(opts.config.signUpLimitPerHour, 3_600_000);
+    const events = opts.store.rateEvents;
+    this.#signIns = new RateLimiter(opts.config.signInLimitPer15Min, 15 * 60_000, { events, bucket: 'sign-in' });
+    this.#signUps = new RateLimiter(opts.config.signUpLimitPerHour, 3_600_000, { events, bucket: 'sign-up' });
   }
 
   get githubEnabled(): boolean {
@@ -172,7 +173,7 @@ export class Accounts {
   }
 
   async signUp(req: FastifyRequest, reply: FastifyReply, body: z.infer<typeof signUpBody>): Promise<User> {
-    this.#limit(this.#signUps, req, 'TOO_MANY_SIGN_UPS');
+    await this.#limit(this.#signUps, req, 'TOO_MANY_SIGN_UPS');
     if (body.password.length < 8) throw new ApiError('WEAK_PASSWORD');
     const name = body.displayName || body.username;
     const email = body.email || `${body.username.toLowerCase()}@${PLACEHOLDER_EMAIL_DOMAIN}`;
@@ -191,7 +192,7 @@ export class Accounts {
   }
 
   async signIn(req: FastifyRequest, reply: FastifyReply, body: z.infer<typeof signInBody>): Promise<User> {
-    this.#limit(this.#signIns, req, 'TOO_MANY_SIGN_INS');
+    await this.#limit(this.#signIns, req, 'TOO_MANY_SIGN_INS');
     const headers = fromNodeHeaders(req.headers);
     let result: { headers: Headers; response: { user: { id: string } } };
     try {
@@ -239,7 +240,7 @@ export class Accounts {
   async changePassword(req: FastifyRequest, reply: FastifyReply, body: z.infer<typeof passwordBody>): Promise<void> {
     await this.require(req, reply, 'learner', 'instructor', 'admin');
     if (body.newPassword.length < 8) throw new ApiError('WEAK_PASSWORD');
-    this.#limit(this.#signIns, req, 'TOO_MANY_SIGN_INS');
+    await this.#limit(this.#signIns, req, 'TOO_MANY_SIGN_INS');
     try {
       const r = await this.auth.api.changePassword({
         body: { currentPassword: body.currentPassword, newPassword: body.newPassword, revokeOtherSessions: true },
@@ -388,8 +389,8 @@ export class Accounts {
     });
   }
 
-  #limit(limiter: RateLimiter, req: FastifyRequest, code: ErrorCode): void {
-    const taken = limiter.take(req.ip);
+  async #limit(limiter: RateLimiter, req: FastifyRequest, code: ErrorCode): Promise<void> {
+    const taken = await limiter.take(req.ip);
     if (!taken.ok) throw new ApiError(code, undefined, { retryAfterSeconds: taken.retryAfterSeconds });
   }
 }

@@ -10,6 +10,7 @@ import type { Previews } from '../app.ts';
 import type { Grading } from '../grader/grading.ts';
 import type { SandboxMapRegistry } from '../map/sandbox-map.ts';
 import { RateLimiter } from '../identity/rate-limit.ts';
+import type { RateEvents } from '../store/rate-events.ts';
 import { LINK_TTL_MS } from '../previews/preview-grants.ts';
 import { GRANT_PARAM } from '../previews/preview-proxy.ts';
 import { nodeName } from '../protocol/messages.ts';
@@ -28,6 +29,8 @@ export interface SessionRouteDeps {
   fileMaxBytes: number;
   /** New sandboxes per client address per hour (0: no limit). */
   createLimitPerHour: number;
+  /** Where the limit's events are kept (the store: every server counts the same); else in memory. */
+  rateEvents?: RateEvents;
   onCreated?: (ms: number, fromPool: boolean) => void;
 }
 
@@ -104,18 +107,21 @@ export function sessionRoutes(app: FastifyInstance, deps: SessionRouteDeps): voi
 
   app.get('/api/sessions', async (req, reply) => ({ sessions: sessions.listFor(await deps.ownerOf(req, reply)) }));
 
-  const creations = new RateLimiter(deps.createLimitPerHour, 3_600_000);
+  const creations = new RateLimiter(deps.createLimitPerHour, 3_600_000, {
+    ...(deps.rateEvents ? { events: deps.rateEvents } : {}),
+    bucket: 'sandbox-create',
+  });
   /** A new sandbox (a session's first, or a node) counts against its client's hourly limit. */
-  const takeCreation = (req: FastifyRequest, count = 1) => {
+  const takeCreation = async (req: FastifyRequest, count = 1) => {
     for (let i = 0; i < count; i++) {
-      const taken = creations.take(req.ip);
+      const taken = await creations.take(req.ip);
       if (!taken.ok) throw new ApiError('RATE_LIMITED', undefined, { retryAfterSeconds: taken.retryAfterSeconds });
     }
   };
   app.post('/api/sessions', async (req, reply) => {
     const body = parse(createBody, req.body);
     // Only a new sandbox counts: a learner's existing session is returned whatever the limit.
-    if (sessions.listFor(await deps.ownerOf(req, reply)).length === 0) takeCreation(req);
+    if (sessions.listFor(await deps.ownerOf(req, reply)).length === 0) await takeCreation(req);
     const started = performance.now();
     const warmBefore = sessions.pool.ready();
     const { session, created } = await sessions.create(await deps.ownerOf(req, reply), body?.lesson);
@@ -151,7 +157,7 @@ export function sessionRoutes(app: FastifyInstance, deps: SessionRouteDeps): voi
     const r = await ownedSession(req, reply);
     // A node refused for the session's own limit costs no sandbox creation.
     sessions.checkRoomForNode(r.id);
-    takeCreation(req);
+    await takeCreation(req);
     const added = await sessions.addNode(r.id);
     return reply.status(201).send(added);
   });
@@ -167,7 +173,7 @@ export function sessionRoutes(app: FastifyInstance, deps: SessionRouteDeps): voi
     const r = await ownedSession(req, reply);
     const { template } = parse(templateBody, req.body);
     const t = SWARM_TEMPLATES[template];
-    takeCreation(req, Math.max(0, t.managers + t.workers - sessions.nodeCount(r.id)));
+    await takeCreation(req, Math.max(0, t.managers + t.workers - sessions.nodeCount(r.id)));
     return { session: await sessions.applyTemplate(r.id, template) };
   });
 

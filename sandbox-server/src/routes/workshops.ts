@@ -74,13 +74,16 @@ export function workshopRoutes(app: FastifyInstance, deps: WorkshopRouteDeps): v
   };
   // Codes are short enough to read aloud, so guessing them is slowed: each unknown code counts,
   // and past WRONG_CODES_PER_10_MIN from one address every lookup is refused for a while.
-  const wrongCodes = new RateLimiter(WRONG_CODES_PER_10_MIN, 10 * 60_000);
+  const wrongCodes = new RateLimiter(WRONG_CODES_PER_10_MIN, 10 * 60_000, {
+    events: store.rateEvents,
+    bucket: 'join-code',
+  });
   const byCode = async (req: FastifyRequest<WithCode>) => {
-    const blocked = wrongCodes.peek(req.ip);
+    const blocked = await wrongCodes.peek(req.ip);
     if (!blocked.ok) throw new ApiError('TOO_MANY_JOIN_TRIES', undefined, blocked);
     const w = await store.findWorkshopByCode(req.params.code);
     if (!w) {
-      wrongCodes.take(req.ip);
+      await wrongCodes.take(req.ip);
       throw new ApiError('WORKSHOP_NOT_FOUND');
     }
     return w;

@@ -6,6 +6,7 @@ import { initial } from './migrations/0001-initial.ts';
 import { accounts } from './migrations/0002-accounts.ts';
 import { completions } from './migrations/0003-completions.ts';
 import { sessions } from './migrations/0004-sessions.ts';
+import { rateEvents } from './migrations/0005-rate-events.ts';
 
 /** Every migration, by name; names sort in the order they apply. */
 export const migrations: Readonly<Record<string, Migration>> = {
@@ -13,6 +14,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0002-accounts': accounts,
   '0003-completions': completions,
   '0004-sessions': sessions,
+  '0005-rate-events': rateEvents,
 };
 
 /** Applies the migrations not yet applied (none on a second run); throws if one fails. */

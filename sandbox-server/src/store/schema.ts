@@ -78,6 +78,12 @@ export interface SessionsTable {
   expires_at: number;
 }
 
+export interface RateEventsTable {
+  bucket: string;
+  key: string;
+  at: number;
+}
+
 export interface Schema {
   auth_user: AuthUserTable;
   users: UsersTable;
@@ -86,6 +92,7 @@ export interface Schema {
   workshop_members: WorkshopMembersTable;
   completions: CompletionsTable;
   sessions: SessionsTable;
+  rate_events: RateEventsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

@@ -9,6 +9,8 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { importSessionsFile, tableSessionStore, type SessionRecord } from '../sessions/session-store.ts';
+import { RateLimiter } from '../identity/rate-limit.ts';
+import type { RateEvents } from './rate-events.ts';
 import { getMigrations } from 'better-auth/db/migration';
 import { authOptions, createAuth } from '../identity/accounts.ts';
 import { loadConfig } from '../config.ts';
@@ -50,9 +52,23 @@ export function storeSuite(name: string, open: OpenDatabase): void {
       expect(await migrate(database.db)).toEqual([]);
       const tables = (await database.db.introspection.getTables()).map((t) => t.name);
       expect(tables).toEqual(
-        expect.arrayContaining(['users', 'progress', 'workshops', 'workshop_members', 'completions', 'sessions']),
+        expect.arrayContaining([
+          'users',
+          'progress',
+          'workshops',
+          'workshop_members',
+          'completions',
+          'sessions',
+          'rate_events',
+        ]),
       );
-      expect(Object.keys(migrations)).toEqual(['0001-initial', '0002-accounts', '0003-completions', '0004-sessions']);
+      expect(Object.keys(migrations)).toEqual([
+        '0001-initial',
+        '0002-accounts',
+        '0003-completions',
+        '0004-sessions',
+        '0005-rate-events',
+      ]);
     });
 
     it('keeps sessions across a reopen: new and changed ones written, gone ones removed, sessions.json moved in once', async () => {
@@ -119,6 +135,28 @@ export function storeSuite(name: string, open: OpenDatabase): void {
       // The next save, of the same table, writes what the failed one could not.
       await table.save([...(await store.sessions.all()), s]);
       expect((await store.sessions.all()).find((r) => r.id === s.id)).toEqual(s);
+    });
+
+    it('counts rate-limited events for every server that shares the database, never past the limit', async () => {
+      // A second server: its own connection (PostgreSQL; SQLite is one process's store).
+      const other = database.dialect === 'postgres' ? await open() : database;
+      try {
+        const bucket = unique('bucket');
+        const limiter = (events: RateEvents) => new RateLimiter(3, 60_000, { events, bucket, now });
+        const [a, b] = [limiter(store.rateEvents), limiter(new Store(other.db, now).rateEvents)];
+        expect(await a.take('10.0.0.1')).toEqual({ ok: true });
+        expect(await b.take('10.0.0.1')).toEqual({ ok: true });
+        expect(await b.peek('10.0.0.1')).toEqual({ ok: true });
+        expect(await a.take('10.0.0.2')).toEqual({ ok: true });
+        // Both servers at once for the last place: one gets it.
+        const raced = await Promise.all([a, b, a, b].map((l) => l.take('10.0.0.1')));
+        expect(raced.filter((t) => t.ok)).toHaveLength(1);
+        expect(await a.peek('10.0.0.1')).toEqual({ ok: false, retryAfterSeconds: 60 });
+        clock += 60_001;
+        expect(await b.take('10.0.0.1')).toEqual({ ok: true });
+      } finally {
+        if (other !== database) await other.close();
+      }
     });
 
     it('creates users, finds them, and keeps usernames and emails unique', async () => {

@@ -3,6 +3,7 @@ import { randomInt, randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { ApiError } from '../errors.ts';
 import { Completions } from './completions.ts';
+import { RateEvents } from './rate-events.ts';
 import { Sessions } from './sessions.ts';
 import {
   toMember,
@@ -33,6 +34,8 @@ export class Store {
   readonly completions: Completions;
   /** Sandbox sessions (`sessions.ts`). */
   readonly sessions: Sessions;
+  /** What the rate limits count, for every server (`rate-events.ts`). */
+  readonly rateEvents: RateEvents;
   readonly #now: () => number;
 
   constructor(db: Kysely<Schema>, now: () => number = Date.now) {
@@ -40,6 +43,7 @@ export class Store {
     this.#now = now;
     this.completions = new Completions(db, now);
     this.sessions = new Sessions(db);
+    this.rateEvents = new RateEvents(db);
   }
 
   /** Runs `fn` in one transaction: all of its writes, or (when it throws) none. */

@@ -1,0 +1,36 @@
+// The events a rate limit counts (identity/rate-limit.ts), kept in the store: every server that
+// shares the database sees the same counts. One transaction per event, and on PostgreSQL a lock
+// per bucket and key for its length, so two servers taking the last place at once cannot both get it.
+import { PostgresAdapter, sql, type Kysely } from 'kysely';
+import type { Schema } from './schema.ts';
+
+export class RateEvents {
+  readonly #db: Kysely<Schema>;
+
+  constructor(db: Kysely<Schema>) {
+    this.#db = db;
+  }
+
+  /**
+   * The times of the events of `key` in `bucket` since `since` (oldest first), forgetting older
+   * ones; with `record`, counts one more at `now` when fewer than `limit` were there.
+   */
+  async recent(bucket: string, key: string, since: number, record?: { now: number; limit: number }): Promise<number[]> {
+    return this.#db.transaction().execute(async (trx) => {
+      if (record && trx.getExecutor().adapter instanceof PostgresAdapter)
+        await sql`select pg_advisory_xact_lock(hashtext(${`${bucket}\n${key}`}))`.execute(trx);
+      await trx.deleteFrom('rate_events').where('bucket', '=', bucket).where('at', '<=', since).execute();
+      const rows = await trx
+        .selectFrom('rate_events')
+        .select('at')
+        .where('bucket', '=', bucket)
+        .where('key', '=', key)
+        .orderBy('at')
+        .execute();
+      const times = rows.map((r) => Number(r.at));
+      if (record && times.length < record.limit)
+        await trx.insertInto('rate_events').values({ bucket, key, at: record.now }).execute();
+      return times;
+    });
+  }
+}
