@@ -91,11 +91,11 @@ export class DockerDriver implements SandboxDriver {
     return this.#userns;
   }
 
-  /** Whether sandboxes run under gVisor: the runtime's name or the binary the engine has for it. */
   async kernel(): Promise<SandboxKernel> {
     return (await this.#isGvisor()) ? 'gvisor' : 'host';
   }
 
+  /** Whether sandboxes run under gVisor: the runtime's name or the binary the engine has for it. */
   #isGvisor(): Promise<boolean> {
     this.#gvisor ??= (async () => {
       if (this.#opts.runtime === 'runc') return false;
