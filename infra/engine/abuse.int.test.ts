@@ -622,7 +622,9 @@ for (const { runtime, skip } of await testRuntimes()) {
             // While it floods a fast reader: the server and the bystander still answer.
             const before = seen.chars;
             await expectStillResponsive();
-            expect(seen.chars, 'the flood went on during the check').toBeGreaterThan(before);
+            // And the flood goes on (under gVisor its output comes in bursts: a short check can fall
+            // between two of them).
+            await until(() => seen.chars > before, 5000, 'the flood to go on after the check');
             // While the attacker's browser reads nothing: the same, and the server holds the flood back.
             ws.pause();
             await new Promise((r) => setTimeout(r, 1000));

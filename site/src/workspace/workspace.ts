@@ -285,6 +285,8 @@ export async function startWorkspace(root: HTMLElement, options: WorkspaceOption
       case 'map':
         return maps.update(msg.node ?? FIRST_NODE, msg.map);
       case 'error':
+        // A stopped sandbox runs nothing any more: the status says so as the state it is (Reset stays).
+        if (msg.code === 'SANDBOX_STOPPED') return show('offline', `${msg.title}. ${msg.hint}`);
         status.textContent = `${msg.title}. ${msg.hint}`;
         return;
       case 'watched':
