@@ -100,7 +100,7 @@ export async function buildApp({ config, engine, platform, logger }: AppDeps): P
     }
   });
 
-  healthRoutes(app, engine, platform?.sessions);
+  healthRoutes(app, engine, platform?.sessions, platform?.store);
   app.get('/metrics', async (_req, reply) =>
     reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
   );

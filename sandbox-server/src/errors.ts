@@ -6,6 +6,11 @@ export const errorCatalogue = {
     title: 'The Docker Engine is not answering',
     hint: 'Check that dockerd is running (docker version) and that DOCKYARD_DOCKER_SOCKET points at its socket.',
   },
+  STORE_UNREACHABLE: {
+    status: 503,
+    title: 'The database is not answering',
+    hint: 'Check that PostgreSQL is running and that DATABASE_URL points at it. The server answers /readyz again by itself once the database does; nothing needs restarting.',
+  },
   NOT_FOUND: {
     status: 404,
     title: 'There is nothing at this address',

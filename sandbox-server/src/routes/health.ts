@@ -4,7 +4,12 @@ import type { Engine } from '../engine/engine.ts';
 import { ApiError } from '../errors.ts';
 import type { SessionManager } from '../sessions/session-manager.ts';
 
-export function healthRoutes(app: FastifyInstance, engine: Engine, sessions?: SessionManager): void {
+export function healthRoutes(
+  app: FastifyInstance,
+  engine: Engine,
+  sessions?: SessionManager,
+  store?: { ping(): Promise<void> },
+): void {
   const engineInfo = async () => {
     try {
       return await engine.info();
@@ -17,7 +22,12 @@ export function healthRoutes(app: FastifyInstance, engine: Engine, sessions?: Se
 
   app.get('/livez', async () => ({ status: 'ok' }));
 
+  // Not ready without the database either (a replica cut off from PostgreSQL gets no learners),
+  // while /livez still answers: the process is fine and comes back by itself.
   app.get('/readyz', async () => {
+    await store?.ping().catch((err: unknown) => {
+      throw new ApiError('STORE_UNREACHABLE', err instanceof Error ? err.message : String(err));
+    });
     const info = await engineInfo();
     const stats = sessions?.stats();
     return { status: 'ok', engine: info, ...(stats ? { sandboxes: stats } : {}) };

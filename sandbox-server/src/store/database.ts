@@ -64,5 +64,11 @@ const types = {
 };
 
 function postgres(connectionString: string): Dialect {
-  return new PostgresDialect({ pool: new pg.Pool({ connectionString, types, max: 10 }) });
+  // A query waits at most 5 s for a connection: with PostgreSQL away, requests fail (and /readyz
+  // says not ready) instead of hanging.
+  const pool = new pg.Pool({ connectionString, types, max: 10, connectionTimeoutMillis: 5000 });
+  // An idle connection that PostgreSQL closes (a restart) is an 'error' on the pool, which would
+  // end the process unheard; the pool drops that connection and makes a new one when next asked.
+  pool.on('error', () => undefined);
+  return new PostgresDialect({ pool });
 }

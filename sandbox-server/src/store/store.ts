@@ -1,6 +1,6 @@
 // Accounts, progress and workshops over Kysely: the same queries on SQLite and PostgreSQL.
 import { randomInt, randomUUID } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { ApiError } from '../errors.ts';
 import { Completions } from './completions.ts';
 import { RateEvents } from './rate-events.ts';
@@ -44,6 +44,11 @@ export class Store {
     this.completions = new Completions(db, now);
     this.sessions = new Sessions(db);
     this.rateEvents = new RateEvents(db);
+  }
+
+  /** Resolves when the database answers a query; rejects with why it does not. */
+  async ping(): Promise<void> {
+    await sql`select 1`.execute(this.db);
   }
 
   /** Runs `fn` in one transaction: all of its writes, or (when it throws) none. */

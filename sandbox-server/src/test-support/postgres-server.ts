@@ -13,6 +13,9 @@ const ROOT = '/usr/lib/postgresql';
 export interface PostgresServer {
   /** postgres://dockyard@127.0.0.1:<port>/postgres; the role is trusted, no password. */
   url: string;
+  /** Stops the server, keeping its data (an outage); `resume` starts it again on the same port. */
+  halt(): Promise<void>;
+  resume(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -46,9 +49,12 @@ export async function startPostgres(): Promise<PostgresServer> {
     await pg('initdb', ['-D', data, '-A', 'trust', '-U', 'dockyard', '-E', 'UTF8', '--no-sync']);
     // A test server: durability is not the point, speed is.
     const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off`;
-    await pg('pg_ctl', ['-D', data, '-o', options, '-l', join(dir, 'server.log'), '-w', 'start']);
+    const start = () => pg('pg_ctl', ['-D', data, '-o', options, '-l', join(dir, 'server.log'), '-w', 'start']);
+    await start();
     return {
       url: `postgres://dockyard@127.0.0.1:${port}/postgres`,
+      halt: async () => void (await pg('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop'])),
+      resume: async () => void (await start()),
       async stop() {
         try {
           await pg('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']);
