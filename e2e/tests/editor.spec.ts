@@ -68,7 +68,8 @@ test('the editor loads only when opened, and edits and saves files in ~/work', a
   await page.screenshot({ path: shot('editor-2-unsaved') });
 
   await page.keyboard.press('Control+S');
-  await expect(page.locator('[data-note]')).toHaveText('Saved');
+  // Each step below is a command in the sandbox or two: a loaded machine takes seconds for them.
+  await expect(page.locator('[data-note]')).toHaveText('Saved', { timeout: 15_000 });
   await expect(unsaved).toBeHidden();
   await page.screenshot({ path: shot('editor-3-saved') });
   const saved = (await (await page.request.get(file('Dockerfile'))).json()) as { content: string };
@@ -77,7 +78,7 @@ test('the editor loads only when opened, and edits and saves files in ~/work', a
   // New file: asks for a name, creates it empty, opens it.
   page.once('dialog', (d) => void d.accept('compose.yaml'));
   await page.getByRole('button', { name: 'New file' }).click();
-  await expect(tree.locator('[data-file="compose.yaml"]')).toBeVisible();
+  await expect(tree.locator('[data-file="compose.yaml"]')).toBeVisible({ timeout: 15_000 });
   await expect(page.locator('[data-title]')).toHaveText('compose.yaml');
   expect(((await (await page.request.get(file('compose.yaml'))).json()) as { content: string }).content).toBe('');
 

@@ -1,4 +1,5 @@
-// The `runsc` tier of `npm test`: the driver conformance suite, the abuse suite and a subset of the
+// The `runsc` tier of `npm test`: the driver conformance suite, port previews through the preview
+// origin, the abuse suite and a subset of the
 // lessons (content/lessons.int.test.ts, RUNSC_LESSONS) and exercise proofs (RUNSC_EXERCISES) with
 // sandboxes under gVisor. Skipped, with the reason, where runsc cannot start a networked container.
 //   node infra/setup/runsc-tier.ts [--report file.json] [--all]
@@ -18,6 +19,7 @@ export const RUNSC_EXERCISES = ['hello-app', 'publish-web2', 'app-net', 'keep-da
 
 const FILES = [
   'sandbox-server/src/drivers/docker/docker-driver.int.test.ts',
+  'sandbox-server/src/previews/previews.int.test.ts',
   'infra/engine/abuse.int.test.ts',
   'content/lessons.int.test.ts',
 ];
