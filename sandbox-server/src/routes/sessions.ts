@@ -29,8 +29,8 @@ export interface SessionRouteDeps {
   fileMaxBytes: number;
   /** New sandboxes per client address per hour (0: no limit). */
   createLimitPerHour: number;
-  /** Where the limit's events are kept (the store: every server counts the same); else in memory. */
-  rateEvents?: RateEvents;
+  /** Where the limit's events are kept: the store, so every server counts the same. */
+  rateEvents: RateEvents;
   onCreated?: (ms: number, fromPool: boolean) => void;
 }
 
@@ -108,7 +108,7 @@ export function sessionRoutes(app: FastifyInstance, deps: SessionRouteDeps): voi
   app.get('/api/sessions', async (req, reply) => ({ sessions: sessions.listFor(await deps.ownerOf(req, reply)) }));
 
   const creations = new RateLimiter(deps.createLimitPerHour, 3_600_000, {
-    ...(deps.rateEvents ? { events: deps.rateEvents } : {}),
+    events: deps.rateEvents,
     bucket: 'sandbox-create',
   });
   /** A new sandbox (a session's first, or a node) counts against its client's hourly limit. */

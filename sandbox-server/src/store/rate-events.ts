@@ -12,25 +12,31 @@ export class RateEvents {
   }
 
   /**
-   * The times of the events of `key` in `bucket` since `since` (oldest first), forgetting older
-   * ones; with `record`, counts one more at `now` when fewer than `limit` were there.
+   * The times of the events of `key` in `bucket` since `since` (oldest first). With `record`, counts
+   * one more at `now` when fewer than `limit` were there, and forgets the bucket's older events; a
+   * look without it only reads.
    */
   async recent(bucket: string, key: string, since: number, record?: { now: number; limit: number }): Promise<number[]> {
+    const times = async (db: Kysely<Schema>) =>
+      (
+        await db
+          .selectFrom('rate_events')
+          .select('at')
+          .where('bucket', '=', bucket)
+          .where('key', '=', key)
+          .where('at', '>', since)
+          .orderBy('at')
+          .execute()
+      ).map((r) => Number(r.at));
+    if (!record) return times(this.#db);
     return this.#db.transaction().execute(async (trx) => {
-      if (record && trx.getExecutor().adapter instanceof PostgresAdapter)
+      if (trx.getExecutor().adapter instanceof PostgresAdapter)
         await sql`select pg_advisory_xact_lock(hashtext(${`${bucket}\n${key}`}))`.execute(trx);
       await trx.deleteFrom('rate_events').where('bucket', '=', bucket).where('at', '<=', since).execute();
-      const rows = await trx
-        .selectFrom('rate_events')
-        .select('at')
-        .where('bucket', '=', bucket)
-        .where('key', '=', key)
-        .orderBy('at')
-        .execute();
-      const times = rows.map((r) => Number(r.at));
-      if (record && times.length < record.limit)
+      const before = await times(trx);
+      if (before.length < record.limit)
         await trx.insertInto('rate_events').values({ bucket, key, at: record.now }).execute();
-      return times;
+      return before;
     });
   }
 }

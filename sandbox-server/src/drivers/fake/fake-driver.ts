@@ -19,11 +19,8 @@ export class FakeDriver implements SandboxDriver {
   /** Make the next create() calls fail. */
   failNext = 0;
   now = () => new Date();
-  /** The kernel it claims its sandboxes run on. */
-  kernelIs: SandboxKernel = 'host';
-
   async kernel(): Promise<SandboxKernel> {
-    return this.kernelIs;
+    return 'host';
   }
 
   async create(spec: SandboxSpec): Promise<Sandbox> {
