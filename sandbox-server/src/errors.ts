@@ -41,6 +41,11 @@ export const errorCatalogue = {
     title: 'Your sandbox has stopped',
     hint: 'Press Reset, above the terminal, for a fresh sandbox. What was in this one (containers, images, files) is gone.',
   },
+  TERMINAL_ELSEWHERE: {
+    status: 409,
+    title: 'This terminal is open in another window',
+    hint: 'The same lesson is open in another tab or window, which shows this terminal now. Close this tab, or reload it to bring the terminal back here.',
+  },
   TOO_MANY_NODES: {
     status: 409,
     title: 'This session already has as many nodes as it may',

@@ -1,5 +1,6 @@
 // The server under stress and after a crash: output floods are flow-controlled, and a server
-// killed with SIGKILL re-adopts its sessions and removes its orphans when it comes back.
+// killed with SIGKILL re-adopts its sessions (their shells kept running in the sandboxes) and
+// removes its orphans when it comes back.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -101,7 +102,10 @@ describe('a server killed with SIGKILL', () => {
     const sessionId = await client.createSession();
     const ws = await client.connect(sessionId);
     await ws.open('t');
-    await ws.run('t', 'echo before > ~/work/marker && echo saved-$((1+1))', /saved-2/);
+    await ws.run('t', 'echo before > ~/work/marker && echo saved-$((1+1)) shell-$$', /saved-2 shell-\d+/);
+    const shell = /shell-(\d+)/.exec(ws.output('t'))![1];
+    // A program in the foreground when the server dies: it must still be running afterwards.
+    ws.send({ type: 'input', term: 't', data: 'sleep 600\r' });
     expect((await client.req('POST', `/api/sessions/${sessionId}/nodes`, {})).status).toBe(201);
     // An orphan: a sandbox of this server that no session or pool slot accounts for (as if the
     // server died between creating it and recording it).
@@ -123,7 +127,16 @@ describe('a server killed with SIGKILL', () => {
     const file = await client.req<{ content: string }>('GET', `/api/sessions/${sessionId}/file?path=marker`);
     expect(file.body.content).toBe('before\n');
     const ws2 = await client.connect(sessionId);
+    // The shell outlived the server: the same one comes back, with its scrollback (marked as a
+    // replay) and its sleep still in the foreground.
+    expect(await ws2.open('t')).toBe(true);
+    await ws2.until(() => /saved-2/.test(ws2.output('t')), 10_000, 'the scrollback');
+    const replayed = ws2.messages.filter((m) => m.type === 'output' && m.term === 't');
+    expect(replayed.every((m) => m.type === 'output' && m.replay)).toBe(true);
     await ws2.open('t2');
+    const looked = await ws2.run('t2', 'pgrep -a sleep; echo looked', /\nlooked\r\n/);
+    expect(looked).toMatch(/sleep 600/);
+    expect(await ws2.run('t', '\u0003echo again-$$', /again-\d+/)).toContain(`again-${shell}`);
     expect(await ws2.run('t2', 'echo back-$((4+4))', /back-8/)).toContain('back-8');
     await ws2.open('n2', { node: 'node2' });
     const out = await ws2.run('n2', 'hostname; ping -c1 -W3 node1 >/dev/null && echo reached-$((0+1))', /reached-1/);

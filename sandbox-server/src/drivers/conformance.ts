@@ -1,7 +1,7 @@
 // The contract every SandboxDriver must meet, run against a real backend by each driver's int test.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Sandbox, SandboxDriver, SandboxLimits, TerminalStream } from './driver.ts';
+import type { Sandbox, SandboxDriver, SandboxLimits, TerminalEvent, TerminalStream } from './driver.ts';
 
 export const TEST_LIMITS: SandboxLimits = { memoryBytes: 2 ** 30, cpus: 1, pids: 512, storageBytes: 2 * 2 ** 30 };
 
@@ -10,11 +10,23 @@ export const testSandboxId = () => `t${randomUUID().slice(0, 8)}`;
 /** Collects a terminal's output and waits for a pattern in what came after `since`. */
 function screen(tty: TerminalStream) {
   let text = '';
-  tty.stream.on('data', (d: Buffer) => (text += d.toString('utf8')));
+  let replay = '';
+  const sizes: string[] = [];
+  tty.stream.on('data', (e: TerminalEvent) => {
+    if (e.type === 'size') sizes.push(`${e.cols}x${e.rows}`);
+    else if (e.replay) replay += e.data.toString('utf8');
+    else text += e.data.toString('utf8');
+  });
   return {
+    /** Live output. */
     get text() {
       return text;
     },
+    /** The scrollback replayed on attaching. */
+    get replay() {
+      return replay;
+    },
+    sizes,
     async waitFor(pattern: RegExp, since = 0, timeoutMs = 20_000): Promise<string> {
       const deadline = Date.now() + timeoutMs;
       while (Date.now() < deadline) {
@@ -77,7 +89,7 @@ export function driverConformance(name: string, make: () => SandboxDriver, opts:
     });
 
     it('opens a terminal that sizes, takes every key as the learner typed it, and reports the exit code', async () => {
-      const tty = await driver.openTerminal(id, { cols: 91, rows: 27 });
+      const tty = await driver.openTerminal(id, 'conformance', { cols: 91, rows: 27 });
       const out = screen(tty);
       tty.stream.write('stty size\r');
       await out.waitFor(/27 91/);
@@ -107,7 +119,44 @@ export function driverConformance(name: string, make: () => SandboxDriver, opts:
       tty.stream.write('docker inspect -f "state-{{.State.Status}}" keys\r');
       await out.waitFor(/state-running/, at);
       tty.stream.write('exit 7\r');
-      expect(await tty.exited).toBe(7);
+      expect(await tty.ended).toBe(7);
+    });
+
+    it('keeps a terminal in the sandbox: a new stream finds its scrollback and running program', async () => {
+      const first = await driver.openTerminal(id, 'kept', { cols: 80, rows: 24 });
+      const one = screen(first);
+      first.stream.write('echo "before-$((3*4))"; sleep 600\r');
+      await one.waitFor(/before-12\r\n/);
+      // The server process showing it goes away: its stream ends, the shell and its sleep do not.
+      first.stream.end();
+      expect(await first.ended).toBe(-1);
+      expect(await driver.terminals(id)).toContain('kept');
+
+      const watch = await driver.watchTerminal(id, 'kept');
+      const watched = screen(watch);
+      expect(first.kept).toBe(false);
+      const second = await driver.openTerminal(id, 'kept', { cols: 100, rows: 30 });
+      expect(second.kept).toBe(true);
+      const two = screen(second);
+      for (let i = 0; i < 100 && !/before-12/.test(two.replay); i++) await new Promise((r) => setTimeout(r, 50));
+      expect(two.replay).toMatch(/before-12/);
+      expect(two.text).not.toMatch(/before-12/);
+      // The sleep still holds the foreground: Ctrl-C ends it, and the same shell answers.
+      second.stream.write('\x03echo "after-$((5*5))" $$\r');
+      await two.waitFor(/after-25 \d+/);
+      await watched.waitFor(/after-25/);
+      expect(watched.sizes.at(-1)).toBe('100x30');
+
+      // One stream shows a terminal at a time: a third takes it over, and the second is told.
+      const third = await driver.openTerminal(id, 'kept', { cols: 100, rows: 30 });
+      expect(await second.ended).toBe('taken-over');
+      // Hanging up ends the shell, for every stream still on it, and it is no longer listed.
+      await third.hangUp();
+      expect(await third.ended).toBe(129);
+      expect(await watch.ended).toBe(129);
+      expect(await driver.terminals(id)).not.toContain('kept');
+      const gone = await driver.watchTerminal(id, 'kept');
+      expect(await gone.ended).toBe(1);
     });
 
     it('says which kernel its sandboxes run on, as their kernel log tells', async () => {

@@ -53,13 +53,30 @@ export interface PeerNetwork {
   labels: Record<string, string>;
 }
 
-/** An interactive shell with a TTY in a sandbox. */
+/** What a terminal shows: its output (`replay` marks the scrollback sent on attaching), or its window size. */
+export type TerminalEvent =
+  { type: 'output'; data: Buffer; replay?: boolean } | { type: 'size'; cols: number; rows: number };
+
+/**
+ * A terminal in a sandbox, kept there (not by the server): it outlives the stream that shows it,
+ * so any server process can attach to it again, with its scrollback and running programs.
+ */
 export interface TerminalStream {
-  /** Raw TTY bytes: write keystrokes, read output. Pausing it pushes back to the shell. */
+  /**
+   * Writes are keystrokes (bytes); reads are TerminalEvents (object mode). Pausing it pushes back to
+   * the shell. Ending it lets go of the terminal, which keeps running for the next attach.
+   */
   stream: Duplex;
+  /** Whether the terminal was running before this stream: it shows it again, replaying its scrollback. */
+  kept: boolean;
   resize(cols: number, rows: number): Promise<void>;
-  /** Resolves with the shell's exit code once it has ended. */
-  exited: Promise<number>;
+  /** Ends the terminal's shell, as closing its tab does. */
+  hangUp(): Promise<void>;
+  /**
+   * Resolves once the stream has ended: with the shell's exit code; 'taken-over' when another attach
+   * took the terminal (the shell goes on there); -1 when the sandbox or the connection went away.
+   */
+  ended: Promise<number | 'taken-over'>;
 }
 
 /** A long-running command whose output is read line by line (e.g. `docker events`). */
@@ -89,8 +106,16 @@ export interface SandboxDriver {
   watch(sandboxId: string, cmd: string[], onLine: (line: string) => void): Promise<Watch>;
   /** The address the server reaches the sandbox's published ports on. */
   address(sandboxId: string): Promise<string>;
-  /** Starts a login shell with a TTY in the learner's working directory. */
-  openTerminal(sandboxId: string, opts: TerminalOptions): Promise<TerminalStream>;
+  /**
+   * Shows terminal `name` (letters, digits, - and _) of the sandbox, first starting a login shell
+   * on it in the learner's working directory when it is not running. One stream shows a terminal
+   * at a time: a newer one takes it over.
+   */
+  openTerminal(sandboxId: string, name: string, opts: TerminalOptions): Promise<TerminalStream>;
+  /** Shows terminal `name` read-only (writes are ignored); the stream ends at once, non-zero, when it is not running. */
+  watchTerminal(sandboxId: string, name: string): Promise<TerminalStream>;
+  /** The names of the sandbox's running terminals. */
+  terminals(sandboxId: string): Promise<string[]>;
   /** Sandboxes this driver's backend holds, tracked or not. */
   list(): Promise<Sandbox[]>;
   /** Removes a sandbox and everything in it. Removing one that is gone is not an error. */

@@ -273,6 +273,12 @@ export class SessionManager {
     return found.sandboxId;
   }
 
+  /** The sandboxes of every node of a session, node1's first; none when it is gone. */
+  sandboxesOf(sessionId: string): string[] {
+    const r = this.#sessions.get(sessionId);
+    return r ? this.#allNodes(r).map((n) => n.sandboxId) : [];
+  }
+
   /** Every node of a session, node1 (its own sandbox) first: the one list names and sandboxes come from. */
   #allNodes(r: SessionRecord): Node[] {
     return [{ name: FIRST_NODE, sandboxId: r.sandboxId }, ...(r.nodes ?? [])];

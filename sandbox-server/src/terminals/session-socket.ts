@@ -141,7 +141,8 @@ function serve(socket: WebSocket, sessionId: string, deps: SocketDeps): void {
           const t = await opened;
           terminals.cancelClose(t);
           shown.add(t);
-          send({ type: 'opened', term: msg.term, reattached: Boolean(term) });
+          // A shell this server shows for the first time may still be an old one (kept in the sandbox).
+          send({ type: 'opened', term: msg.term, reattached: Boolean(term) || t.kept });
           t.attach(toTerminal);
         } catch (err) {
           send(errorMessage(err instanceof ApiError ? err.code : 'SANDBOX_FAILED', msg.term));

@@ -1,22 +1,41 @@
-// The terminals of every session, kept across WebSocket reconnects and ended with their session.
-import type { SandboxDriver } from '../drivers/driver.ts';
-import { Terminal, type Watcher } from './terminal.ts';
+// The terminals this server shows, by session: kept across WebSocket reconnects, hung up when their
+// session ends, and let go (left running in the sandbox) when this server stops. Watching reads a
+// session's terminals from the sandboxes themselves, so an instructor sees a learner's terminals
+// whichever server shows them.
+import { StringDecoder } from 'node:string_decoder';
+import type { SandboxDriver, TerminalEvent, TerminalStream } from '../drivers/driver.ts';
+import { Terminal } from './terminal.ts';
 
 /** Most terminals one session may have open. */
 export const MAX_TERMINALS = 8;
 /** A terminal nobody has shown for this long is closed. */
 export const DETACHED_TERMINAL_TTL_MS = 10 * 60_000;
+/** How often a watch looks for terminals opened since (by any server). */
+export const WATCH_LOOK_MS = 2_000;
+
+/** What a read-only viewer sees of a terminal: its output, and its size (the learner's window). */
+export type WatchMessage = { term: string } & (
+  { type: 'output'; data: string } | { type: 'size'; cols: number; rows: number }
+);
+export type Watcher = (msg: WatchMessage) => void;
 
 export class TerminalRegistry {
   readonly #driver: SandboxDriver;
+  /** The sandboxes (nodes) of a session, where its terminals live. */
+  readonly #sandboxesOf: (sessionId: string) => string[];
   readonly #bySession = new Map<string, Map<string, Terminal>>();
   readonly #timers = new Map<Terminal, NodeJS.Timeout>();
-  /** Read-only viewers of a session's terminals, with the stop function for each terminal they see. */
-  readonly #watchers = new Map<string, Map<Watcher, (() => void)[]>>();
+  /** Per watched session, how to make each of its watches look for new terminals now. */
+  readonly #looks = new Map<string, Set<() => void>>();
   readonly #detachedTtlMs: number;
 
-  constructor(driver: SandboxDriver, detachedTtlMs = DETACHED_TERMINAL_TTL_MS) {
+  constructor(
+    driver: SandboxDriver,
+    sandboxesOf: (sessionId: string) => string[],
+    detachedTtlMs = DETACHED_TERMINAL_TTL_MS,
+  ) {
     this.#driver = driver;
+    this.#sandboxesOf = sandboxesOf;
     this.#detachedTtlMs = detachedTtlMs;
   }
 
@@ -32,7 +51,8 @@ export class TerminalRegistry {
   }
 
   /**
-   * Opens a shell in a sandbox of the session (one of its nodes) under the client's terminal id.
+   * Shows terminal `term` of a sandbox of the session (one of its nodes): the shell running under
+   * that name, with its scrollback, or a new one.
    */
   async open(
     sessionId: string,
@@ -43,29 +63,71 @@ export class TerminalRegistry {
     let terms = this.#bySession.get(sessionId);
     if (!terms) this.#bySession.set(sessionId, (terms = new Map()));
     if (terms.size >= MAX_TERMINALS) throw new Error(`A sandbox can have at most ${MAX_TERMINALS} terminals open.`);
-    const { cols, rows } = size;
-    const t = new Terminal(term, await this.#driver.openTerminal(sandboxId, size), { cols, rows });
+    const t = new Terminal(term, await this.#driver.openTerminal(sandboxId, term, size));
     terms.set(term, t);
-    for (const [sink, stops] of this.#watchers.get(sessionId) ?? []) stops.push(t.watch(sink));
-    t.onExit(() => {
+    for (const look of this.#looks.get(sessionId) ?? []) look();
+    t.onEnd(() => {
       if (terms.get(term) === t) terms.delete(term);
       this.#clearTimer(t);
     });
     return t;
   }
 
-  /** Shows every terminal of a session, open now or later, read-only to `sink`; returns the stop function. */
+  /**
+   * Shows every terminal of a session, open now or later (on whichever server), read-only to
+   * `sink`: each one's size, scrollback, then output. Returns the stop function.
+   */
   watch(sessionId: string, sink: Watcher): () => void {
-    let sinks = this.#watchers.get(sessionId);
-    if (!sinks) this.#watchers.set(sessionId, (sinks = new Map()));
-    const stops = [...(this.#bySession.get(sessionId)?.values() ?? [])]
-      .filter((t) => !t.exited)
-      .map((t) => t.watch(sink));
-    sinks.set(sink, stops);
+    const streams = new Map<string, TerminalStream>();
+    let stopped = false;
+    let looking: Promise<void> | undefined;
+    let again = false;
+    const lookOnce = async () => {
+      for (const sandboxId of this.#sandboxesOf(sessionId)) {
+        const names = await this.#driver.terminals(sandboxId).catch(() => [] as string[]);
+        for (const name of names) {
+          const key = `${sandboxId}/${name}`;
+          if (stopped || streams.has(key)) continue;
+          const tty = await this.#driver.watchTerminal(sandboxId, name).catch(() => undefined);
+          if (!tty) continue;
+          if (stopped) {
+            tty.stream.destroy();
+            continue;
+          }
+          streams.set(key, tty);
+          const decoder = new StringDecoder('utf8');
+          tty.stream.on('error', () => undefined);
+          tty.stream.on('data', (e: TerminalEvent) => {
+            if (e.type === 'size') sink({ type: 'size', term: name, cols: e.cols, rows: e.rows });
+            else sink({ type: 'output', term: name, data: decoder.write(e.data) });
+          });
+          void tty.ended.then(() => streams.get(key) === tty && streams.delete(key));
+        }
+      }
+    };
+    const look = () => {
+      if (looking) return void (again = true);
+      looking = lookOnce().finally(() => {
+        looking = undefined;
+        if (again && !stopped) {
+          again = false;
+          look();
+        }
+      });
+    };
+    let looks = this.#looks.get(sessionId);
+    if (!looks) this.#looks.set(sessionId, (looks = new Set()));
+    looks.add(look);
+    const timer = setInterval(look, WATCH_LOOK_MS);
+    timer.unref();
+    look();
     return () => {
-      for (const stop of sinks.get(sink) ?? []) stop();
-      sinks.delete(sink);
-      if (sinks.size === 0 && this.#watchers.get(sessionId) === sinks) this.#watchers.delete(sessionId);
+      stopped = true;
+      clearInterval(timer);
+      looks.delete(look);
+      if (looks.size === 0 && this.#looks.get(sessionId) === looks) this.#looks.delete(sessionId);
+      for (const tty of streams.values()) tty.stream.destroy();
+      streams.clear();
     };
   }
 
@@ -90,8 +152,15 @@ export class TerminalRegistry {
     this.#bySession.delete(sessionId);
   }
 
-  closeAll(): void {
-    for (const id of [...this.#bySession.keys()]) this.closeSession(id);
+  /** This server stops: lets go of every terminal, whose shells go on for the next server to show. */
+  releaseAll(): void {
+    for (const terms of this.#bySession.values()) {
+      for (const t of terms.values()) {
+        this.#clearTimer(t);
+        t.release();
+      }
+    }
+    this.#bySession.clear();
   }
 
   #clearTimer(t: Terminal): void {

@@ -1,8 +1,11 @@
-// One shell in a sandbox, outliving the WebSocket that shows it: a reload reattaches and replays
-// recent output. Output is flow-controlled by the client's acks, so a flood (`cat /dev/urandom`)
-// blocks the shell, not the server's memory.
+// One shell in a sandbox as this server shows it. The shell itself is kept inside the sandbox
+// (dockyard-tty), so it outlives the WebSocket that shows it (a reload reattaches here and replays
+// recent output) and this server process too (another server attaches and gets the scrollback).
+// Output is flow-controlled by the client's acks, so a flood (`cat /dev/urandom`) blocks the shell,
+// not the server's memory.
 import { StringDecoder } from 'node:string_decoder';
-import type { TerminalStream } from '../drivers/driver.ts';
+import type { TerminalEvent, TerminalStream } from '../drivers/driver.ts';
+import { errorCatalogue } from '../errors.ts';
 import { FLOW_HIGH_WATER, FLOW_LOW_WATER, type ServerMessage } from '../protocol/messages.ts';
 
 /** Recent output kept for a reattach, in characters. */
@@ -10,11 +13,8 @@ export const SCROLLBACK_CHARS = 64 * 1024;
 
 export type Sink = (msg: ServerMessage) => void;
 
-/** What a read-only viewer sees of a terminal: its output, and its size (the learner's window). */
-export type WatchMessage = { term: string } & (
-  { type: 'output'; data: string } | { type: 'size'; cols: number; rows: number }
-);
-export type Watcher = (msg: WatchMessage) => void;
+/** How a terminal ended here: its shell's exit code, or another server (or tab) took it over. */
+export type TerminalEnd = number | 'taken-over';
 
 export class Terminal {
   readonly id: string;
@@ -22,33 +22,40 @@ export class Terminal {
   readonly #decoder = new StringDecoder('utf8');
   #scrollback = '';
   #sink: Sink | undefined;
-  /** Read-only viewers (an instructor): they see the output but neither type nor hold it back. */
-  readonly #watchers = new Set<Watcher>();
-  #size: { cols: number; rows: number };
   /** Characters sent to the attached client and not yet acknowledged. */
   #unacked = 0;
   /** Characters read while nobody was attached. */
   #unseen = 0;
   #paused = false;
-  #exitCode: number | undefined;
+  #end: TerminalEnd | undefined;
   /** Resize and input apply in the order they arrived: a command typed after a resize sees the new size. */
   #queue: Promise<void> = Promise.resolve();
-  readonly #onExit = new Set<(code: number) => void>();
+  readonly #onEnd = new Set<(end: TerminalEnd) => void>();
 
-  constructor(id: string, tty: TerminalStream, size = { cols: 80, rows: 24 }) {
+  constructor(id: string, tty: TerminalStream) {
     this.id = id;
     this.#tty = tty;
-    this.#size = size;
-    tty.stream.on('data', (chunk: Buffer) => this.#output(this.#decoder.write(chunk)));
-    void tty.exited.then((code) => {
-      this.#exitCode = code;
-      this.#sink?.({ type: 'exit', term: id, code });
-      for (const cb of this.#onExit) cb(code);
+    tty.stream.on(
+      'data',
+      (e: TerminalEvent) => e.type === 'output' && this.#output(this.#decoder.write(e.data), e.replay),
+    );
+    // Ending is also told by `ended`; an error here (a connection reset) must not be unhandled.
+    tty.stream.on('error', () => undefined);
+    void tty.ended.then((end) => {
+      this.#end = end;
+      if (end === 'taken-over') this.#sink?.({ type: 'error', term: id, code: 'TERMINAL_ELSEWHERE', ...elsewhere() });
+      else this.#sink?.({ type: 'exit', term: id, code: end });
+      for (const cb of this.#onEnd) cb(end);
     });
   }
 
+  /** Whether the shell was running before this server showed it (another server, or this one before a restart). */
+  get kept(): boolean {
+    return this.#tty.kept;
+  }
+
   get exited(): boolean {
-    return this.#exitCode !== undefined;
+    return this.#end !== undefined;
   }
 
   /** Shows this terminal on a client: replays the scrollback, then streams. Replaces any earlier client. */
@@ -68,14 +75,6 @@ export class Terminal {
     this.#flow();
   }
 
-  /** Shows the size and output read-only to `watcher` too, starting with the scrollback; returns the stop function. */
-  watch(watcher: Watcher): () => void {
-    watcher({ type: 'size', term: this.id, ...this.#size });
-    if (this.#scrollback) watcher({ type: 'output', term: this.id, data: this.#scrollback });
-    this.#watchers.add(watcher);
-    return () => void this.#watchers.delete(watcher);
-  }
-
   get attached(): boolean {
     return this.#sink !== undefined;
   }
@@ -87,11 +86,7 @@ export class Terminal {
   }
 
   resize(cols: number, rows: number): Promise<void> {
-    const done = this.#queue.then(async () => {
-      await this.#tty.resize(cols, rows);
-      this.#size = { cols, rows };
-      for (const w of this.#watchers) w({ type: 'size', term: this.id, cols, rows });
-    });
+    const done = this.#queue.then(() => this.#tty.resize(cols, rows));
     this.#queue = done.catch(() => undefined);
     return done;
   }
@@ -101,15 +96,19 @@ export class Terminal {
     this.#flow();
   }
 
-  onExit(cb: (code: number) => void): () => void {
-    this.#onExit.add(cb);
-    return () => void this.#onExit.delete(cb);
+  onEnd(cb: (end: TerminalEnd) => void): () => void {
+    this.#onEnd.add(cb);
+    return () => void this.#onEnd.delete(cb);
   }
 
-  /** Ends the shell (closing its TTY hangs it up). */
+  /** Ends the shell (hangs its terminal up), as closing its tab does. */
   close(): void {
+    void this.#tty.hangUp().catch(() => undefined);
+  }
+
+  /** Lets go of the terminal and leaves its shell running, for another server (or this one, restarted). */
+  release(): void {
     this.#tty.stream.end();
-    this.#tty.stream.destroy();
   }
 
   /** Bytes the server holds for this terminal: for tests and metrics. */
@@ -117,12 +116,11 @@ export class Terminal {
     return this.#scrollback.length + this.#unacked;
   }
 
-  #output(text: string): void {
+  #output(text: string, replay = false): void {
     if (!text) return;
     this.#scrollback = (this.#scrollback + text).slice(-SCROLLBACK_CHARS);
-    if (this.#sink) this.#send(text);
+    if (this.#sink) this.#send(text, replay);
     else this.#unseen += text.length;
-    for (const w of this.#watchers) w({ type: 'output', term: this.id, data: text });
     this.#flow();
   }
 
@@ -144,3 +142,8 @@ export class Terminal {
     }
   }
 }
+
+const elsewhere = () => {
+  const { title, hint } = errorCatalogue.TERMINAL_ELSEWHERE;
+  return { title, hint };
+};

@@ -218,6 +218,6 @@ describe.runIf(coversRunc)('a sandbox that stopped', () => {
     const stopped = { code: 'SANDBOX_STOPPED', message: 'It stopped (exit code 137).' };
     await expect(driver.exec(id, ['true'])).rejects.toMatchObject(stopped);
     await expect(driver.watch(id, ['true'], () => undefined)).rejects.toMatchObject(stopped);
-    await expect(driver.openTerminal(id, { cols: 80, rows: 24 })).rejects.toMatchObject(stopped);
+    await expect(driver.openTerminal(id, 't1', { cols: 80, rows: 24 })).rejects.toMatchObject(stopped);
   });
 });

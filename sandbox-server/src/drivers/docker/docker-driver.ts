@@ -334,41 +334,54 @@ exit 1`;
   }
 
   /**
-   * A login shell on a terminal that dockyard-tty makes inside the sandbox. The exec itself has no
-   * TTY: with one, the engine would read Ctrl-P Ctrl-Q as its own detach keys and end the shell.
+   * Terminal `name`, kept inside the sandbox by dockyard-tty (a login shell started on first use).
+   * The exec itself has no TTY: with one, the engine would read Ctrl-P Ctrl-Q as its own detach
+   * keys and end the shell.
    */
-  async openTerminal(sandboxId: string, opts: TerminalOptions): Promise<TerminalStream> {
+  openTerminal(sandboxId: string, name: string, opts: TerminalOptions): Promise<TerminalStream> {
+    return this.#tty(sandboxId, ['attach', name, 'bash', '-l'], [`DOCKYARD_TTY_SIZE=${opts.cols}x${opts.rows}`]);
+  }
+
+  watchTerminal(sandboxId: string, name: string): Promise<TerminalStream> {
+    return this.#tty(sandboxId, ['watch', name], []);
+  }
+
+  async terminals(sandboxId: string): Promise<string[]> {
+    const r = await this.exec(sandboxId, ['dockyard-tty', 'list'], { timeoutMs: 10_000 });
+    if (r.exitCode !== 0) throw new Error(`dockyard-tty list failed (${r.exitCode}): ${r.stderr.trim()}`);
+    return r.stdout.split('\n').filter(Boolean);
+  }
+
+  async #tty(sandboxId: string, args: string[], env: string[]): Promise<TerminalStream> {
     const container = this.#docker.getContainer(containerName(sandboxId));
     const exec = await this.#execIn(container, {
-      Cmd: ['dockyard-tty', 'bash', '-l'],
+      Cmd: ['dockyard-tty', ...args],
       Tty: false,
       AttachStdin: true,
       AttachStdout: true,
       AttachStderr: true,
       WorkingDir: '/root/work',
-      Env: [
-        'TERM=xterm-256color',
-        'COLORTERM=truecolor',
-        'LANG=C.UTF-8',
-        `DOCKYARD_TTY_SIZE=${opts.cols}x${opts.rows}`,
-      ],
+      Env: ['TERM=xterm-256color', 'COLORTERM=truecolor', 'LANG=C.UTF-8', ...env],
     });
     const stream = new TtyStream(await exec.start({ hijack: true, stdin: true }));
-    const exited = new Promise<number>((resolve) => {
-      let done = false;
-      const finish = () => {
-        if (done) return;
-        done = true;
-        exec.inspect().then(
-          (i) => resolve(i.ExitCode ?? -1),
-          () => resolve(-1),
-        );
-      };
-      stream.on('end', finish);
-      stream.on('close', finish);
-      stream.on('error', finish);
-    });
-    return { stream, resize: (cols, rows) => stream.resize(cols, rows), exited };
+    // Without a last word from the terminal, the exec's own status says why (it could not start one),
+    // unless the server let go of it.
+    const ended = stream.ended.then((end) =>
+      end !== -1 || stream.writableEnded
+        ? end
+        : exec.inspect().then(
+            (i) => i.ExitCode ?? -1,
+            () => -1,
+          ),
+    );
+    const { kept } = await stream.greeted;
+    return {
+      stream,
+      kept,
+      resize: (cols, rows) => stream.resize(cols, rows),
+      hangUp: () => stream.hangUp(),
+      ended,
+    };
   }
 
   async list(): Promise<Sandbox[]> {

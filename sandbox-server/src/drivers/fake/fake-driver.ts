@@ -1,5 +1,5 @@
 // An in-memory SandboxDriver for unit tests of the layers above drivers (never the only test of a feature).
-import { PassThrough } from 'node:stream';
+import { Duplex } from 'node:stream';
 import type {
   ExecResult,
   PeerNetwork,
@@ -71,11 +71,30 @@ export class FakeDriver implements SandboxDriver {
     return '127.0.0.1';
   }
 
-  async openTerminal(sandboxId: string): Promise<TerminalStream> {
+  /** Terminals kept per sandbox, as dockyard-tty keeps them: the echo of what was typed is their output. */
+  readonly #terminals = new Map<string, Map<string, FakeTerminal>>();
+
+  async openTerminal(sandboxId: string, name: string, opts: { cols: number; rows: number }): Promise<TerminalStream> {
+    const kept = this.#terminalsOf(sandboxId);
+    let t = kept.get(name);
+    if (!t) kept.set(name, (t = new FakeTerminal(() => kept.delete(name), opts)));
+    return t.attach();
+  }
+
+  async watchTerminal(sandboxId: string, name: string): Promise<TerminalStream> {
+    const t = this.#terminalsOf(sandboxId).get(name);
+    return t ? t.watch() : endedStream(1);
+  }
+
+  async terminals(sandboxId: string): Promise<string[]> {
+    return [...this.#terminalsOf(sandboxId).keys()];
+  }
+
+  #terminalsOf(sandboxId: string): Map<string, FakeTerminal> {
     if (!this.sandboxes.has(sandboxId)) throw new Error(`no sandbox ${sandboxId}`);
-    const stream = new PassThrough();
-    const exited = new Promise<number>((resolve) => stream.on('close', () => resolve(0)));
-    return { stream, resize: async () => undefined, exited };
+    let kept = this.#terminals.get(sandboxId);
+    if (!kept) this.#terminals.set(sandboxId, (kept = new Map()));
+    return kept;
   }
 
   async list(): Promise<Sandbox[]> {
@@ -107,5 +126,94 @@ export class FakeDriver implements SandboxDriver {
 
   async listPeerNetworks(): Promise<PeerNetwork[]> {
     return [...this.peerNetworks].map(([id, n]) => ({ id, labels: n.labels }));
+  }
+}
+
+type End = number | 'taken-over';
+
+/** A stream of TerminalEvents that writes go to `onInput`; `finish` ends it. */
+function terminalStream(onInput: (data: Buffer) => void, hangUp: () => void) {
+  let finish!: (end: End) => void;
+  const ended = new Promise<End>((resolve) => (finish = resolve));
+  const stream = new Duplex({
+    readableObjectMode: true,
+    read() {},
+    write(chunk: Buffer, _enc, cb) {
+      onInput(chunk);
+      cb();
+    },
+    final(cb) {
+      stream.push(null);
+      finish(-1);
+      cb();
+    },
+  });
+  const end = (how: End) => {
+    stream.push(null);
+    finish(how);
+  };
+  const tty = { stream, ended, kept: false, resize: async () => undefined, hangUp: async () => hangUp() };
+  return { stream, ended, end, tty };
+}
+
+function endedStream(code: number): TerminalStream {
+  const s = terminalStream(
+    () => undefined,
+    () => undefined,
+  );
+  s.end(code);
+  return s.tty;
+}
+
+/** One kept terminal: its scrollback, the stream showing it, and read-only watchers. */
+class FakeTerminal {
+  #scrollback = '';
+  #attaches = 0;
+  #shown: ReturnType<typeof terminalStream> | undefined;
+  readonly #watchers = new Set<ReturnType<typeof terminalStream>>();
+  readonly #gone: () => void;
+  readonly #size: { cols: number; rows: number };
+
+  constructor(gone: () => void, size: { cols: number; rows: number }) {
+    this.#gone = gone;
+    this.#size = size;
+  }
+
+  attach(): TerminalStream {
+    this.#shown?.end('taken-over');
+    const s = terminalStream(
+      (data) => this.#output(data),
+      () => this.#hangUp(),
+    );
+    s.tty.kept = this.#attaches++ > 0;
+    this.#greet(s);
+    this.#shown = s;
+    void s.ended.then(() => this.#shown === s && (this.#shown = undefined));
+    return s.tty;
+  }
+
+  watch(): TerminalStream {
+    const s = terminalStream(
+      () => undefined,
+      () => undefined,
+    );
+    this.#greet(s);
+    this.#watchers.add(s);
+    return s.tty;
+  }
+
+  #greet(s: ReturnType<typeof terminalStream>): void {
+    s.stream.push({ type: 'size', ...this.#size });
+    if (this.#scrollback) s.stream.push({ type: 'output', data: Buffer.from(this.#scrollback), replay: true });
+  }
+
+  #output(data: Buffer): void {
+    this.#scrollback = (this.#scrollback + data.toString()).slice(-64 * 1024);
+    for (const s of [this.#shown, ...this.#watchers]) s?.stream.push({ type: 'output', data });
+  }
+
+  #hangUp(): void {
+    this.#gone();
+    for (const s of [this.#shown, ...this.#watchers]) s?.end(129);
   }
 }
