@@ -30,6 +30,7 @@ export async function dashboardTimes(learners = 200, runs = 30): Promise<Dashboa
   const exercises = loadExercises();
   const classroom = new Classroom({
     store,
+    notifier: database.notifier,
     sessions,
     terminals: new TerminalRegistry(driver),
     exercises,

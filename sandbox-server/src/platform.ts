@@ -41,6 +41,7 @@ export async function createPlatform(config: Config, logger: FastifyBaseLogger):
   const database = await openDatabase({
     dataDir: config.dataDir,
     ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : {}),
+    log: logger,
   });
   const store = new Store(database.db);
   const docker = dockerClient(config.dockerSocket);
@@ -65,6 +66,7 @@ export async function createPlatform(config: Config, logger: FastifyBaseLogger):
   const exercises = loadExercises();
   const classroom = new Classroom({
     store,
+    notifier: database.notifier,
     sessions,
     terminals,
     exercises,

@@ -6,6 +6,7 @@ import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, type Dialect } from 'kysely';
 import pg from 'pg';
 import { migrate } from './migrate.ts';
+import { localNotifier, postgresNotifier, type Notifier, type NotifierOptions } from './notifications.ts';
 import type { Schema } from './schema.ts';
 
 export interface DatabaseOptions {
@@ -13,11 +14,15 @@ export interface DatabaseOptions {
   dataDir: string;
   /** A postgres:// URL; when set, PostgreSQL is used instead of SQLite. */
   databaseUrl?: string;
+  /** Where the notifier reports a lost connection or a failing subscriber. */
+  log?: NotifierOptions['log'];
 }
 
 export interface Database {
   db: Kysely<Schema>;
   dialect: 'sqlite' | 'postgres';
+  /** Notifications to every server of the deployment (`notifications.ts`): LISTEN/NOTIFY on PostgreSQL. */
+  notifier: Notifier;
   /** Closes the connection(s); the database is unusable afterwards. */
   close(): Promise<void>;
 }
@@ -36,7 +41,14 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     await db.destroy();
     throw e;
   }
-  return { db, dialect, close: () => db.destroy() };
+  const notifier = options.databaseUrl
+    ? postgresNotifier(options.databaseUrl, { log: options.log })
+    : localNotifier(join(options.dataDir, SQLITE_FILE), { log: options.log });
+  const close = async () => {
+    await notifier.close();
+    await db.destroy();
+  };
+  return { db, dialect, notifier, close };
 }
 
 function sqlite(dataDir: string): Dialect {

@@ -7,6 +7,8 @@ import { accounts } from './migrations/0002-accounts.ts';
 import { completions } from './migrations/0003-completions.ts';
 import { sessions } from './migrations/0004-sessions.ts';
 import { rateEvents } from './migrations/0005-rate-events.ts';
+import { leases } from './migrations/0006-leases.ts';
+import { broadcasts } from './migrations/0007-broadcasts.ts';
 
 /** Every migration, by name; names sort in the order they apply. */
 export const migrations: Readonly<Record<string, Migration>> = {
@@ -15,6 +17,8 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0003-completions': completions,
   '0004-sessions': sessions,
   '0005-rate-events': rateEvents,
+  '0006-leases': leases,
+  '0007-broadcasts': broadcasts,
 };
 
 /** Applies the migrations not yet applied (none on a second run); throws if one fails. */

@@ -84,6 +84,21 @@ export interface RateEventsTable {
   at: number;
 }
 
+/** Who holds a named lease, and until when (ms since the epoch); see `leases.ts`. */
+export interface LeasesTable {
+  name: string;
+  holder: string;
+  until: number;
+}
+
+/** A workshop's last broadcast: its text, the instructor's display name, when it was sent. */
+export interface BroadcastsTable {
+  workshop_id: string;
+  text: string;
+  sender: string;
+  sent_at: number;
+}
+
 export interface Schema {
   auth_user: AuthUserTable;
   users: UsersTable;
@@ -93,6 +108,8 @@ export interface Schema {
   completions: CompletionsTable;
   sessions: SessionsTable;
   rate_events: RateEventsTable;
+  leases: LeasesTable;
+  broadcasts: BroadcastsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

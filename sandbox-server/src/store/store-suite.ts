@@ -1,6 +1,6 @@
 // The store's contract, run against each database by its own test file (SQLite and PostgreSQL).
 import { randomBytes, randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { COMPLETION_ID } from './completions.ts';
 import type { Database } from './database.ts';
 import { migrate, migrations } from './migrate.ts';
@@ -11,6 +11,9 @@ import { join } from 'node:path';
 import { importSessionsFile, tableSessionStore, type SessionRecord } from '../sessions/session-store.ts';
 import { RateLimiter } from '../identity/rate-limit.ts';
 import type { RateEvents } from './rate-events.ts';
+import { Leases } from './leases.ts';
+import { LeaseKeeper } from './lease-keeper.ts';
+import { MAX_PAYLOAD_BYTES } from './notifications.ts';
 import { getMigrations } from 'better-auth/db/migration';
 import { authOptions, createAuth } from '../identity/accounts.ts';
 import { loadConfig } from '../config.ts';
@@ -60,6 +63,8 @@ export function storeSuite(name: string, open: OpenDatabase): void {
           'completions',
           'sessions',
           'rate_events',
+          'leases',
+          'broadcasts',
         ]),
       );
       expect(Object.keys(migrations)).toEqual([
@@ -68,6 +73,8 @@ export function storeSuite(name: string, open: OpenDatabase): void {
         '0003-completions',
         '0004-sessions',
         '0005-rate-events',
+        '0006-leases',
+        '0007-broadcasts',
       ]);
     });
 
@@ -157,6 +164,151 @@ export function storeSuite(name: string, open: OpenDatabase): void {
       } finally {
         if (other !== database) await other.close();
       }
+    });
+
+    it('gives a lease to one holder at a time: servers racing for it, renewals, expiry and release', async () => {
+      const other = database.dialect === 'postgres' ? await open() : database;
+      try {
+        const [mine, theirs] = [store.leases, new Store(other.db, now).leases];
+        const name = unique('lease');
+        expect(await mine.current(name)).toBeUndefined();
+        // Both servers at once, for a lease nobody has: one gets it.
+        const raced = await Promise.all([mine, theirs, mine, theirs].map((l, i) => l.acquire(name, `h${i}`, 1000)));
+        expect(raced.filter(Boolean)).toHaveLength(1);
+        const winner = `h${raced.indexOf(true)}`;
+        expect(await theirs.current(name)).toEqual({ holder: winner, until: clock + 1000 });
+
+        // Until it runs out, only its holder gets it (a renewal).
+        clock += 999;
+        expect(await theirs.acquire(name, 'someone', 1000)).toBe(false);
+        expect(await theirs.acquire(name, winner, 1000)).toBe(true);
+        expect(await mine.current(name)).toEqual({ holder: winner, until: clock + 1000 });
+        // Run out (until <= now): anyone gets it, and again only one of those racing.
+        clock += 1000;
+        const again = await Promise.all([mine, theirs, mine, theirs].map((l, i) => l.acquire(name, `late${i}`, 500)));
+        expect(again.filter(Boolean)).toHaveLength(1);
+        const late = `late${again.indexOf(true)}`;
+        expect(await mine.acquire(name, winner, 500)).toBe(false);
+
+        // Only its holder gives it up.
+        await theirs.release(name, winner);
+        expect((await mine.current(name))?.holder).toBe(late);
+        await theirs.release(name, late);
+        expect(await mine.current(name)).toBeUndefined();
+        expect(await mine.acquire(name, winner, 500)).toBe(true);
+      } finally {
+        if (other !== database) await other.close();
+      }
+    });
+
+    it('keeps a lease on one server, and hands it to another when the first stops', async () => {
+      const other = database.dialect === 'postgres' ? await open() : database;
+      const name = unique('keeper');
+      const events: string[] = [];
+      // The real clock: the keepers' timers run in real time.
+      const keeper = (holder: string, leases: Leases) =>
+        new LeaseKeeper({
+          leases,
+          name,
+          holder,
+          ttlMs: 1000,
+          renewMs: 100,
+          onGain: () => void events.push(`${holder} gained`),
+          onLoss: () => void events.push(`${holder} lost`),
+        });
+      const one = keeper('one', new Leases(database.db));
+      const two = keeper('two', new Leases(other.db));
+      try {
+        one.start();
+        await vi.waitFor(() => expect(one.held).toBe(true));
+        two.start();
+        await new Promise((r) => setTimeout(r, 400));
+        expect([one.held, two.held]).toEqual([true, false]);
+        await one.stop();
+        await vi.waitFor(() => expect(two.held).toBe(true), { timeout: 2000 });
+        expect(events).toEqual(['one gained', 'one lost', 'two gained']);
+        await two.stop();
+        expect(await new Leases(database.db).current(name)).toBeUndefined();
+      } finally {
+        await one.stop();
+        await two.stop();
+        if (other !== database) await other.close();
+      }
+    });
+
+    it('notifies every server that shares the database, the publisher too, until they unsubscribe', async () => {
+      const other = await open();
+      try {
+        const [a, b] = [database.notifier, other.notifier];
+        const channel = unique('test').replace('-', '_');
+        const [toA, toB] = [[] as unknown[], [] as unknown[]];
+        const offA = a.subscribe(channel, (p) => toA.push(p));
+        const offB = b.subscribe(channel, (p) => toB.push(p));
+        // A notifier's publish waits for its own subscriptions to take effect: once b hears
+        // itself, it listens.
+        await b.publish(channel, 'ready');
+        await vi.waitFor(() => expect(toB).toEqual(['ready']));
+        toA.length = 0;
+        toB.length = 0;
+
+        const payload = { learner: 'ann', passed: true, text: 'Grüße', list: [1, 2] };
+        const sent = a.publish(channel, payload);
+        expect(toA, 'delivered later, never inside publish').toEqual([]);
+        await sent;
+        await vi.waitFor(() => expect([toA, toB]).toEqual([[payload], [payload]]));
+
+        // b unsubscribes: a still hears; b, which hears a later notification on another channel
+        // (in order), did not get it.
+        offB();
+        const done: unknown[] = [];
+        const offDone = b.subscribe(`${channel}_done`, (p) => done.push(p));
+        await b.publish(`${channel}_done`, 'sync'); // b listens to it
+        await a.publish(channel, 2);
+        await a.publish(`${channel}_done`, 'after');
+        await vi.waitFor(() => expect(done).toEqual(['sync', 'after']));
+        await vi.waitFor(() => expect(toA).toEqual([payload, 2]));
+        expect(toB).toEqual([payload]);
+        offA();
+        offDone();
+
+        await expect(a.publish(channel, 'x'.repeat(MAX_PAYLOAD_BYTES))).rejects.toThrow(/over the 7900 bytes/);
+        await expect(a.publish('Not A Channel', 1)).rejects.toThrow(/lower-case letters/);
+      } finally {
+        await other.close();
+      }
+    });
+
+    it("keeps each workshop's last broadcast, for the learners with a seat in it, across a reopen", async () => {
+      const teacher = await store.createUser({ username: unique('bt'), displayName: 'T', role: 'instructor' });
+      const learner = await store.createUser({ username: unique('bl'), displayName: 'L' });
+      const workshop = () =>
+        store.createWorkshop({
+          title: 'B',
+          lessons: [],
+          startsAt: clock,
+          endsAt: clock + 1000,
+          seatLimit: 5,
+          ownerId: teacher.id,
+        });
+      const [w1, w2] = [await workshop(), await workshop()];
+      await store.join(w1.id, learner.id, 'L');
+      // Somebody else's seat in w2 does not show w2's broadcasts to the learner.
+      const someone = await store.createUser({ username: unique('bo'), displayName: 'O' });
+      await store.join(w2.id, someone.id, 'O');
+      const sent = (w: string, text: string, at: number) => ({ workshopId: w, text, from: 'T', at });
+      expect(await store.broadcasts.last(w1.id)).toBeUndefined();
+      await store.broadcasts.put(sent(w1.id, 'first', clock));
+      await store.broadcasts.put(sent(w1.id, 'second', clock + 1));
+      await store.broadcasts.put(sent(w2.id, 'elsewhere', clock + 2));
+      expect(await store.broadcasts.last(w1.id)).toEqual(sent(w1.id, 'second', clock + 1));
+      expect(await store.broadcasts.recentFor(learner.id, clock)).toEqual([sent(w1.id, 'second', clock + 1)]);
+      expect(await store.broadcasts.recentFor(learner.id, clock + 1), 'only those after `since`').toEqual([]);
+      await store.join(w2.id, learner.id, 'L');
+      await reopen();
+      expect(await store.broadcasts.recentFor(learner.id, 0)).toEqual([
+        sent(w1.id, 'second', clock + 1),
+        sent(w2.id, 'elsewhere', clock + 2),
+      ]);
     });
 
     it('creates users, finds them, and keeps usernames and emails unique', async () => {

@@ -2,7 +2,9 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import { ApiError } from '../errors.ts';
+import { Broadcasts } from './broadcasts.ts';
 import { Completions } from './completions.ts';
+import { Leases } from './leases.ts';
 import { RateEvents } from './rate-events.ts';
 import { Sessions } from './sessions.ts';
 import {
@@ -20,6 +22,8 @@ import type { Role, Schema, UserRow, WorkshopMemberRow, WorkshopRow } from './sc
 
 export type { AttemptResult, Progress, User, Workshop, WorkshopMember } from './records.ts';
 export type { Completion } from './completions.ts';
+export type { Broadcast } from './broadcasts.ts';
+export type { Lease } from './leases.ts';
 
 export type NewUser = Pick<User, 'username' | 'displayName'> & Partial<Pick<User, 'id' | 'email' | 'role'>>;
 export type NewWorkshop = Omit<Workshop, 'id' | 'code' | 'createdAt'>;
@@ -36,6 +40,10 @@ export class Store {
   readonly sessions: Sessions;
   /** What the rate limits count, for every server (`rate-events.ts`). */
   readonly rateEvents: RateEvents;
+  /** Named jobs one server does at a time, such as the reaper (`leases.ts`). */
+  readonly leases: Leases;
+  /** Each workshop's last broadcast, shown again to learners who connect soon after (`broadcasts.ts`). */
+  readonly broadcasts: Broadcasts;
   readonly #now: () => number;
 
   constructor(db: Kysely<Schema>, now: () => number = Date.now) {
@@ -44,6 +52,8 @@ export class Store {
     this.completions = new Completions(db, now);
     this.sessions = new Sessions(db);
     this.rateEvents = new RateEvents(db);
+    this.leases = new Leases(db, now);
+    this.broadcasts = new Broadcasts(db);
   }
 
   /** Resolves when the database answers a query; rejects with why it does not. */

@@ -1,15 +1,19 @@
 // A workshop through the real server: an instructor creates it, two learners join (a guest and an
 // account), the dashboard's grid turns a cell green when a learner passes, the instructor watches a
 // terminal (and the learner is told), broadcasts, extends everyone, exports CSV; after a restart on
-// the same data folder the dashboard shows the same grid.
+// the same data folder the dashboard shows the same grid. And two servers' classrooms on one
+// PostgreSQL, which tell each other of passes and broadcasts by LISTEN/NOTIFY.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Dashboard, DashboardServerMessage } from '../protocol/dashboard.ts';
 import { WRONG_CODES_PER_10_MIN } from '../routes/workshops.ts';
 import { startTestServer, TestClient, type TestServer } from '../test-support/harness.ts';
 import { answerEngineFacts } from '../test-support/answers.ts';
+import { startPostgres, type PostgresServer } from '../test-support/postgres-server.ts';
+import { openDatabase } from '../store/database.ts';
+import { classroomReplicasSuite } from './classroom-replicas-suite.ts';
 
 type ErrorReply = { error: { code: string } };
 interface WorkshopReply {
@@ -178,5 +182,18 @@ describe('workshops', () => {
       ['Third', 'none'],
     ]);
     await dash2.close();
+  });
+});
+
+describe('on PostgreSQL', () => {
+  let pg: PostgresServer | undefined;
+  beforeAll(async () => {
+    pg = await startPostgres();
+  });
+  afterAll(() => pg?.stop());
+
+  classroomReplicasSuite('PostgreSQL', () => {
+    if (!pg) throw new Error('the PostgreSQL server did not start');
+    return openDatabase({ dataDir: '/nonexistent', databaseUrl: pg.url });
   });
 });

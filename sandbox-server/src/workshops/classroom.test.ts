@@ -1,15 +1,18 @@
-// The dashboard's grid from a real SQLite store with a fake clock: cells, stuck learners, CSV.
+// The dashboard's grid from a real SQLite store with a fake clock: cells, stuck learners, CSV; and
+// two servers' classrooms on one SQLite store, their notifications within the process.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Exercise } from '@dockyard/content';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { FakeDriver } from '../drivers/fake/fake-driver.ts';
 import { openDatabase, type Database } from '../store/database.ts';
+import type { Notifier } from '../store/notifications.ts';
 import { Store } from '../store/store.ts';
 import { TerminalRegistry } from '../terminals/terminal-registry.ts';
 import { fakeSessions } from '../test-support/fake-sessions.ts';
 import { Classroom } from './classroom.ts';
+import { classroomReplicasSuite } from './classroom-replicas-suite.ts';
 
 const MIN = 60_000;
 const exercise = (id: string, lesson: string) => ({ id, lesson, title: `Do ${id}` }) as Exercise;
@@ -32,8 +35,9 @@ describe('the dashboard grid', () => {
     const { driver, sessions } = fakeSessions(new FakeDriver(), { maxSandboxes: 5 });
     const classroom = new Classroom({
       store,
+      notifier: database.notifier,
       sessions,
-      terminals: new TerminalRegistry(driver),
+      terminals: new TerminalRegistry(driver, (id) => sessions.sandboxesOf(id)),
       exercises: [exercise('b1', 'two'), exercise('a1', 'one'), exercise('a2', 'one'), exercise('x', 'other')],
       publicUrl: 'http://dockyard.test',
       stuckMs: 10 * MIN,
@@ -99,3 +103,58 @@ describe('the dashboard grid', () => {
     await sessions.stop();
   });
 });
+
+describe('a classroom whose notifier reconnected', () => {
+  it('recomputes its dashboards, since changes announced meanwhile were not heard', async () => {
+    const store = new Store(database.db, now);
+    const reconnected = new Set<() => void>();
+    const notifier: Notifier = {
+      publish: async () => undefined, // heard by nobody, as while the connection is down
+      subscribe: () => () => undefined,
+      onReconnect: (fn) => (reconnected.add(fn), () => reconnected.delete(fn)),
+      close: async () => undefined,
+    };
+    const { sessions } = fakeSessions(new FakeDriver());
+    const classroom = new Classroom({
+      store,
+      notifier,
+      sessions,
+      // Nobody watches a terminal here.
+      terminals: {} as TerminalRegistry,
+      exercises: [exercise('r1', 'one')],
+      publicUrl: 'http://dockyard.test',
+      stuckMs: 10 * MIN,
+      tickMs: 60 * MIN,
+      now,
+    });
+    const teacher = await store.createUser({ username: 'rt', displayName: 'T', role: 'instructor' });
+    const w = await store.createWorkshop({
+      title: 'R',
+      lessons: ['one'],
+      startsAt: clock,
+      endsAt: clock + 60 * MIN,
+      seatLimit: 3,
+      ownerId: teacher.id,
+    });
+    const cy = await store.createUser({ username: 'cy', displayName: 'Cy' });
+    await store.join(w.id, cy.id, 'Cy');
+    const send = vi.fn();
+    const handle = await classroom.openDashboard(w, teacher, send);
+    expect(send).toHaveBeenCalledTimes(1);
+    await store.recordAttempt(cy.id, 'r1', 'one', { score: 1, maxScore: 1, passed: true, checks: [] });
+    classroom.changed();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(send, 'the announcement was lost').toHaveBeenCalledTimes(1);
+
+    expect(reconnected.size).toBe(1);
+    for (const fn of reconnected) fn();
+    await vi.waitFor(() => expect(send).toHaveBeenCalledTimes(2));
+    expect(send.mock.lastCall?.[0]).toMatchObject({ learners: [{ cells: { r1: { status: 'passed' } } }] });
+    handle.close();
+    classroom.close();
+    expect(reconnected.size, 'close unsubscribes').toBe(0);
+    await sessions.stop();
+  });
+});
+
+classroomReplicasSuite('SQLite', () => openDatabase({ dataDir: temp }));

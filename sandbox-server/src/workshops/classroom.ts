@@ -1,16 +1,27 @@
 // A running class: instructors' live dashboards, their read-only views of learners' terminals,
 // broadcasts and "extend everyone". Dashboards are recomputed from the store (so a restarted
 // server shows the same grid) whenever a learner's progress or seat changes, and every few seconds
-// for who is online or stuck; only a grid that changed is sent.
+// for who is online or stuck; only a grid that changed is sent. Several servers may share the store:
+// a change on one is announced to all (the notifier's `classroom` channel), and so is a broadcast
+// (`broadcast`), which each server hands to the learners connected to it.
+import { randomUUID } from 'node:crypto';
 import type { Exercise } from '@dockyard/content';
 import type { Dashboard, DashboardServerMessage } from '../protocol/dashboard.ts';
 import type { ServerMessage } from '../protocol/messages.ts';
 import type { SessionManager } from '../sessions/session-manager.ts';
+import type { Notifier } from '../store/notifications.ts';
 import type { Store, User, Workshop } from '../store/store.ts';
 import type { TerminalRegistry } from '../terminals/terminal-registry.ts';
 
 type LearnerSink = (msg: ServerMessage) => void;
 type DashboardSink = (msg: DashboardServerMessage) => void;
+type BroadcastMessage = Extract<ServerMessage, { type: 'broadcast' }>;
+/** What the `broadcast` channel carries: the message, and the server that sent it (it has delivered it). */
+interface BroadcastNote {
+  workshopId: string;
+  msg: BroadcastMessage;
+  origin: string;
+}
 
 /** How long a broadcast is shown again to a learner who connects after it was sent. */
 export const BROADCAST_REPLAY_MS = 15 * 60_000;
@@ -27,6 +38,10 @@ interface OpenDashboard {
 
 export class Classroom {
   readonly #store: Store;
+  readonly #notifier: Notifier;
+  /** This classroom, among the servers that share the notifier. */
+  readonly #id = randomUUID();
+  readonly #unsubscribe: Array<() => void>;
   readonly #sessions: SessionManager;
   readonly #terminals: TerminalRegistry;
   readonly #exercises: readonly Exercise[];
@@ -35,12 +50,16 @@ export class Classroom {
   readonly #now: () => number;
   readonly #dashboards = new Set<OpenDashboard>();
   readonly #learners = new Map<string, Set<LearnerSink>>();
-  readonly #lastBroadcast = new Map<string, Extract<ServerMessage, { type: 'broadcast' }>>();
   #refreshTimer: NodeJS.Timeout | undefined;
+  /** The `classroom` notification being sent, and whether another change came meanwhile. */
+  #announcing: Promise<void> | undefined;
+  #announceAgain = false;
   readonly #ticker: NodeJS.Timeout;
 
   constructor(opts: {
     store: Store;
+    /** How the servers sharing the store tell each other of changes and broadcasts. */
+    notifier: Notifier;
     sessions: SessionManager;
     terminals: TerminalRegistry;
     exercises: readonly Exercise[];
@@ -51,47 +70,80 @@ export class Classroom {
     now?: () => number;
   }) {
     this.#store = opts.store;
+    this.#notifier = opts.notifier;
     this.#sessions = opts.sessions;
     this.#terminals = opts.terminals;
     this.#exercises = opts.exercises;
     this.#publicUrl = opts.publicUrl;
     this.#stuckMs = opts.stuckMs;
     this.#now = opts.now ?? Date.now;
-    this.#ticker = setInterval(() => this.changed(), opts.tickMs ?? 5_000);
+    this.#ticker = setInterval(() => this.#refresh(), opts.tickMs ?? 5_000);
     this.#ticker.unref();
+    this.#unsubscribe = [
+      this.#notifier.subscribe('classroom', () => this.#refresh()),
+      this.#notifier.subscribe('broadcast', (note) => void this.#received(note as BroadcastNote)),
+      // Changes announced while this server could not hear them: the grids are read again.
+      this.#notifier.onReconnect(() => this.#refresh()),
+    ];
   }
 
   joinUrl(w: Workshop): string {
     return `${this.#publicUrl}/join/?code=${w.code}`;
   }
 
-  /** A learner's progress or seat changed: dashboards are recomputed (soon, once for a burst). */
+  /**
+   * A learner's progress or seat, or a workshop, changed: every server's dashboards are recomputed
+   * (soon, once for a burst), this server's when the notification comes back to it.
+   */
   changed(): void {
-    if (this.#refreshTimer || this.#dashboards.size === 0) return;
-    this.#refreshTimer = setTimeout(() => {
-      this.#refreshTimer = undefined;
-      for (const d of this.#dashboards) void this.#push(d).catch(() => undefined);
-    }, REFRESH_DEBOUNCE_MS);
+    if (this.#announcing) {
+      this.#announceAgain = true;
+      return;
+    }
+    // One notification at a time: the changes made while it is sent are announced by the next one.
+    this.#announcing = this.#notifier
+      .publish('classroom', {})
+      // Nobody else hears of it then (the database is away), but this server's dashboards show it.
+      .catch(() => this.#refresh())
+      .finally(() => {
+        this.#announcing = undefined;
+        if (!this.#announceAgain) return;
+        this.#announceAgain = false;
+        this.changed();
+      });
   }
 
-  /** A learner's session socket: told when they are watched, and of broadcasts. Returns the detach function. */
+  /**
+   * A learner's session socket: told when they are watched, and of broadcasts (the recent ones of
+   * their workshops at once). Returns the detach function.
+   */
   async attachLearner(sessionId: string, sink: LearnerSink): Promise<() => void> {
+    // Broadcasts that arrive live while the recent ones are read are not replayed a second time.
+    let live: Set<number> | undefined = new Set();
+    const attached: LearnerSink = (msg) => {
+      if (msg.type === 'broadcast') live?.add(msg.at);
+      sink(msg);
+    };
     let sinks = this.#learners.get(sessionId);
     if (!sinks) this.#learners.set(sessionId, (sinks = new Set()));
-    sinks.add(sink);
+    sinks.add(attached);
     const detach = () => {
-      sinks.delete(sink);
+      sinks.delete(attached);
       if (sinks.size === 0 && this.#learners.get(sessionId) === sinks) this.#learners.delete(sessionId);
     };
     const watcher = [...this.#dashboards].find((d) => d.watching?.sessionId === sessionId);
     if (watcher) sink({ type: 'watched', watching: true, by: watcher.viewer.displayName });
-    // Every learner page connects here: ask the store only when there is a message to replay.
-    if (this.#lastBroadcast.size === 0) return detach;
-    const joined = await this.#store.workshopsJoinedBy(this.#sessions.ownerOf(sessionId));
-    for (const w of joined) {
-      const b = this.#lastBroadcast.get(w.id);
-      if (b && this.#now() - b.at < BROADCAST_REPLAY_MS) sink(b);
+    const owner = this.#ownerOf(sessionId);
+    try {
+      const recent =
+        owner === undefined ? [] : await this.#store.broadcasts.recentFor(owner, this.#now() - BROADCAST_REPLAY_MS);
+      for (const b of recent) {
+        if (!live.has(b.at)) sink({ type: 'broadcast', text: b.text, from: b.from, at: b.at });
+      }
+    } catch {
+      // The store is away (and /readyz says so): the learner still gets what comes live.
     }
+    live = undefined;
     return detach;
   }
 
@@ -109,17 +161,20 @@ export class Classroom {
     };
   }
 
-  /** Sends a message to every learner of the workshop with a page open; returns how many got it. */
+  /**
+   * Sends a message to every learner of the workshop with a page open, on every server, and keeps it
+   * for those who connect in the next BROADCAST_REPLAY_MS. Returns how many learners with a page open
+   * on this server got it: the others' servers deliver it without counting back (with one server,
+   * that is everyone).
+   */
   async broadcast(workshop: Workshop, from: User, text: string): Promise<number> {
-    const msg = { type: 'broadcast' as const, text, from: from.displayName, at: this.#now() };
-    this.#lastBroadcast.set(workshop.id, msg);
-    let delivered = 0;
-    for (const m of await this.#store.membersOf(workshop.id)) {
-      const sinks = this.#sessions.listFor(m.userId).flatMap((s) => [...(this.#learners.get(s.id) ?? [])]);
-      for (const sink of sinks) sink(msg);
-      if (sinks.length > 0) delivered++;
-    }
-    return delivered;
+    const msg: BroadcastMessage = { type: 'broadcast', text, from: from.displayName, at: this.#now() };
+    await this.#store.broadcasts.put({ workshopId: workshop.id, text, from: msg.from, at: msg.at });
+    // Announced before it is delivered here: when the announcement fails, nobody has it yet and
+    // the instructor can simply send it again.
+    const note: BroadcastNote = { workshopId: workshop.id, msg, origin: this.#id };
+    await this.#notifier.publish('broadcast', note);
+    return this.#deliver(workshop.id, msg);
   }
 
   /** Gives every learner's sandbox another session lifetime; returns how many were extended. */
@@ -213,10 +268,48 @@ export class Classroom {
   }
 
   close(): void {
+    for (const off of this.#unsubscribe) off();
     clearInterval(this.#ticker);
     clearTimeout(this.#refreshTimer);
     for (const d of this.#dashboards) this.#unwatch(d);
     this.#dashboards.clear();
+  }
+
+  /** Recomputes this server's dashboards, soon and once for a burst. */
+  #refresh(): void {
+    if (this.#refreshTimer || this.#dashboards.size === 0) return;
+    this.#refreshTimer = setTimeout(() => {
+      this.#refreshTimer = undefined;
+      for (const d of this.#dashboards) void this.#push(d).catch(() => undefined);
+    }, REFRESH_DEBOUNCE_MS);
+  }
+
+  /** Another server's broadcast: for the learners connected here. */
+  async #received(note: BroadcastNote): Promise<void> {
+    if (note.origin === this.#id) return;
+    await this.#deliver(note.workshopId, note.msg).catch(() => undefined);
+  }
+
+  /** Hands `msg` to the workshop's learners connected to this server; returns how many there were. */
+  async #deliver(workshopId: string, msg: BroadcastMessage): Promise<number> {
+    if (this.#learners.size === 0) return 0;
+    const members = new Set((await this.#store.membersOf(workshopId)).map((m) => m.userId));
+    const reached = new Set<string>();
+    for (const [sessionId, sinks] of this.#learners) {
+      const owner = this.#ownerOf(sessionId);
+      if (owner === undefined || !members.has(owner)) continue;
+      for (const sink of sinks) sink(msg);
+      reached.add(owner);
+    }
+    return reached.size;
+  }
+
+  #ownerOf(sessionId: string): string | undefined {
+    try {
+      return this.#sessions.ownerOf(sessionId);
+    } catch {
+      return undefined; // the session has ended (or is not known here yet)
+    }
   }
 
   async #push(d: OpenDashboard): Promise<void> {
@@ -231,7 +324,7 @@ export class Classroom {
 
   async #watch(d: OpenDashboard, learner: string | null): Promise<void> {
     this.#unwatch(d);
-    if (learner === null) return this.changed();
+    if (learner === null) return this.#refresh();
     const members = await this.#store.membersOf(d.workshop.id);
     const session = members.some((m) => m.userId === learner) ? this.#sessions.listFor(learner)[0] : undefined;
     if (!session) return d.send({ type: 'watch', learner, state: 'no-sandbox' });
@@ -245,7 +338,7 @@ export class Classroom {
     d.watching = { learner, sessionId: session.id, stop };
     d.send({ type: 'watch', learner, state: 'started' });
     this.#tellLearner(session.id, { type: 'watched', watching: true, by: d.viewer.displayName });
-    this.changed();
+    this.#refresh();
   }
 
   #unwatch(d: OpenDashboard): void {
@@ -256,7 +349,7 @@ export class Classroom {
     d.send({ type: 'watch', learner: w.learner, state: 'stopped' });
     const still = [...this.#dashboards].some((o) => o.watching?.sessionId === w.sessionId);
     if (!still) this.#tellLearner(w.sessionId, { type: 'watched', watching: false, by: d.viewer.displayName });
-    this.changed();
+    this.#refresh();
   }
 
   #tellLearner(sessionId: string, msg: ServerMessage): void {
