@@ -32,7 +32,7 @@ export async function dashboardTimes(learners = 200, runs = 30): Promise<Dashboa
     store,
     notifier: database.notifier,
     sessions,
-    terminals: new TerminalRegistry(driver),
+    terminals: new TerminalRegistry(driver, (id) => sessions.sandboxesOf(id)),
     exercises,
     publicUrl: 'http://localhost:8080',
     stuckMs: 600_000,

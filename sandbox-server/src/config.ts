@@ -1,4 +1,5 @@
 // The server's configuration: read once from the environment, validated, frozen.
+import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 
@@ -52,6 +53,13 @@ export const configSchema = z.object({
     .optional()
     .describe(
       'PostgreSQL database for accounts, progress and workshops (postgres://user:password@host:port/db); without it, SQLite in DATA_DIR/dockyard.sqlite',
+    ),
+  DOCKYARD_REPLICA_ID: z
+    .string()
+    .regex(/^[\w.:-]{1,100}$/, { error: 'letters, digits and . _ : - only, at most 100' })
+    .optional()
+    .describe(
+      "With several servers on one PostgreSQL: this one among them (the deployment's one reaper and warm pool run on whichever holds their lease); stable across its restarts. Default: host name and port",
     ),
   DOCKYARD_DOCKER_SOCKET: z
     .string()
@@ -151,6 +159,8 @@ export type Config = Readonly<{
   dataDir: string;
   /** PostgreSQL when set; otherwise the store is SQLite under dataDir. */
   databaseUrl?: string;
+  /** This server among the deployment's (the reaper's lease holder is named by it). */
+  replicaId: string;
   dockerSocket: string;
   logLevel: z.infer<typeof configSchema>['DOCKYARD_LOG_LEVEL'];
   sessionTtlMs: number;
@@ -213,6 +223,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     siteDir: c.DOCKYARD_SITE_DIR,
     dataDir: c.DOCKYARD_DATA_DIR,
     ...(c.DATABASE_URL ? { databaseUrl: c.DATABASE_URL } : {}),
+    replicaId: c.DOCKYARD_REPLICA_ID ?? `${hostname()}:${c.DOCKYARD_PORT}`,
     dockerSocket: c.DOCKYARD_DOCKER_SOCKET,
     logLevel: c.DOCKYARD_LOG_LEVEL,
     sessionTtlMs: c.DOCKYARD_SESSION_TTL_S * 1000,

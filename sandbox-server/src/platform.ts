@@ -60,9 +60,12 @@ export async function createPlatform(config: Config, logger: FastifyBaseLogger):
     store: tableSessionStore(store.sessions),
     settings: { ...config, instanceId },
     log: logger,
+    notifier: database.notifier,
+    // On PostgreSQL other servers may share the deployment: one of them reaps and runs the pool.
+    ...(database.dialect === 'postgres' ? { leases: store.leases } : {}),
   });
   const events = new EngineEvents(driver, sessions);
-  const terminals = new TerminalRegistry(driver);
+  const terminals = new TerminalRegistry(driver, (id) => sessions.sandboxesOf(id));
   const exercises = loadExercises();
   const classroom = new Classroom({
     store,
@@ -115,7 +118,7 @@ export async function createPlatform(config: Config, logger: FastifyBaseLogger):
     stopLive() {
       stopWarmup?.();
       classroom.close();
-      terminals.closeAll();
+      terminals.releaseAll();
       events.stopAll();
     },
     closeStore: () => database.close(),

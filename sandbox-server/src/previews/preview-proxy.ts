@@ -89,6 +89,12 @@ function decide(deps: PreviewProxyDeps, req: IncomingMessage): Decision {
   return { ok: true, target, sandboxId: deps.sessions.sandboxOf(target.sessionId) };
 }
 
+/** Reads the session a preview host names, when it was made by another server a moment ago. */
+async function learnTarget(deps: PreviewProxyDeps, req: IncomingMessage): Promise<void> {
+  const target = deps.hosts.parse(req.headers.host);
+  if (target) await deps.sessions.ensure(target.sessionId).catch(() => undefined);
+}
+
 export function createPreviewServer(deps: PreviewProxyDeps): Server {
   const server = createServer((req, res) => {
     handle(req, res).catch((err: Error) => {
@@ -99,6 +105,7 @@ export function createPreviewServer(deps: PreviewProxyDeps): Server {
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    await learnTarget(deps, req);
     const url = new URL(req.url ?? '/', 'http://preview');
     const link = url.searchParams.get(GRANT_PARAM);
     if (link !== null) return redeem(req, res, url, link);
@@ -159,12 +166,14 @@ export function createPreviewServer(deps: PreviewProxyDeps): Server {
     socket.on('error', () => socket.destroy());
     const refuse = (status: string) =>
       socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
-    const d = decide(deps, req);
-    if (!d.ok) return refuse(d.code === 'PREVIEW_FORBIDDEN' ? '403 Forbidden' : '404 Not Found');
-    deps.driver.address(d.sandboxId).then(
-      (host) => tunnel(req, socket, head, host, d.target.port, refuse),
-      () => refuse('502 Bad Gateway'),
-    );
+    void learnTarget(deps, req).then(() => {
+      const d = decide(deps, req);
+      if (!d.ok) return refuse(d.code === 'PREVIEW_FORBIDDEN' ? '403 Forbidden' : '404 Not Found');
+      deps.driver.address(d.sandboxId).then(
+        (host) => tunnel(req, socket, head, host, d.target.port, refuse),
+        () => refuse('502 Bad Gateway'),
+      );
+    });
   });
 
   /** WebSocket (and any other upgrade): replay the request upstream, then join the two sockets. */

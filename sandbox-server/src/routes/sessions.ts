@@ -87,6 +87,12 @@ type WithId = { Params: { id: string } };
 
 export function sessionRoutes(app: FastifyInstance, deps: SessionRouteDeps): void {
   const { sessions } = deps;
+  // A session another server made a moment ago (the load balancer sent this request here) is read
+  // from the store before anything looks for it; its socket's upgrade included.
+  app.addHook('onRequest', async (req) => {
+    const id = (req.params as { id?: unknown } | undefined)?.id;
+    if (typeof id === 'string' && req.routeOptions.url?.startsWith('/api/sessions/:id')) await sessions.ensure(id);
+  });
   /** The session of this request's owner; also counts as activity. */
   const ownedSession = async (req: FastifyRequest<WithId>, reply: import('fastify').FastifyReply) => {
     const r = sessions.owned(req.params.id, await deps.ownerOf(req, reply));

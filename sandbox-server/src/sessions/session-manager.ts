@@ -6,15 +6,30 @@ import { ApiError } from '../errors.ts';
 import { checkKernelLimits } from './host-capacity.ts';
 import type { SessionState } from '../protocol/messages.ts';
 import type { SessionRecord, SessionStore } from './session-store.ts';
+import { LeaseKeeper } from '../store/lease-keeper.ts';
+import type { Leases } from '../store/leases.ts';
+import type { Notifier } from '../store/notifications.ts';
 import { WarmPool } from './warm-pool.ts';
 import { formSwarm, joinAsNode, SWARM_TEMPLATES, type Node, type SwarmTemplateId } from './swarm-template.ts';
 
-/** Label naming the server instance a sandbox belongs to; a server only ever reaps its own. */
+/** Label naming the deployment a sandbox belongs to; a deployment only ever reaps its own. */
 export const SERVER_LABEL = 'org.dockyard.server';
+/** The lease of the deployment's one reaper and one warm pool. */
+export const REAPER_LEASE = 'reaper';
+/** The channel that tells every server of a deployment which session changed. */
+export const SESSIONS_CHANNEL = 'sessions';
+/** A session another server began to create and never finished (it died) is given up after this. */
+export const PENDING_SESSION_MS = 120_000;
+/** Sandboxes younger than this are not orphans yet when other servers may be creating them. */
+const ORPHAN_GRACE_MS = 60_000;
+/** Activity (keystrokes) is written to the store at most this often. */
+const TOUCH_FLUSH_MS = 1_000;
 
 export interface SessionSettings {
-  /** Stable across restarts of the same server (same data directory). */
+  /** The deployment's id: labels its sandboxes; the same for every server sharing the data folder. */
   instanceId: string;
+  /** This server among the deployment's: who holds the reaper's lease. Stable across its restarts. */
+  replicaId?: string;
   sessionTtlMs: number;
   idleTimeoutMs: number;
   expiryWarningMs: number;
@@ -92,7 +107,6 @@ export class SessionManager {
   readonly #store: SessionStore;
   readonly #s: SessionSettings;
   #kernel: SandboxKernel = 'host';
-  #saved: Promise<void> = Promise.resolve();
   readonly #log: Logger;
   readonly #now: () => number;
   readonly #sessions = new Map<string, SessionRecord>();
@@ -107,6 +121,15 @@ export class SessionManager {
   readonly #nodeOps = new Map<string, Promise<unknown>>();
   readonly pool: WarmPool;
   #timer: NodeJS.Timeout | undefined;
+  /** Tells the other servers which session changed, and hears what they changed. */
+  readonly #notifier: Pick<Notifier, 'publish' | 'subscribe' | 'onReconnect'> | undefined;
+  readonly #unsubscribe: (() => void)[] = [];
+  /** The reaper's lease, when other servers may share the store; without one, this server reaps. */
+  readonly #lease: LeaseKeeper | undefined;
+  #reaping = false;
+  /** Sessions whose activity has not been written yet. */
+  readonly #touched = new Set<string>();
+  #flushTimer: NodeJS.Timeout | undefined;
 
   constructor(opts: {
     driver: SandboxDriver;
@@ -114,12 +137,26 @@ export class SessionManager {
     settings: SessionSettings;
     log: Logger;
     now?: () => number;
+    notifier?: Pick<Notifier, 'publish' | 'subscribe' | 'onReconnect'>;
+    /** With other servers on the store: the leases that decide which one reaps and runs the pool. */
+    leases?: Pick<Leases, 'acquire' | 'release'>;
   }) {
     this.#driver = opts.driver;
     this.#store = opts.store;
     this.#s = opts.settings;
     this.#log = opts.log;
     this.#now = opts.now ?? Date.now;
+    this.#notifier = opts.notifier;
+    if (opts.leases) {
+      this.#lease = new LeaseKeeper({
+        leases: opts.leases,
+        name: REAPER_LEASE,
+        holder: this.#s.replicaId ?? randomBytes(8).toString('hex'),
+        onGain: () => this.#takeOver(),
+        onLoss: () => this.#handOver(),
+        logger: opts.log,
+      });
+    }
     this.pool = new WarmPool({
       driver: this.#driver,
       labels: { [SERVER_LABEL]: this.#s.instanceId },
@@ -139,69 +176,200 @@ export class SessionManager {
 
   /**
    * Checks that the host's kernel limits fit the capacity (sandboxes on the local engine share them),
-   * re-adopts the sessions of a previous run, removes what nobody owns, starts the reaper and the pool.
+   * reads the deployment's sessions, and follows the other servers' changes. The server holding the
+   * reaper's lease (this one, without other servers) re-adopts what a previous run left, removes
+   * what nobody owns, ends what is due and runs the warm pool.
    */
   async start(): Promise<void> {
     this.#kernel = await this.#driver.kernel();
     const { maxSandboxes, limits } = this.#s;
     if (this.#driver.name === 'docker') await checkKernelLimits({ maxSandboxes, ...limits });
+    await this.#reload();
+    if (this.#notifier) {
+      this.#unsubscribe.push(
+        this.#notifier.subscribe(SESSIONS_CHANNEL, (p) => {
+          const { id, from } = p as { id: string; from: string };
+          if (from !== this.#self) void this.#refresh(id);
+        }),
+        this.#notifier.onReconnect(() => void this.#reload()),
+      );
+    }
+    this.#timer = setInterval(() => void this.reap(), this.#s.reaperIntervalMs);
+    this.#timer.unref();
+    if (this.#lease) await this.#lease.start();
+    else await this.#takeOver();
+  }
+
+  /** Who this server is on the notification channel (its own changes are not news to it). */
+  readonly #self = randomBytes(8).toString('hex');
+
+  /** Stops timers and the pool (drained when this server is alone); session sandboxes stay for the next start. */
+  async stop(): Promise<void> {
+    clearInterval(this.#timer);
+    for (const u of this.#unsubscribe.splice(0)) u();
+    await this.#flushTouches();
+    if (this.#lease) await this.#lease.stop();
+    else await this.pool.drain();
+  }
+
+  /** The deployment's sessions, as the store has them now (those with a sandbox). */
+  async #reload(): Promise<void> {
+    const records = await this.#store.load();
+    const live = new Set(records.map((r) => r.id));
+    for (const r of records) {
+      if (!r.sandboxId) continue;
+      const mine = this.#sessions.get(r.id);
+      if (mine) this.#apply(mine, r);
+      else this.#sessions.set(r.id, r);
+    }
+    for (const id of [...this.#sessions.keys()]) if (!live.has(id)) this.#gone(id);
+  }
+
+  /** Another server changed session `id`: read it again. */
+  async #refresh(id: string): Promise<void> {
+    const r = await this.#store.get(id).catch(() => undefined);
+    if (!r) return this.#gone(id);
+    if (!r.sandboxId) return;
+    const mine = this.#sessions.get(id);
+    if (!mine) return void this.#sessions.set(id, r);
+    const nodesBefore = this.#nodes(mine).join();
+    this.#apply(mine, r);
+    if (this.#nodes(mine).join() !== nodesBefore) this.#tell(mine, { nodes: this.#nodes(mine) });
+  }
+
+  /** Makes `mine` what the store holds (the same object: work under way here keeps its reference). */
+  #apply(mine: SessionRecord, r: SessionRecord): void {
+    const lastActivityAt = Math.max(mine.lastActivityAt, r.lastActivityAt);
+    for (const k of Object.keys(mine) as (keyof SessionRecord)[]) if (!(k in r)) delete mine[k];
+    Object.assign(mine, r, { lastActivityAt });
+  }
+
+  /** A session another server ended: its listeners here are told. */
+  #gone(id: string): void {
+    const r = this.#sessions.get(id);
+    if (!r) return;
+    this.#sessions.delete(id);
+    this.#warned.delete(id);
+    this.#emit(r, { state: 'expired', expiresAt: this.#now(), reason: 'ended' });
+    this.#listeners.delete(id);
+  }
+
+  /**
+   * Reads a session this server has not heard of yet (made by another server a moment ago), so
+   * that the next calls find it. Cheap when it is known.
+   */
+  async ensure(id: string): Promise<void> {
+    if (this.#sessions.has(id)) return;
+    const r = await this.#store.get(id);
+    if (r?.sandboxId && !this.#sessions.has(id)) this.#sessions.set(id, r);
+  }
+
+  /** This server now runs the deployment's reaper and pool: adopt, sweep, fill. */
+  async #takeOver(): Promise<void> {
+    await this.#reload();
     const sandboxes = await this.#ownSandboxes();
     const alive = new Set(sandboxes.map((s) => s.id));
-    for (const r of await this.#store.load()) {
-      if (!alive.has(r.sandboxId)) continue;
-      if (r.nodes) r.nodes = r.nodes.filter((n) => alive.has(n.sandboxId));
-      this.#sessions.set(r.id, r);
+    for (const r of [...this.#sessions.values()]) {
+      if (!alive.has(r.sandboxId)) {
+        this.#sessions.delete(r.id);
+        await this.#write(r.id, undefined);
+        continue;
+      }
+      if (r.nodes?.some((n) => !alive.has(n.sandboxId))) {
+        r.nodes = r.nodes.filter((n) => alive.has(n.sandboxId));
+        await this.#write(r.id, r);
+      }
     }
     // A sandbox taken from the pool keeps its pool label (labels cannot change): one a session
     // holds, as its first node or another, is the session's.
     const held = new Set([...this.#sessions.values()].flatMap((r) => this.#sandboxes(r)));
+    this.pool.resume();
     const adopted = await this.pool.adopt(
       sandboxes.filter((s) => s.labels[WarmPool.LABEL] === 'warm' && !held.has(s.id)),
     );
-    // Nothing of this process is in flight yet: whatever is unaccounted for is an orphan, however young.
-    const removed = await this.#removeOrphans(0);
-    await this.#persist();
-    this.#log.info({ sessions: this.#sessions.size, pool: adopted, orphansRemoved: removed }, 'sessions adopted');
-    this.#timer = setInterval(() => void this.reap(), this.#s.reaperIntervalMs);
-    this.#timer.unref();
+    // Alone, nothing is in flight yet: whatever is unaccounted for is an orphan, however young.
+    // Other servers may be creating sandboxes right now: theirs get the grace.
+    const removed = await this.#removeOrphans(this.#lease ? ORPHAN_GRACE_MS : 0);
+    this.#reaping = true;
+    this.#log.info({ sessions: this.#sessions.size, pool: adopted, orphansRemoved: removed }, 'reaper and pool taken');
     this.pool.fill();
   }
 
-  /** Stops timers and drains the warm pool; session sandboxes stay for the next start to adopt. */
-  async stop(): Promise<void> {
-    clearInterval(this.#timer);
-    await this.#persist();
-    await this.pool.drain();
+  /** Another server runs the reaper and pool from now on (or may: the lease could not be renewed). */
+  #handOver(): void {
+    this.#reaping = false;
+    this.pool.pause();
+    this.#log.info({}, 'reaper and pool handed over');
   }
 
-  /** The owner's live session, or a new one (from the pool when it has one). */
+  /** Fills the pool, when this server runs it. */
+  #fillPool(): void {
+    if (this.#reaping) this.pool.fill();
+  }
+
+  /**
+   * The owner's live session, or a new one (from the pool when it has one). The store records it
+   * before its sandbox is made, one per owner: two servers asked at once make one sandbox, and the
+   * second answers with the first's session once it is ready.
+   */
   async create(ownerId: string, lesson?: string): Promise<{ session: SessionView; created: boolean }> {
     const existing = [...this.#sessions.values()].find((r) => r.ownerId === ownerId);
     if (existing) {
       this.touch(existing.id);
       return { session: this.view(existing), created: false };
     }
-    const id = newId();
     const now = this.#now();
-    const sandboxId = await this.#acquireSandbox(sessionLabels(id, ownerId, now + this.#s.sessionTtlMs));
     const record: SessionRecord = {
-      id,
+      id: newId(),
       ownerId,
-      sandboxId,
+      sandboxId: '', // none yet: the others wait for it
       ...(lesson ? { lesson } : {}),
       createdAt: now,
       lastActivityAt: now,
       expiresAt: now + this.#s.sessionTtlMs,
     };
+    const theirs = await this.#store.claim(record);
+    if (theirs) return { session: this.view(await this.#awaitSandbox(theirs, record)), created: false };
+    try {
+      record.sandboxId = await this.#acquireSandbox(sessionLabels(record.id, ownerId, record.expiresAt));
+    } catch (err) {
+      await this.#store.remove(record.id).catch(() => undefined);
+      throw err;
+    }
     this.#sessions.set(record.id, record);
-    await this.#persist();
+    await this.#write(record.id, record);
     return { session: this.view(record), created: true };
+  }
+
+  /**
+   * The owner's session another server (or request) is making: waits until its sandbox is there.
+   * One whose maker died (no sandbox after PENDING_SESSION_MS) is given up, and ours takes its place.
+   */
+  async #awaitSandbox(theirs: SessionRecord, ours: SessionRecord): Promise<SessionRecord> {
+    for (let r: SessionRecord | undefined = theirs; ; r = await this.#store.get(theirs.id)) {
+      if (!r) return this.#retryCreate(ours);
+      if (r.sandboxId) {
+        await this.ensure(r.id);
+        return this.#sessions.get(r.id) ?? r;
+      }
+      if (this.#now() - r.createdAt > PENDING_SESSION_MS) {
+        this.#log.warn({ id: r.id }, 'gave up a session whose server never made its sandbox');
+        await this.#store.remove(r.id);
+        return this.#retryCreate(ours);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  async #retryCreate(ours: SessionRecord): Promise<SessionRecord> {
+    const { session } = await this.create(ours.ownerId, ours.lesson);
+    return this.#sessions.get(session.id)!;
   }
 
   /** A sandbox from the pool, else a new one if there is room, else OUT_OF_CAPACITY. */
   async #acquireSandbox(labels: Record<string, string>, replacing = false): Promise<string> {
     const warm = this.pool.take();
-    this.pool.fill();
+    this.#fillPool();
     if (warm) return warm;
     // A reset replaces the session's own sandbox (already removed): its slot is free again.
     if (this.inUse() - (replacing ? 1 : 0) >= this.#s.maxSandboxes) {
@@ -341,7 +509,7 @@ export class SessionManager {
         this.#joining.delete(sandboxId);
       }
       (r.nodes ??= []).push({ name, sandboxId });
-      await this.#persist();
+      await this.#write(r.id, r);
       this.#tell(r, { nodes: this.#nodes(r) });
       return { session: this.view(r), node: name };
     });
@@ -363,7 +531,7 @@ export class SessionManager {
       const found = r.nodes?.find((n) => n.name === node);
       if (!found) throw new ApiError('NODE_NOT_FOUND', `This session has no ${node}.`);
       r.nodes = r.nodes!.filter((n) => n !== found);
-      await this.#persist();
+      await this.#write(r.id, r);
       // Its slot counts until the sandbox is really gone.
       this.#joining.add(found.sandboxId);
       try {
@@ -372,7 +540,7 @@ export class SessionManager {
         this.#joining.delete(found.sandboxId);
       }
       this.#tell(r, { nodes: this.#nodes(r) });
-      this.pool.fill();
+      this.#fillPool();
       return this.view(r);
     });
   }
@@ -433,7 +601,25 @@ export class SessionManager {
     const r = this.#sessions.get(id);
     if (!r) return;
     r.lastActivityAt = this.#now();
+    this.#touched.add(id);
+    this.#flushTimer ??= setTimeout(() => void this.#flushTouches(), TOUCH_FLUSH_MS);
     if (this.#warned.delete(id)) this.#emit(r, { state: 'ready', expiresAt: this.#endsAt(r) });
+  }
+
+  /** Writes the activity of the sessions touched since the last flush (only that field: another server may change the rest). */
+  async #flushTouches(): Promise<void> {
+    clearTimeout(this.#flushTimer);
+    this.#flushTimer = undefined;
+    const ids = [...this.#touched];
+    this.#touched.clear();
+    for (const id of ids) {
+      const r = this.#sessions.get(id);
+      if (!r) continue;
+      await this.#store.touch(id, r.lastActivityAt).then(
+        () => this.#publish(id),
+        (err: unknown) => this.#log.warn({ err, id }, 'activity could not be written; the next keystroke writes it'),
+      );
+    }
   }
 
   extend(id: string): SessionView {
@@ -442,7 +628,7 @@ export class SessionManager {
     r.expiresAt = Math.max(r.expiresAt, this.#now()) + this.#s.sessionTtlMs;
     r.lastActivityAt = this.#now();
     this.#warned.delete(id);
-    void this.#persist();
+    void this.#write(r.id, r);
     this.#emit(r, { state: 'ready', expiresAt: this.#endsAt(r) });
     return this.view(r);
   }
@@ -459,7 +645,7 @@ export class SessionManager {
       await this.#removeAll(r);
       r.sandboxId = await this.#acquireSandbox(sessionLabels(r.id, r.ownerId, r.expiresAt), true);
       r.lastActivityAt = this.#now();
-      await this.#persist();
+      await this.#write(r.id, r);
     } catch (err) {
       // The old sandbox is gone and no new one came: the session cannot go on.
       await this.destroy(id, 'ended');
@@ -476,12 +662,12 @@ export class SessionManager {
     if (!r) return;
     this.#sessions.delete(id);
     this.#warned.delete(id);
-    await this.#persist();
+    await this.#write(id, undefined);
     // Removed before the client is told, so "expired" means the sandboxes are really gone.
     await this.#removeAll(r);
     this.#emit(r, { state: 'expired', expiresAt: this.#now(), reason });
     this.#listeners.delete(id);
-    this.pool.fill();
+    this.#fillPool();
   }
 
   /**
@@ -493,9 +679,11 @@ export class SessionManager {
     const theirs = [...this.#sessions.values()].some((r) => r.ownerId === toOwner);
     for (const r of [...this.#sessions.values()].filter((r) => r.ownerId === fromOwner)) {
       if (theirs) await this.destroy(r.id, 'ended');
-      else r.ownerId = toOwner;
+      else {
+        r.ownerId = toOwner;
+        await this.#write(r.id, r);
+      }
     }
-    await this.#persist();
   }
 
   /** Every live session with its owner and sandbox (for admins). */
@@ -543,20 +731,31 @@ export class SessionManager {
     for (const l of this.#listeners.get(r.id) ?? []) l(e);
   }
 
-  /** Ends what is due, warns what is about to be, removes sandboxes nobody owns. */
+  /**
+   * Warns this server's learners whose session is about to end; on the server that runs the
+   * reaper, also ends what is due and removes sandboxes nobody owns.
+   */
   async reap(): Promise<void> {
     const now = this.#now();
     for (const r of [...this.#sessions.values()]) {
       const endsAt = this.#endsAt(r);
       if (now >= endsAt) {
-        await this.destroy(r.id, r.expiresAt <= endsAt ? 'ttl' : 'idle');
+        if (this.#reaping) await this.destroy(r.id, r.expiresAt <= endsAt ? 'ttl' : 'idle');
       } else if (now >= endsAt - this.#s.expiryWarningMs && !this.#warned.has(r.id)) {
         this.#warned.add(r.id);
         this.#emit(r, { state: 'expiring', expiresAt: endsAt });
       }
     }
-    await this.#removeOrphans(60_000).catch((err) => this.#log.error({ err }, 'orphan sweep failed'));
-    void this.#persist();
+    if (!this.#reaping) return;
+    await this.#removeOrphans(ORPHAN_GRACE_MS).catch((err) => this.#log.error({ err }, 'orphan sweep failed'));
+    await this.#removeAbandoned().catch((err) => this.#log.error({ err }, 'sweep of abandoned sessions failed'));
+  }
+
+  /** Removes the records of sessions whose server died before it made their sandbox. */
+  async #removeAbandoned(): Promise<void> {
+    for (const r of await this.#store.load()) {
+      if (!r.sandboxId && this.#now() - r.createdAt > PENDING_SESSION_MS) await this.#store.remove(r.id);
+    }
   }
 
   /**
@@ -588,15 +787,25 @@ export class SessionManager {
   }
 
   /**
-   * Writes the table as it is now; the writes apply in order, and stop() waits for the last. A
+   * Writes one session as it is now (`undefined`: removes it) and tells the other servers. A
    * change a learner asked for (a new session, a node, a reset, an end) waits for its write before
-   * it is answered, so a server killed just after loses nothing it said was done.
+   * it is answered, so a server killed just after loses nothing it said was done. A failed write is
+   * logged, and the session's next change writes it whole again.
    */
-  #persist(): Promise<void> {
-    this.#saved = this.#store.save([...this.#sessions.values()]).catch((err: unknown) => {
-      this.#log.error({ err }, 'the session table could not be written; the next change writes it again');
+  async #write(id: string, r: SessionRecord | undefined): Promise<void> {
+    try {
+      if (r) await this.#store.put(r);
+      else await this.#store.remove(id);
+      await this.#publish(id);
+    } catch (err) {
+      this.#log.error({ err, id }, 'a session could not be written; its next change writes it again');
+    }
+  }
+
+  async #publish(id: string): Promise<void> {
+    await this.#notifier?.publish(SESSIONS_CHANNEL, { id, from: this.#self }).catch((err: unknown) => {
+      this.#log.warn({ err, id }, 'the other servers could not be told of a session change; they read it later');
     });
-    return this.#saved;
   }
 
   stats(): { sessions: number; pool: number; creating: number; capacity: number } {

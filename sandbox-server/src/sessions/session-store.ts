@@ -1,5 +1,5 @@
-// Where the session table lives: the store (SQLite or PostgreSQL), written by difference with what it
-// holds. The manager keeps its working copy and only sees this interface. `sessions.json`, where a
+// Where the session table lives: the store (SQLite or PostgreSQL), shared by every server of a
+// deployment. The manager keeps its working copy and only sees this interface. `sessions.json`, where a
 // server kept the table before, is imported once at start-up and then removed.
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,43 +20,40 @@ export interface SessionRecord {
 }
 
 /** The store's session table (`store/sessions.ts`), as the session store uses it. */
-export type SessionTable = Pick<Sessions, 'all' | 'write'>;
-
-export interface SessionStore {
-  load(): Promise<SessionRecord[]>;
-  /** Makes the table hold these sessions, and only these. Saves apply in the order they were made. */
-  save(records: readonly SessionRecord[]): Promise<void>;
-}
+export type SessionTable = Pick<Sessions, 'all' | 'get' | 'claim' | 'write' | 'touch'>;
 
 /**
- * The store's session table. Each save writes only the sessions that changed and removes the ones
- * that went since the save before; after a failed write the next one compares with the table itself.
+ * Where sessions are kept for every server of a deployment. Each change is written on its own (a
+ * server never writes sessions it did not change, so servers cannot undo each other's changes),
+ * and writes apply in the order they were made.
  */
+export interface SessionStore {
+  load(): Promise<SessionRecord[]>;
+  get(id: string): Promise<SessionRecord | undefined>;
+  /** Records a new session unless its owner has one; returns the owner's session then. */
+  claim(record: SessionRecord): Promise<SessionRecord | undefined>;
+  /** Writes a session as it is now. */
+  put(record: SessionRecord): Promise<void>;
+  /** Moves a session's last activity on to `at` (never back), and nothing else. */
+  touch(id: string, at: number): Promise<void>;
+  remove(id: string): Promise<void>;
+}
+
+/** The store's session table, one write at a time in order. */
 export function tableSessionStore(table: SessionTable): SessionStore {
-  /** What the table holds, as far as the saves so far know: id -> the record's JSON. */
-  let known: Map<string, string> | undefined;
-  let last: Promise<void> = Promise.resolve();
-  const snapshot = (records: readonly SessionRecord[]) => new Map(records.map((r) => [r.id, JSON.stringify(r)]));
+  let last: Promise<unknown> = Promise.resolve();
+  const inOrder = <T>(write: () => Promise<T>): Promise<T> => {
+    const next = last.catch(() => undefined).then(write);
+    last = next;
+    return next;
+  };
   return {
-    async load() {
-      const all = await table.all();
-      known = snapshot(all);
-      return all;
-    },
-    save(records) {
-      const next = snapshot(records);
-      const write = async () => {
-        const before = known ?? snapshot(await table.all());
-        known = undefined; // until this write is done: a failure leaves the next one to compare afresh
-        await table.write(
-          records.filter((r) => before.get(r.id) !== next.get(r.id)),
-          [...before.keys()].filter((id) => !next.has(id)),
-        );
-        known = next;
-      };
-      last = last.catch(() => undefined).then(write);
-      return last;
-    },
+    load: () => table.all(),
+    get: (id) => table.get(id),
+    claim: (r) => inOrder(() => table.claim(r)),
+    put: (r) => inOrder(() => table.write([r])),
+    touch: (id, at) => inOrder(() => table.touch(id, at)),
+    remove: (id) => inOrder(() => table.write([], [id])),
   };
 }
 
@@ -85,9 +82,25 @@ export async function importSessionsFile(dataDir: string, table: SessionTable): 
 /** For unit tests: keeps the table in memory. */
 export function memorySessionStore(initial: SessionRecord[] = []): SessionStore & { records: SessionRecord[] } {
   const store = {
-    records: [...initial],
+    records: structuredClone(initial),
     load: async () => structuredClone(store.records),
-    save: async (r: readonly SessionRecord[]) => void (store.records = structuredClone([...r])),
+    get: async (id: string) => structuredClone(store.records.find((r) => r.id === id)),
+    claim: async (r: SessionRecord) => {
+      const theirs = store.records.find((o) => o.ownerId === r.ownerId);
+      if (theirs) return structuredClone(theirs);
+      store.records.push(structuredClone(r));
+      return undefined;
+    },
+    put: async (r: SessionRecord) => {
+      store.records = [...store.records.filter((o) => o.id !== r.id), structuredClone(r)];
+    },
+    touch: async (id: string, at: number) => {
+      const r = store.records.find((o) => o.id === id);
+      if (r) r.lastActivityAt = Math.max(r.lastActivityAt, at);
+    },
+    remove: async (id: string) => {
+      store.records = store.records.filter((r) => r.id !== id);
+    },
   };
   return store;
 }

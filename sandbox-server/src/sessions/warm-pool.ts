@@ -16,6 +16,8 @@ export class WarmPool {
   readonly #filling = new Set<string>();
   #idle: Promise<void> = Promise.resolve();
   #failures = 0;
+  /** Whether this server runs the deployment's pool now (it holds the lease). */
+  #running = true;
 
   constructor(opts: {
     driver: SandboxDriver;
@@ -84,9 +86,22 @@ export class WarmPool {
     return this.#ready.shift();
   }
 
+  /**
+   * Another server runs the deployment's pool from now on: stop filling and forget the ready
+   * sandboxes, which it adopts (they keep their pool label). `resume` takes the pool back.
+   */
+  pause(): void {
+    this.#running = false;
+    this.#ready.splice(0);
+  }
+
+  resume(): void {
+    this.#running = true;
+  }
+
   /** Starts sandboxes in the background, one at a time, until the pool is full or the host is. */
   fill(): void {
-    if (this.#filling.size > 0) return;
+    if (this.#filling.size > 0 || !this.#running) return;
     this.#idle = this.#fillLoop();
   }
 
@@ -96,12 +111,13 @@ export class WarmPool {
   }
 
   async #fillLoop(): Promise<void> {
-    while (this.count() < this.#size && this.#hasRoom() && this.#failures < 3) {
+    while (this.#running && this.count() < this.#size && this.#hasRoom() && this.#failures < 3) {
       const id = randomBytes(8).toString('hex');
       this.#filling.add(id);
       try {
         await this.#driver.create({ id, limits: this.#limits, labels: { ...this.#labels, [WarmPool.LABEL]: 'warm' } });
-        this.#ready.push(id);
+        // Made after a pause, it is the pool's still: the server that runs it now adopts it.
+        if (this.#running) this.#ready.push(id);
         this.#failures = 0;
       } catch (err) {
         this.#failures++;

@@ -9,6 +9,7 @@ import { sessions } from './migrations/0004-sessions.ts';
 import { rateEvents } from './migrations/0005-rate-events.ts';
 import { leases } from './migrations/0006-leases.ts';
 import { broadcasts } from './migrations/0007-broadcasts.ts';
+import { oneSessionPerOwner } from './migrations/0008-one-session-per-owner.ts';
 
 /** Every migration, by name; names sort in the order they apply. */
 export const migrations: Readonly<Record<string, Migration>> = {
@@ -19,6 +20,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0005-rate-events': rateEvents,
   '0006-leases': leases,
   '0007-broadcasts': broadcasts,
+  '0008-one-session-per-owner': oneSessionPerOwner,
 };
 
 /** Applies the migrations not yet applied (none on a second run); throws if one fails. */

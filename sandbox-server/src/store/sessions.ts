@@ -43,6 +43,36 @@ export class Sessions {
     return rows.map(toRecord);
   }
 
+  async get(id: string): Promise<SessionRecord | undefined> {
+    const row = await this.#db.selectFrom('sessions').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && toRecord(row);
+  }
+
+  /**
+   * Records a new session unless its owner has one (one per owner, enforced by a unique index, so
+   * two servers racing cannot both record one). Returns the owner's session that was there, if any.
+   */
+  async claim(r: SessionRecord): Promise<SessionRecord | undefined> {
+    const inserted = await this.#db
+      .insertInto('sessions')
+      .values(toRow(r))
+      .onConflict((oc) => oc.column('owner_id').doNothing())
+      .executeTakeFirst();
+    if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) > 0) return undefined;
+    const row = await this.#db.selectFrom('sessions').selectAll().where('owner_id', '=', r.ownerId).executeTakeFirst();
+    // Gone again in between (it ended): try once more.
+    return row ? toRecord(row) : this.claim(r);
+  }
+
+  async touch(id: string, at: number): Promise<void> {
+    await this.#db
+      .updateTable('sessions')
+      .set({ last_activity_at: at })
+      .where('id', '=', id)
+      .where('last_activity_at', '<', at)
+      .execute();
+  }
+
   /** Writes these sessions (new or changed) and removes the ones with these ids, in one transaction. */
   async write(put: readonly SessionRecord[], remove: readonly string[] = []): Promise<void> {
     if (put.length === 0 && remove.length === 0) return;

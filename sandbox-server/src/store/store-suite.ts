@@ -75,6 +75,7 @@ export function storeSuite(name: string, open: OpenDatabase): void {
         '0005-rate-events',
         '0006-leases',
         '0007-broadcasts',
+        '0008-one-session-per-owner',
       ]);
     });
 
@@ -92,15 +93,21 @@ export function storeSuite(name: string, open: OpenDatabase): void {
       const mine = (all: SessionRecord[], ids: string[]) => byId(all.filter((r) => ids.includes(r.id)));
       const [a, b, c] = [unique('s'), unique('s'), unique('s')];
       const table = tableSessionStore(store.sessions);
-      await table.load();
       const first = [session(a, { lesson: 'first-container' }), session(b)];
-      await table.save(first);
-      // b gains nodes and a peer network; a goes; c comes.
+      for (const r of first) expect(await table.claim(r)).toBeUndefined();
+      // b gains nodes and a peer network; a goes; c comes; activity only moves on.
       const second = [
         { ...first[1]!, nodes: [{ name: 'node2', sandboxId: unique('sbx') }], peered: true, lastActivityAt: clock + 5 },
         session(c),
       ];
-      await table.save(second);
+      await table.put(second[0]!);
+      await table.remove(a);
+      await table.claim(second[1]!);
+      await table.touch(b, clock + 9);
+      await table.touch(b, clock + 7);
+      second[0]!.lastActivityAt = clock + 9;
+      expect(await table.get(b)).toEqual(second[0]);
+      expect(await table.get(a)).toBeUndefined();
       await reopen();
       expect(mine(await store.sessions.all(), [a, b, c])).toEqual(byId(second));
 
@@ -123,25 +130,30 @@ export function storeSuite(name: string, open: OpenDatabase): void {
       }
     });
 
-    it('writes the session table again after a failed write, comparing with the table itself', async () => {
-      let failNext = true;
-      const flaky = {
-        all: () => store.sessions.all(),
-        write: async (put: readonly SessionRecord[], remove?: readonly string[]) => {
-          if (failNext) {
-            failNext = false;
-            throw new Error('the database went away');
-          }
-          return store.sessions.write(put, remove);
-        },
-      };
-      const table = tableSessionStore(flaky);
-      await table.load();
-      const s = { id: unique('s'), ownerId: 'o', sandboxId: 'x', createdAt: 1, lastActivityAt: 1, expiresAt: 2 };
-      await expect(table.save([...(await store.sessions.all()), s])).rejects.toThrow(/went away/);
-      // The next save, of the same table, writes what the failed one could not.
-      await table.save([...(await store.sessions.all()), s]);
-      expect((await store.sessions.all()).find((r) => r.id === s.id)).toEqual(s);
+    it('records one session per owner, however many servers ask at once', async () => {
+      // Other servers: connections of their own (PostgreSQL; SQLite is one process's store).
+      const others = database.dialect === 'postgres' ? await Promise.all([open(), open(), open()]) : [database];
+      try {
+        const owner = unique('owner');
+        const attempt = (db: Database, i: number) =>
+          tableSessionStore(new Store(db.db, now).sessions).claim({
+            id: unique(`s${i}`),
+            ownerId: owner,
+            sandboxId: '',
+            createdAt: clock,
+            lastActivityAt: clock,
+            expiresAt: clock + 1,
+          });
+        const answers = await Promise.all(Array.from({ length: 12 }, (_, i) => attempt(others[i % others.length]!, i)));
+        // One claim made it; every other was told of that one.
+        const won = answers.filter((a) => a === undefined);
+        expect(won).toHaveLength(1);
+        const recorded = (await store.sessions.all()).filter((r) => r.ownerId === owner);
+        expect(recorded).toHaveLength(1);
+        for (const a of answers) if (a) expect(a.id).toBe(recorded[0]!.id);
+      } finally {
+        if (database.dialect === 'postgres') await Promise.all(others.map((o) => o.close()));
+      }
     });
 
     it('counts rate-limited events for every server that shares the database, never past the limit', async () => {
