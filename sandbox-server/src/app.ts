@@ -108,6 +108,10 @@ export async function buildApp({ config, engine, platform, logger }: AppDeps): P
   if (platform) {
     await app.register(fastifyCookie);
     await app.register(fastifyWebsocket, { options: { maxPayload: 128 * 1024 } });
+    // Which server of the deployment answered (requests and sockets alike): for an operator reading
+    // the load balancer's logs, and for the tests that kill one.
+    app.addHook('onRequest', async (_req, reply) => void reply.header('x-dockyard-replica', config.replicaId));
+    app.websocketServer.on('headers', (headers: string[]) => headers.push(`X-Dockyard-Replica: ${config.replicaId}`));
     const { accounts } = platform;
     const ownerOf = async (req: FastifyRequest, reply: FastifyReply) => (await accounts.identify(req, reply)).id;
     // CSRF, second layer: a change that carries the browser's cookies must echo the CSRF token.

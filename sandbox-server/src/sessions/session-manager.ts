@@ -152,6 +152,9 @@ export class SessionManager {
         leases: opts.leases,
         name: REAPER_LEASE,
         holder: this.#s.replicaId ?? randomBytes(8).toString('hex'),
+        // Handed over within 25 s of its holder's end: its last renewal's 20 s, and 5 s to ask again.
+        ttlMs: 20_000,
+        renewMs: 5_000,
         onGain: () => this.#takeOver(),
         onLoss: () => this.#handOver(),
         logger: opts.log,

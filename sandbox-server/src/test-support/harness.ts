@@ -118,6 +118,13 @@ export class TestClient {
     this.base = base;
   }
 
+  /** The same browser (its cookies) talking to another address: one server of several, say. */
+  at(base: string): TestClient {
+    const other = new TestClient(base);
+    for (const [k, v] of this.cookies) other.cookies.set(k, v);
+    return other;
+  }
+
   /** The Cookie header this browser sends. */
   get cookie(): string {
     return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
@@ -202,9 +209,12 @@ export class TestSocket<M extends { type: string } = ServerMessage> {
   readonly #outputs = new Map<string, string>();
   closeCode: number | undefined;
   autoAck = true;
+  /** The server of the deployment that took the connection (its X-Dockyard-Replica). */
+  replica: string | undefined;
 
   constructor(ws: WebSocket) {
     this.ws = ws;
+    ws.on('upgrade', (res) => (this.replica = String(res.headers['x-dockyard-replica'] ?? '')));
     ws.on('message', (raw) => {
       const msg = JSON.parse(String(raw)) as M & { type: string; term: string; data: string };
       this.messages.push(msg);
