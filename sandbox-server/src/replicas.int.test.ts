@@ -166,6 +166,14 @@ describe('two servers behind nginx on one PostgreSQL', () => {
     );
     expect(Date.now() - passedAt).toBeLessThan(1_000);
 
+    // The instructor watches the learner's terminal from r2 (it runs under r1): the learner is
+    // told, and the instructor sees what they type.
+    const lee = latestGrid(dash.messages)!.learners[0]!.id;
+    dash.send({ type: 'watch', learner: lee });
+    await dash.waitFor((m) => m.type === 'watch' && m.state === 'started');
+    await ws!.waitFor((m) => m.type === 'watched' && m.watching && m.by === 'Ms Teach');
+    await dash.until(() => /kept-23/.test(dash.output('t')), 10_000, "the watched terminal's scrollback");
+
     // The sandbox-creation limit (2 an hour from this address) counts on both servers alike.
     const second = new TestClient(replicas.get('r2')!.url);
     expect((await second.req('POST', '/api/sessions', {})).status).toBe(201);
@@ -192,6 +200,8 @@ describe('two servers behind nginx on one PostgreSQL', () => {
     await again.open('t2');
     expect(await again.run('t2', 'pgrep -a sleep; echo looked', /\nlooked\r\n/)).toMatch(/sleep 600/);
     expect(await again.run('t', '\u0003echo "again-$$"', /again-\d+/)).toContain(`again-${shell}`);
+    // The instructor, whose server lived, never stopped seeing the terminal.
+    await dash.until(() => /again-\d+/.test(dash.output('t')), 10_000, 'the watched terminal after the switch');
     again.send({ type: 'grade', exercise: 'engine-facts' });
     await again.waitFor((m) => m.type === 'grade' && m.report.passed);
 

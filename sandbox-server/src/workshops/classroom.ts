@@ -82,6 +82,10 @@ export class Classroom {
     this.#unsubscribe = [
       this.#notifier.subscribe('classroom', () => this.#refresh()),
       this.#notifier.subscribe('broadcast', (note) => void this.#received(note as BroadcastNote)),
+      this.#notifier.subscribe('learner', (note) => {
+        const { sessionId, msg } = note as { sessionId: string; msg: ServerMessage };
+        for (const sink of this.#learners.get(sessionId) ?? []) sink(msg);
+      }),
       // Changes announced while this server could not hear them: the grids are read again.
       this.#notifier.onReconnect(() => this.#refresh()),
     ];
@@ -352,8 +356,12 @@ export class Classroom {
     this.#refresh();
   }
 
+  /** Tells a learner (on whichever server their page is connected to) that they are watched or not. */
   #tellLearner(sessionId: string, msg: ServerMessage): void {
-    for (const sink of this.#learners.get(sessionId) ?? []) sink(msg);
+    this.#notifier.publish('learner', { sessionId, msg }).catch(() => {
+      // The other servers cannot be told (the database is away): this one's learners still are.
+      for (const sink of this.#learners.get(sessionId) ?? []) sink(msg);
+    });
   }
 }
 
