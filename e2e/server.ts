@@ -17,13 +17,29 @@ export interface OwnServer {
   start(): Promise<void>;
   /** SIGTERM, as a deploy would: sessions and their sandboxes are kept for the next start. */
   stop(): Promise<void>;
+  /** SIGKILL, as a crash would. */
+  kill(): Promise<void>;
 }
 
-export function ownServer(port: number, previewPort: number, env: Record<string, string> = {}): OwnServer {
+/**
+ * A server on `port`. Servers of one deployment (on one PostgreSQL, behind a load balancer) share a
+ * data folder: pass the same `dataDir`, made with E2E_DATA_PREFIX.
+ */
+export function ownServer(
+  port: number,
+  previewPort: number,
+  env: Record<string, string> = {},
+  dataDir = mkdtempSync(E2E_DATA_PREFIX),
+): OwnServer {
   const url = `http://127.0.0.1:${port}`;
-  const dataDir = mkdtempSync(E2E_DATA_PREFIX);
   let child: ChildProcess | undefined;
   let log = '';
+  const end = async (signal: NodeJS.Signals) => {
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = once(child, 'exit');
+    child.kill(signal);
+    await exited;
+  };
   return {
     url,
     dataDir,
@@ -55,11 +71,7 @@ export function ownServer(port: number, previewPort: number, env: Record<string,
         await new Promise((r) => setTimeout(r, 200));
       }
     },
-    async stop() {
-      if (!child || child.exitCode !== null) return;
-      const exited = once(child, 'exit');
-      child.kill('SIGTERM');
-      await exited;
-    },
+    stop: () => end('SIGTERM'),
+    kill: () => end('SIGKILL'),
   };
 }
