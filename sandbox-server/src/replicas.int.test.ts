@@ -3,101 +3,38 @@
 // same sandbox and the same shells. Passes reach an instructor on the other server, rate limits
 // count across both, the reaper and the warm pool run once and move to the survivor, and a
 // PostgreSQL restart is survived.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdtempSync, openSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DockerDriver } from './drivers/docker/docker-driver.ts';
 import { dockerClient } from './engine/engine.ts';
-import { instanceIdOf, loadOrCreateKey } from './identity/signing.ts';
 import type { Dashboard, DashboardServerMessage } from './protocol/dashboard.ts';
-import { SERVER_LABEL, REAPER_LEASE } from './sessions/session-manager.ts';
+import { REAPER_LEASE } from './sessions/session-manager.ts';
 import { WarmPool } from './sessions/warm-pool.ts';
 import { openDatabase, type Database } from './store/database.ts';
 import { Store } from './store/store.ts';
-import { freePort, TEST_ORIGIN, TestClient, type TestSocket } from './test-support/harness.ts';
-import { startNginx, type NginxServer } from './test-support/nginx-server.ts';
-import { startPostgres, type PostgresServer } from './test-support/postgres-server.ts';
+import { startDeployment, type Deployment } from './test-support/deployment.ts';
+import { TestClient, type TestSocket } from './test-support/harness.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const driver = new DockerDriver(dockerClient('/var/run/docker.sock'));
-const dataDir = mkdtempSync(join(tmpdir(), 'dockyard-replicas-'));
-chmodSync(dataDir, 0o711);
-
-interface Replica {
-  url: string;
-  child: ChildProcess;
-}
-const replicas = new Map<string, Replica>();
-let pg: PostgresServer;
-let nginx: NginxServer;
+let deployment: Deployment;
 let database: Database;
-let deployment = '';
 
-async function startReplica(name: string): Promise<Replica> {
-  const port = await freePort();
-  const child = spawn(process.execPath, [join(import.meta.dirname, 'main.ts')], {
-    env: {
-      ...process.env,
-      DATABASE_URL: pg.url,
-      DOCKYARD_REPLICA_ID: name,
-      DOCKYARD_PORT: String(port),
-      DOCKYARD_PREVIEW_PORT: String(await freePort()),
-      DOCKYARD_DATA_DIR: dataDir,
-      DOCKYARD_PUBLIC_URL: TEST_ORIGIN,
-      DOCKYARD_WARM_POOL_SIZE: '1',
-      DOCKYARD_SANDBOX_MEMORY_MB: '1024',
-      DOCKYARD_SANDBOX_STORAGE_MB: '2048',
-      DOCKYARD_SANDBOX_CREATE_LIMIT: '2',
-      DOCKYARD_ADMINS: 'boss',
-      DOCKYARD_LOG_LEVEL: 'warn',
-    },
-    // Its log, for a failure's post-mortem.
-    stdio: ['ignore', openSync(join(dataDir, `${name}.log`), 'a'), openSync(join(dataDir, `${name}.log`), 'a')],
-  });
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 300; i++) {
-    if (
-      await fetch(`${url}/readyz`).then(
-        (r) => r.ok,
-        () => false,
-      )
-    ) {
-      const r = { url, child };
-      replicas.set(name, r);
-      return r;
-    }
-    await sleep(100);
-  }
-  child.kill('SIGKILL');
-  throw new Error(`replica ${name} did not become ready`);
-}
-
-const own = async () => (await driver.list()).filter((s) => s.labels[SERVER_LABEL] === deployment);
-const warm = async () => (await own()).filter((s) => s.labels[WarmPool.LABEL] === 'warm');
+const warm = async () => (await deployment.sandboxes()).filter((s) => s.labels[WarmPool.LABEL] === 'warm');
 const holder = async () => (await new Store(database.db).leases.current(REAPER_LEASE))?.holder;
 const latestGrid = (messages: DashboardServerMessage[]) =>
   messages.filter((m): m is Dashboard => m.type === 'dashboard').at(-1);
 
 beforeAll(async () => {
-  pg = await startPostgres();
-  database = await openDatabase({ dataDir, databaseUrl: pg.url });
-  // One after the other: the first makes the signing key (the deployment's id) the second reads.
-  const r1 = await startReplica('r1');
-  const r2 = await startReplica('r2');
-  deployment = instanceIdOf(loadOrCreateKey(dataDir));
-  nginx = await startNginx({ upstreams: [r1.url, r2.url].map((u) => u.replace('http://', '')) });
+  deployment = await startDeployment({
+    replicas: 2,
+    env: { DOCKYARD_WARM_POOL_SIZE: '1', DOCKYARD_SANDBOX_CREATE_LIMIT: '2', DOCKYARD_ADMINS: 'boss' },
+  });
+  database = await openDatabase({ dataDir: deployment.dataDir, databaseUrl: deployment.pg.url });
 });
 
 afterAll(async () => {
-  for (const r of replicas.values()) r.child.kill('SIGKILL');
-  await nginx?.stop();
-  for (const s of await own()) await driver.remove(s.id);
-  for (const n of (await driver.listPeerNetworks()).filter((n) => n.labels[SERVER_LABEL] === deployment))
-    await driver.removePeerNetwork(n.id);
   await database?.close();
-  await pg?.stop();
+  await deployment?.stop();
 });
 
 describe('two servers behind nginx on one PostgreSQL', () => {
@@ -109,9 +46,9 @@ describe('two servers behind nginx on one PostgreSQL', () => {
     expect(await warm()).toHaveLength(1);
 
     // An instructor's workshop, made through nginx.
-    const boss = new TestClient(nginx.url);
+    const boss = new TestClient(deployment.url);
     await boss.req('POST', '/api/account/sign-up', { username: 'boss', password: 'the boss password' });
-    const teacher = new TestClient(nginx.url);
+    const teacher = new TestClient(deployment.url);
     const t = await teacher.req<{ user: { id: string } }>('POST', '/api/account/sign-up', {
       username: 'teach',
       password: 'teaching is fun',
@@ -129,7 +66,7 @@ describe('two servers behind nginx on one PostgreSQL', () => {
     const { id: workshopId, code } = created.body.workshop;
 
     // The learner joins and works through nginx; their terminal is on r1 (the one to be killed).
-    const learner = new TestClient(nginx.url);
+    const learner = new TestClient(deployment.url);
     expect((await learner.req('POST', `/api/workshops/join/${code}`, { displayName: 'Lee' })).status).toBe(200);
     const sessionId = await learner.createSession();
     let ws: TestSocket | undefined;
@@ -147,9 +84,10 @@ describe('two servers behind nginx on one PostgreSQL', () => {
     ws!.send({ type: 'input', term: 't', data: 'sleep 600\r' });
 
     // The instructor watches the class on r2: a pass graded on r1 reaches it within a second.
-    const dash = await teacher.at(replicas.get('r2')!.url).dashboard(workshopId);
+    const [r1, r2] = deployment.replicas as [Deployment['replicas'][0], Deployment['replicas'][0]];
+    const dash = await teacher.at(r2.url).dashboard(workshopId);
     await dash.waitFor((m) => m.type === 'dashboard');
-    const sandbox = (await own()).find((s) => s.labels['org.dockyard.session'] === sessionId)!;
+    const sandbox = (await deployment.sandboxes()).find((s) => s.labels['org.dockyard.session'] === sessionId)!;
     const version = await driver.exec(sandbox.id, ['docker', 'version', '--format', '{{.Server.Version}}']);
     for (const [path, content] of [
       ['server-version.txt', version.stdout],
@@ -175,19 +113,13 @@ describe('two servers behind nginx on one PostgreSQL', () => {
     await dash.until(() => /kept-23/.test(dash.output('t')), 10_000, "the watched terminal's scrollback");
 
     // The sandbox-creation limit (2 an hour from this address) counts on both servers alike.
-    const second = new TestClient(replicas.get('r2')!.url);
+    const second = new TestClient(r2.url);
     expect((await second.req('POST', '/api/sessions', {})).status).toBe(201);
-    const third = await new TestClient(replicas.get('r1')!.url).req<{ error: { code: string } }>(
-      'POST',
-      '/api/sessions',
-      {},
-    );
+    const third = await new TestClient(r1.url).req<{ error: { code: string } }>('POST', '/api/sessions', {});
     expect([third.status, third.body.error.code]).toEqual([429, 'RATE_LIMITED']);
 
     // r1 dies mid-lesson.
-    const r1 = replicas.get('r1')!;
-    r1.child.kill('SIGKILL');
-    await new Promise((r) => r1.child.once('exit', r));
+    await r1.kill();
     const killedAt = Date.now();
     await ws!.until(() => ws!.closeCode !== undefined, 5_000, 'the socket to close');
 
@@ -211,18 +143,17 @@ describe('two servers behind nginx on one PostgreSQL', () => {
     expect(await holder()).toBe('r2');
     await sleep(1500);
     expect(await warm()).toHaveLength(1);
-    const sessions = (await own()).filter((s) => s.labels[WarmPool.LABEL] !== 'warm');
+    const sessions = (await deployment.sandboxes()).filter((s) => s.labels[WarmPool.LABEL] !== 'warm');
     expect(sessions).toHaveLength(2);
 
     // PostgreSQL restarts: r2 says it is not ready meanwhile (nginx sends nobody), stays alive,
     // and comes back with nothing lost.
-    const r2 = replicas.get('r2')!.url;
-    await pg.halt();
-    const ready = async () => (await fetch(`${r2}/readyz`)).status;
+    await deployment.pg.halt();
+    const ready = async () => (await fetch(`${r2.url}/readyz`)).status;
     for (let i = 0; i < 100 && (await ready()) !== 503; i++) await sleep(100);
     expect(await ready()).toBe(503);
-    expect((await fetch(`${r2}/livez`)).status).toBe(200);
-    await pg.resume();
+    expect((await fetch(`${r2.url}/livez`)).status).toBe(200);
+    await deployment.pg.resume();
     for (let i = 0; i < 150 && (await ready()) !== 200; i++) await sleep(100);
     expect(await ready()).toBe(200);
     expect(await again.run('t', 'echo "after-restart-$((2*2))"', /after-restart-4/)).toContain('after-restart-4');

@@ -1,0 +1,121 @@
+// A deployment of several servers for tests and the benchmark, all real: PostgreSQL from Debian's
+// package, server processes sharing one data folder, and Debian's nginx in front, configured as
+// `infra/compose` configures it. Each server can be killed on its own.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, mkdtempSync, openSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DockerDriver } from '../drivers/docker/docker-driver.ts';
+import { dockerClient } from '../engine/engine.ts';
+import { instanceIdOf, loadOrCreateKey } from '../identity/signing.ts';
+import { SERVER_LABEL } from '../sessions/session-manager.ts';
+import { freePort, TEST_ORIGIN } from './harness.ts';
+import { startNginx, type NginxServer } from './nginx-server.ts';
+import { startPostgres, type PostgresServer } from './postgres-server.ts';
+
+export interface Replica {
+  /** Its DOCKYARD_REPLICA_ID: r1, r2... */
+  name: string;
+  /** The server itself, not through nginx. */
+  url: string;
+  child: ChildProcess;
+  /** SIGKILL, as a crash would; resolves once it is gone. */
+  kill(): Promise<void>;
+}
+
+export interface Deployment {
+  /** The platform through nginx. */
+  url: string;
+  replicas: Replica[];
+  pg: PostgresServer;
+  nginx: NginxServer;
+  /** The deployment's id: the label on its sandboxes. */
+  id: string;
+  dataDir: string;
+  /** The deployment's sandboxes on the engine. */
+  sandboxes(): ReturnType<DockerDriver['list']>;
+  /** Kills every server, stops nginx and PostgreSQL, removes the sandboxes and networks. */
+  stop(): Promise<void>;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Starts `replicas` servers (one after the other) on a new PostgreSQL, behind a new nginx. */
+export async function startDeployment(
+  opts: { replicas?: number; env?: Record<string, string> } = {},
+): Promise<Deployment> {
+  const driver = new DockerDriver(dockerClient('/var/run/docker.sock'));
+  const dataDir = mkdtempSync(join(tmpdir(), 'dockyard-deployment-'));
+  // Others may pass through (not list): runsc opens the sandboxes' disks under it as the remapped root.
+  chmodSync(dataDir, 0o711);
+  const pg = await startPostgres();
+  const replicas: Replica[] = [];
+  let nginx: NginxServer | undefined;
+  let id = '';
+  const sandboxes = async () => (await driver.list()).filter((s) => s.labels[SERVER_LABEL] === id);
+  const stop = async () => {
+    await Promise.all(replicas.map((r) => r.kill()));
+    await nginx?.stop();
+    if (id) {
+      for (const s of await sandboxes()) await driver.remove(s.id);
+      for (const n of (await driver.listPeerNetworks()).filter((n) => n.labels[SERVER_LABEL] === id))
+        await driver.removePeerNetwork(n.id);
+    }
+    await pg.stop();
+  };
+  try {
+    // One after the other: the first makes the signing key (the deployment's id) the others read.
+    for (let i = 1; i <= (opts.replicas ?? 2); i++) replicas.push(await startReplica(`r${i}`, pg, dataDir, opts.env));
+    id = instanceIdOf(loadOrCreateKey(dataDir));
+    nginx = await startNginx({ upstreams: replicas.map((r) => r.url.replace('http://', '')) });
+    return { url: nginx.url, replicas, pg, nginx, id, dataDir, sandboxes, stop };
+  } catch (err) {
+    await stop().catch(() => undefined);
+    throw err;
+  }
+}
+
+async function startReplica(
+  name: string,
+  pg: PostgresServer,
+  dataDir: string,
+  env: Record<string, string> = {},
+): Promise<Replica> {
+  const port = await freePort();
+  const logFile = join(dataDir, `${name}.log`);
+  const child = spawn(process.execPath, [join(import.meta.dirname, '..', 'main.ts')], {
+    env: {
+      ...process.env,
+      DATABASE_URL: pg.url,
+      DOCKYARD_REPLICA_ID: name,
+      DOCKYARD_PORT: String(port),
+      DOCKYARD_PREVIEW_PORT: String(await freePort()),
+      DOCKYARD_DATA_DIR: dataDir,
+      DOCKYARD_PUBLIC_URL: TEST_ORIGIN,
+      DOCKYARD_SANDBOX_MEMORY_MB: '1024',
+      DOCKYARD_SANDBOX_STORAGE_MB: '2048',
+      DOCKYARD_LOG_LEVEL: 'warn',
+      ...env,
+    },
+    // Its log, for a failure's post-mortem.
+    stdio: ['ignore', openSync(logFile, 'a'), openSync(logFile, 'a')],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const kill = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const gone = new Promise((r) => child.once('exit', r));
+    child.kill('SIGKILL');
+    await gone;
+  };
+  for (let i = 0; i < 300; i++) {
+    if (child.exitCode !== null) break;
+    const ok = await fetch(`${url}/readyz`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) return { name, url, child, kill };
+    await sleep(100);
+  }
+  await kill();
+  throw new Error(`server ${name} did not become ready; its log: ${logFile}`);
+}
