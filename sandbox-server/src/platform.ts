@@ -63,6 +63,7 @@ export async function createPlatform(config: Config, logger: FastifyBaseLogger):
     notifier: database.notifier,
     // On PostgreSQL other servers may share the deployment: one of them reaps and runs the pool.
     ...(database.dialect === 'postgres' ? { leases: store.leases } : {}),
+    shelf: store.warmShelf,
   });
   const events = new EngineEvents(driver, sessions);
   const terminals = new TerminalRegistry(driver, (id) => sessions.sandboxesOf(id));

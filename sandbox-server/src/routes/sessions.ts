@@ -129,9 +129,9 @@ export function sessionRoutes(app: FastifyInstance, deps: SessionRouteDeps): voi
     // Only a new sandbox counts: a learner's existing session is returned whatever the limit.
     if (sessions.listFor(await deps.ownerOf(req, reply)).length === 0) await takeCreation(req);
     const started = performance.now();
-    const warmBefore = sessions.pool.ready();
+    const takenBefore = sessions.pool.taken();
     const { session, created } = await sessions.create(await deps.ownerOf(req, reply), body?.lesson);
-    if (created) deps.onCreated?.(performance.now() - started, sessions.pool.ready() < warmBefore);
+    if (created) deps.onCreated?.(performance.now() - started, sessions.pool.taken() > takenBefore);
     return reply.status(created ? 201 : 200).send({ session });
   });
 

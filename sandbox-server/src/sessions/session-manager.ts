@@ -9,7 +9,7 @@ import type { SessionRecord, SessionStore } from './session-store.ts';
 import { LeaseKeeper } from '../store/lease-keeper.ts';
 import type { Leases } from '../store/leases.ts';
 import type { Notifier } from '../store/notifications.ts';
-import { WarmPool } from './warm-pool.ts';
+import { WarmPool, type Shelf } from './warm-pool.ts';
 import { formSwarm, joinAsNode, SWARM_TEMPLATES, type Node, type SwarmTemplateId } from './swarm-template.ts';
 
 /** Label naming the deployment a sandbox belongs to; a deployment only ever reaps its own. */
@@ -18,6 +18,8 @@ export const SERVER_LABEL = 'org.dockyard.server';
 export const REAPER_LEASE = 'reaper';
 /** The channel that tells every server of a deployment which session changed. */
 export const SESSIONS_CHANNEL = 'sessions';
+/** The channel on which a server that took a warm sandbox tells the pool's server to start another. */
+const POOL_CHANNEL = 'pool';
 /** A session another server began to create and never finished (it died) is given up after this. */
 export const PENDING_SESSION_MS = 120_000;
 /** Sandboxes younger than this are not orphans yet when other servers may be creating them. */
@@ -140,6 +142,8 @@ export class SessionManager {
     notifier?: Pick<Notifier, 'publish' | 'subscribe' | 'onReconnect'>;
     /** With other servers on the store: the leases that decide which one reaps and runs the pool. */
     leases?: Pick<Leases, 'acquire' | 'release'>;
+    /** Where the warm pool's sandboxes wait for every server (the store's); in memory without it. */
+    shelf?: Shelf;
   }) {
     this.#driver = opts.driver;
     this.#store = opts.store;
@@ -162,6 +166,7 @@ export class SessionManager {
     }
     this.pool = new WarmPool({
       driver: this.#driver,
+      ...(opts.shelf ? { shelf: opts.shelf } : {}),
       labels: { [SERVER_LABEL]: this.#s.instanceId },
       size: this.#s.warmPoolSize,
       limits: this.#s.limits,
@@ -195,6 +200,7 @@ export class SessionManager {
           if (from !== this.#self) void this.#refresh(id);
         }),
         this.#notifier.onReconnect(() => void this.#reload()),
+        this.#notifier.subscribe(POOL_CHANNEL, () => this.#fillPool()),
       );
     }
     this.#timer = setInterval(() => void this.reap(), this.#s.reaperIntervalMs);
@@ -286,7 +292,6 @@ export class SessionManager {
     // A sandbox taken from the pool keeps its pool label (labels cannot change): one a session
     // holds, as its first node or another, is the session's.
     const held = new Set([...this.#sessions.values()].flatMap((r) => this.#sandboxes(r)));
-    this.pool.resume();
     const adopted = await this.pool.adopt(
       sandboxes.filter((s) => s.labels[WarmPool.LABEL] === 'warm' && !held.has(s.id)),
     );
@@ -371,9 +376,16 @@ export class SessionManager {
 
   /** A sandbox from the pool, else a new one if there is room, else OUT_OF_CAPACITY. */
   async #acquireSandbox(labels: Record<string, string>, replacing = false): Promise<string> {
-    const warm = this.pool.take();
-    this.#fillPool();
-    if (warm) return warm;
+    const warm = await this.pool.take().catch((err: unknown) => {
+      this.#log.warn({ err }, 'the warm pool could not be read; starting a sandbox instead');
+      return undefined;
+    });
+    if (warm) {
+      // The server that runs the pool (this one, or another) starts one in its place.
+      if (this.#reaping) this.#fillPool();
+      else void this.#notifier?.publish(POOL_CHANNEL, {}).catch(() => undefined);
+      return warm;
+    }
     // A reset replaces the session's own sandbox (already removed): its slot is free again.
     if (this.inUse() - (replacing ? 1 : 0) >= this.#s.maxSandboxes) {
       throw new ApiError('OUT_OF_CAPACITY', `This host runs at most ${this.#s.maxSandboxes} sandboxes.`, {
@@ -752,6 +764,9 @@ export class SessionManager {
     if (!this.#reaping) return;
     await this.#removeOrphans(ORPHAN_GRACE_MS).catch((err) => this.#log.error({ err }, 'orphan sweep failed'));
     await this.#removeAbandoned().catch((err) => this.#log.error({ err }, 'sweep of abandoned sessions failed'));
+    await this.pool
+      .forgetTaken(this.#now() - ORPHAN_GRACE_MS)
+      .catch((err) => this.#log.error({ err }, 'the warm pool could not forget what was taken'));
   }
 
   /** Removes the records of sessions whose server died before it made their sandbox. */
@@ -768,9 +783,10 @@ export class SessionManager {
   async #removeOrphans(graceMs: number): Promise<number> {
     const known = new Set([...this.#sessions.values()].flatMap((r) => this.#sandboxes(r)));
     for (const s of this.#joining) known.add(s);
+    for (const s of await this.pool.known()) known.add(s);
     let removed = 0;
     for (const s of await this.#ownSandboxes()) {
-      if (known.has(s.id) || this.pool.owns(s.id)) continue;
+      if (known.has(s.id)) continue;
       // A young sandbox may be a creation of this process not yet recorded.
       if (graceMs > 0 && this.#now() - s.createdAt.getTime() < graceMs) continue;
       await this.#driver.remove(s.id);

@@ -10,6 +10,7 @@ import { rateEvents } from './migrations/0005-rate-events.ts';
 import { leases } from './migrations/0006-leases.ts';
 import { broadcasts } from './migrations/0007-broadcasts.ts';
 import { oneSessionPerOwner } from './migrations/0008-one-session-per-owner.ts';
+import { warmShelf } from './migrations/0009-warm-shelf.ts';
 
 /** Every migration, by name; names sort in the order they apply. */
 export const migrations: Readonly<Record<string, Migration>> = {
@@ -21,6 +22,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0006-leases': leases,
   '0007-broadcasts': broadcasts,
   '0008-one-session-per-owner': oneSessionPerOwner,
+  '0009-warm-shelf': warmShelf,
 };
 
 /** Applies the migrations not yet applied (none on a second run); throws if one fails. */

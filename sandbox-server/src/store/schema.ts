@@ -99,6 +99,13 @@ export interface BroadcastsTable {
   sent_at: number;
 }
 
+/** A ready sandbox of the warm pool, or one a server took (`taken_at`); see `warm-shelf.ts`. */
+export interface WarmSandboxesTable {
+  sandbox_id: string;
+  ready_at: number;
+  taken_at: number | null;
+}
+
 export interface Schema {
   auth_user: AuthUserTable;
   users: UsersTable;
@@ -110,6 +117,7 @@ export interface Schema {
   rate_events: RateEventsTable;
   leases: LeasesTable;
   broadcasts: BroadcastsTable;
+  warm_sandboxes: WarmSandboxesTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

@@ -76,6 +76,7 @@ export function storeSuite(name: string, open: OpenDatabase): void {
         '0006-leases',
         '0007-broadcasts',
         '0008-one-session-per-owner',
+        '0009-warm-shelf',
       ]);
     });
 
@@ -151,6 +152,35 @@ export function storeSuite(name: string, open: OpenDatabase): void {
         const recorded = (await store.sessions.all()).filter((r) => r.ownerId === owner);
         expect(recorded).toHaveLength(1);
         for (const a of answers) if (a) expect(a.id).toBe(recorded[0]!.id);
+      } finally {
+        if (database.dialect === 'postgres') await Promise.all(others.map((o) => o.close()));
+      }
+    });
+
+    it('shelves warm sandboxes for every server: each taken once, removed only while ready, forgotten after', async () => {
+      const others = database.dialect === 'postgres' ? await Promise.all([open(), open()]) : [database];
+      try {
+        const shelf = store.warmShelf;
+        const ids = Array.from({ length: 6 }, (_, i) => unique(`warm${i}`));
+        for (const id of ids.slice(0, 5)) await shelf.add(id);
+        // Servers taking at once never get the same sandbox.
+        const takers = others.map((o) => new Store(o.db, now).warmShelf);
+        const taken = await Promise.all(Array.from({ length: 4 }, (_, i) => takers[i % takers.length]!.take()));
+        const got = taken.filter((t): t is string => t !== undefined);
+        expect(new Set(got).size).toBe(got.length);
+        expect(got.length).toBe(4);
+        expect(got.every((t) => ids.includes(t))).toBe(true);
+        const left = ids.slice(0, 5).filter((id) => !got.includes(id));
+        // A taken one is not removed (its new session holds it); a ready one is.
+        expect(await shelf.remove([got[0]!, left[0]!])).toEqual([left[0]]);
+        expect(await shelf.take()).toBeUndefined();
+        const rows = await shelf.list();
+        expect(rows.filter((r) => ids.includes(r.id)).map((r) => r.takenAt !== undefined)).toEqual(got.map(() => true));
+        // The reaper forgets taken rows after a while, and rows of sandboxes that are gone.
+        await shelf.add(ids[5]!);
+        clock += 60_000;
+        await shelf.forget(clock - 1, [ids[5]!]);
+        expect((await shelf.list()).filter((r) => ids.includes(r.id))).toEqual([]);
       } finally {
         if (database.dialect === 'postgres') await Promise.all(others.map((o) => o.close()));
       }

@@ -5,6 +5,7 @@ import { ApiError } from '../errors.ts';
 import { Broadcasts } from './broadcasts.ts';
 import { Completions } from './completions.ts';
 import { Leases } from './leases.ts';
+import { WarmShelf } from './warm-shelf.ts';
 import { RateEvents } from './rate-events.ts';
 import { Sessions } from './sessions.ts';
 import {
@@ -42,6 +43,8 @@ export class Store {
   readonly rateEvents: RateEvents;
   /** Named jobs one server does at a time, such as the reaper (`leases.ts`). */
   readonly leases: Leases;
+  /** The warm pool's ready sandboxes, for every server (`warm-shelf.ts`). */
+  readonly warmShelf: WarmShelf;
   /** Each workshop's last broadcast, shown again to learners who connect soon after (`broadcasts.ts`). */
   readonly broadcasts: Broadcasts;
   readonly #now: () => number;
@@ -53,6 +56,7 @@ export class Store {
     this.sessions = new Sessions(db);
     this.rateEvents = new RateEvents(db);
     this.leases = new Leases(db, now);
+    this.warmShelf = new WarmShelf(db, now);
     this.broadcasts = new Broadcasts(db);
   }
 

@@ -2,7 +2,7 @@
 // package, server processes sharing one data folder, and Debian's nginx in front, configured as
 // `infra/compose` configures it. Each server can be killed on its own.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdtempSync, openSync } from 'node:fs';
+import { chmodSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DockerDriver } from '../drivers/docker/docker-driver.ts';
@@ -34,7 +34,7 @@ export interface Deployment {
   dataDir: string;
   /** The deployment's sandboxes on the engine. */
   sandboxes(): ReturnType<DockerDriver['list']>;
-  /** Kills every server, stops nginx and PostgreSQL, removes the sandboxes and networks. */
+  /** Kills every server, stops nginx and PostgreSQL, removes the sandboxes, networks and data folder. */
   stop(): Promise<void>;
 }
 
@@ -62,6 +62,8 @@ export async function startDeployment(
         await driver.removePeerNetwork(n.id);
     }
     await pg.stop();
+    // The sandboxes' disks went with them: the folder holds the servers' logs and key.
+    rmSync(dataDir, { recursive: true, force: true });
   };
   try {
     // One after the other: the first makes the signing key (the deployment's id) the others read.
