@@ -52,6 +52,24 @@ describe('SessionManager', () => {
     expect(sessions.listFor('bob')).toEqual([]);
   });
 
+  it('makes one sandbox for an owner whom two servers (or two requests) ask for at once', async () => {
+    // Two servers on one store: the same table, a driver each on the same engine.
+    const driver = new FakeDriver();
+    const store = memorySessionStore();
+    const server = () =>
+      new SessionManager({ driver, store, settings: { ...settings, maxSandboxes: 5 }, log: quiet });
+    const [one, two] = [server(), server()];
+    await one.start();
+    await two.start();
+    const answers = await Promise.all([one.create('alice'), two.create('alice'), one.create('alice')]);
+    expect(new Set(answers.map((a) => a.session.id)).size).toBe(1);
+    expect(answers.filter((a) => a.created)).toHaveLength(1);
+    expect(driver.created).toHaveLength(1);
+    expect(store.records).toHaveLength(1);
+    // Both servers know it now.
+    expect(two.sandboxOf(answers[0]!.session.id)).toBe(one.sandboxOf(answers[0]!.session.id));
+  });
+
   it('refuses creation past capacity with a retry time, and labels sandboxes with the server', async () => {
     const { sessions, driver } = setup();
     await sessions.start();
