@@ -63,6 +63,44 @@ describe('tagsFor', () => {
   });
 });
 
+describe('the server image', () => {
+  it('is built on demand only, and for its own inputs', () => {
+    expect(selectSpecs().map((s) => s.name)).not.toContain('server');
+    expect(selectSpecs([], true).map((s) => s.name)).toContain('server');
+    expect(selectSpecs(['server']).map((s) => s.name)).toEqual(['debian', 'server']);
+  });
+
+  it('leaves the key of every image without repository inputs as it was', () => {
+    const root = mkdtempSync(join(tmpdir(), 'dockyard-cat-'));
+    mkdirSync(join(root, 'base'));
+    writeFileSync(join(root, 'base/build.sh'), 'v1');
+    const spec = { ...specByName('debian'), dir: 'base' };
+    const args = JSON.stringify(spec.buildArgs);
+    expect(computeKeys([spec], root).get('debian')).toBe(
+      inputKey(join(root, 'base'), ['', '', spec.tags.join(','), args]),
+    );
+  });
+
+  it('changes key when a file of the server changes', () => {
+    const root = mkdtempSync(join(tmpdir(), 'dockyard-repo-'));
+    for (const d of ['images/base', 'images/app', 'src']) mkdirSync(join(root, d), { recursive: true });
+    writeFileSync(join(root, 'images/base/build.sh'), 'v1');
+    writeFileSync(join(root, 'images/app/Dockerfile'), 'FROM base');
+    writeFileSync(join(root, 'src/main.ts'), 'one');
+    writeFileSync(join(root, 'src/main.test.ts'), 'a test');
+    const specs: ImageSpec[] = [
+      { ...specByName('debian'), dir: 'base' },
+      { ...specByName('server'), dir: 'app', repoInputs: ['src'] },
+    ];
+    const key = () => computeKeys(specs, join(root, 'images'), root).get('server');
+    const before = key();
+    writeFileSync(join(root, 'src/main.test.ts'), 'another test');
+    expect(key()).toBe(before);
+    writeFileSync(join(root, 'src/main.ts'), 'two');
+    expect(key()).not.toBe(before);
+  });
+});
+
 describe('selectSpecs', () => {
   it('includes what an image is built from, in catalog order', () => {
     expect(selectSpecs(['hello']).map((s) => s.name)).toEqual(['busybox', 'hello']);

