@@ -64,9 +64,9 @@ describe('serverEnv', () => {
       DOCKYARD_PREVIEW_URL: 'http://localhost:18091',
       DOCKYARD_MAX_SANDBOXES: '12',
       DOCKYARD_SIGN_IN_LIMIT: '5',
-      DOCKYARD_SIGN_UP_LIMIT: '0',
-      DOCKYARD_SANDBOX_CREATE_LIMIT: '0',
+      DOCKYARD_TRUSTED_PROXIES: '127.0.0.1',
     });
+    expect(env).not.toHaveProperty('DOCKYARD_SANDBOX_CREATE_LIMIT');
     expect(env).not.toHaveProperty('DOCKYARD_PORT');
     expect(env).not.toHaveProperty('HOME');
   });

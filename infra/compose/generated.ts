@@ -71,12 +71,6 @@ const DEPLOYMENT_OWNED = [
   'DATABASE_URL',
 ];
 
-/**
- * Per-address limits the server counts by the TCP peer, which behind nginx is nginx for everyone:
- * off unless set (nginx limits account POSTs per client address instead).
- */
-const PER_ADDRESS_LIMITS = ['DOCKYARD_SIGN_IN_LIMIT', 'DOCKYARD_SIGN_UP_LIMIT', 'DOCKYARD_SANDBOX_CREATE_LIMIT'];
-
 /** The replicas' environment file: the deployment's settings, then every server setting `env` sets. */
 export function serverEnv(env: NodeJS.ProcessEnv, s: ComposeSettings, dbPassword: string): string {
   const vars: Record<string, string> = {
@@ -85,7 +79,8 @@ export function serverEnv(env: NodeJS.ProcessEnv, s: ComposeSettings, dbPassword
     DATABASE_URL: `postgres://dockyard:${dbPassword}@127.0.0.1:${s.dbPort}/dockyard`,
     DOCKYARD_PUBLIC_URL: `http://localhost:${s.port}`,
     DOCKYARD_PREVIEW_URL: `http://localhost:${s.previewPort}`,
-    ...Object.fromEntries(PER_ADDRESS_LIMITS.map((k) => [k, '0'])),
+    // nginx (on this host) names the client: the per-address limits count clients, not nginx.
+    DOCKYARD_TRUSTED_PROXIES: '127.0.0.1',
   };
   for (const key of Object.keys(configSchema.shape)) {
     const value = env[key];

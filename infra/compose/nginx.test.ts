@@ -11,7 +11,7 @@ describe('nginxConfig', () => {
     expect(conf).toContain('proxy_set_header Upgrade $http_upgrade;');
     expect(conf).toContain('proxy_set_header Connection $connection_upgrade;');
     expect(conf).toContain('proxy_read_timeout 3600s;');
-    expect(conf).toContain('proxy_next_upstream error timeout;');
+    expect(conf).toContain('proxy_next_upstream error timeout http_504;');
     expect(conf).toContain('proxy_set_header X-Forwarded-For $remote_addr;');
     expect(conf).toContain('pid /run/x/nginx.pid;');
   });

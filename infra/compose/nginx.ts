@@ -70,7 +70,9 @@ const proxyRules = (to: string) => [
   '      proxy_connect_timeout 5s;',
   `      proxy_read_timeout ${SOCKET_IDLE_S}s;`,
   `      proxy_send_timeout ${SOCKET_IDLE_S}s;`,
-  '      proxy_next_upstream error timeout;',
+  // A server that cannot reach the database answers 504 (routes/store-gate.ts): asked again on the
+  // next server (requests that change nothing, and sockets), and left out like a dead one.
+  '      proxy_next_upstream error timeout http_504;',
 ];
 
 /** The API's own answer for a limited POST (its error body and Retry-After), as an nginx string. */

@@ -25,6 +25,7 @@ import type { Store } from './store/store.ts';
 import type { PreviewHosts } from './previews/preview-hosts.ts';
 import type { PublishedPortsRegistry } from './previews/published-ports.ts';
 import { healthRoutes } from './routes/health.ts';
+import { storeGate, type StoreGate } from './routes/store-gate.ts';
 import { completionRoutes } from './routes/completion.ts';
 import { exerciseRoutes } from './routes/exercises.ts';
 import { progressRoutes } from './routes/progress.ts';
@@ -72,14 +73,27 @@ export interface AppDeps {
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 export async function buildApp({ config, engine, platform, logger }: AppDeps): Promise<FastifyInstance> {
-  const app = Fastify({ ...(logger ? { loggerInstance: logger } : { logger: { level: config.logLevel } }) });
+  const app = Fastify({
+    ...(logger ? { loggerInstance: logger } : { logger: { level: config.logLevel } }),
+    // Behind a load balancer, req.ip is the client it names, not the balancer (per-address limits).
+    ...(config.trustedProxies.length > 0 ? { trustProxy: [...config.trustedProxies] } : {}),
+  });
   const metrics = createMetrics(platform?.sessions, platform?.terminals);
 
-  app.setErrorHandler((err: Error & { statusCode?: number }, req, reply) => {
+  // Which server of the deployment answered (requests and sockets alike): for an operator reading
+  // the load balancer's logs, and for the tests that kill one.
+  app.addHook('onRequest', async (_req, reply) => void reply.header('x-dockyard-replica', config.replicaId));
+  // Set below, with the platform: whether the database answers.
+  let gate: StoreGate | undefined;
+  app.setErrorHandler(async (err: Error & { statusCode?: number }, req, reply) => {
     let apiError: ApiError;
     if (err instanceof ApiError) apiError = err;
     else if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
       apiError = new ApiError(err.statusCode === 413 ? 'FILE_TOO_LARGE' : 'BAD_REQUEST', err.message);
+    } else if (gate && (await gate.check())) {
+      // A failure while the database does not answer is that, and is said so (a load balancer
+      // then tries another server); the gate is closed from now until it answers again.
+      apiError = new ApiError('STORE_UNREACHABLE', gate.closed);
     } else {
       req.log.error({ err }, 'unhandled error');
       apiError = new ApiError('INTERNAL');
@@ -101,6 +115,7 @@ export async function buildApp({ config, engine, platform, logger }: AppDeps): P
   });
 
   healthRoutes(app, engine, platform?.sessions, platform?.store);
+  if (platform) gate = storeGate(app, platform.store);
   app.get('/metrics', async (_req, reply) =>
     reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
   );
@@ -108,9 +123,6 @@ export async function buildApp({ config, engine, platform, logger }: AppDeps): P
   if (platform) {
     await app.register(fastifyCookie);
     await app.register(fastifyWebsocket, { options: { maxPayload: 128 * 1024 } });
-    // Which server of the deployment answered (requests and sockets alike): for an operator reading
-    // the load balancer's logs, and for the tests that kill one.
-    app.addHook('onRequest', async (_req, reply) => void reply.header('x-dockyard-replica', config.replicaId));
     app.websocketServer.on('headers', (headers: string[]) => headers.push(`X-Dockyard-Replica: ${config.replicaId}`));
     const { accounts } = platform;
     const ownerOf = async (req: FastifyRequest, reply: FastifyReply) => (await accounts.identify(req, reply)).id;

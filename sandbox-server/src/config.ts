@@ -54,6 +54,13 @@ export const configSchema = z.object({
     .describe(
       'PostgreSQL database for accounts, progress and workshops (postgres://user:password@host:port/db); without it, SQLite in DATA_DIR/dockyard.sqlite',
     ),
+  DOCKYARD_TRUSTED_PROXIES: z
+    .string()
+    .regex(/^[0-9a-fA-F.:/]+(,[0-9a-fA-F.:/]+)*$/, { error: 'addresses or CIDR ranges, separated by commas' })
+    .optional()
+    .describe(
+      'Load balancers in front of the server (addresses or CIDR ranges, comma-separated): a request from one of them is counted under the client address its X-Forwarded-For names, for the per-address limits. Unset: the TCP peer is the client',
+    ),
   DOCKYARD_REPLICA_ID: z
     .string()
     .regex(/^[\w.:-]{1,100}$/, { error: 'letters, digits and . _ : - only, at most 100' })
@@ -159,6 +166,8 @@ export type Config = Readonly<{
   dataDir: string;
   /** PostgreSQL when set; otherwise the store is SQLite under dataDir. */
   databaseUrl?: string;
+  /** Load balancers whose X-Forwarded-For names the client (none: the TCP peer is the client). */
+  trustedProxies: readonly string[];
   /** This server among the deployment's (the reaper's lease holder is named by it). */
   replicaId: string;
   dockerSocket: string;
@@ -223,6 +232,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     siteDir: c.DOCKYARD_SITE_DIR,
     dataDir: c.DOCKYARD_DATA_DIR,
     ...(c.DATABASE_URL ? { databaseUrl: c.DATABASE_URL } : {}),
+    trustedProxies: c.DOCKYARD_TRUSTED_PROXIES?.split(',') ?? [],
     replicaId: c.DOCKYARD_REPLICA_ID ?? `${hostname()}:${c.DOCKYARD_PORT}`,
     dockerSocket: c.DOCKYARD_DOCKER_SOCKET,
     logLevel: c.DOCKYARD_LOG_LEVEL,

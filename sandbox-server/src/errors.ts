@@ -7,7 +7,9 @@ export const errorCatalogue = {
     hint: 'Check that dockerd is running (docker version) and that DOCKYARD_DOCKER_SOCKET points at its socket.',
   },
   STORE_UNREACHABLE: {
-    status: 503,
+    // Not 503: a load balancer retries a 504 on another server and counts it against this one,
+    // which it must not do for a full host (OUT_OF_CAPACITY, 503), shared by every server.
+    status: 504,
     title: 'The database is not answering',
     hint: 'Check that PostgreSQL is running and that DATABASE_URL points at it. The server answers /readyz again by itself once the database does; nothing needs restarting.',
   },

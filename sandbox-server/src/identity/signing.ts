@@ -1,6 +1,6 @@
 // HMAC signing with the server's key, kept in the data directory so identities survive a restart.
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface Signer {
@@ -24,16 +24,30 @@ export function hmacSigner(key: Buffer): Signer {
   };
 }
 
-/** The key in `<dataDir>/signing.key`, created (0600) on first start. */
+/**
+ * The key in `<dataDir>/signing.key`, created (0600) on first start. Servers sharing the folder may
+ * start at once: the key is written whole to a file of its own, then linked into place, so a
+ * server reads either no key or the whole one, and the one that loses the race reads the winner's.
+ */
 export function loadOrCreateKey(dataDir: string): Buffer {
   const file = join(dataDir, 'signing.key');
+  const read = () => Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
   try {
-    return Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
+    return read();
   } catch {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     const key = randomBytes(32);
-    writeFileSync(file, key.toString('base64'), { mode: 0o600, flag: 'wx' });
-    return key;
+    const draft = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+    writeFileSync(draft, key.toString('base64'), { mode: 0o600, flag: 'wx' });
+    try {
+      linkSync(draft, file);
+      return key;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      return read();
+    } finally {
+      unlinkSync(draft);
+    }
   }
 }
 

@@ -1,5 +1,6 @@
 // Tickets and signatures: only an unexpired ticket for this session, signed with this key, opens a socket.
-import { mkdtempSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -49,5 +50,30 @@ describe('loadOrCreateKey', () => {
     expect(a).toHaveLength(32);
     expect(instanceIdOf(a)).toBe(instanceIdOf(b));
     expect(instanceIdOf(a)).toMatch(/^[0-9a-f]{12}$/);
+  });
+});
+
+describe('loadOrCreateKey, servers starting at once on one folder', () => {
+  it('gives every one of them the same whole key, and leaves one file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dockyard-key-race-'));
+    // Each waits for the same moment (they take a while to start), then reads or makes the key.
+    const at = Date.now() + 1500;
+    const script = `const m = await import(${JSON.stringify(join(import.meta.dirname, 'signing.ts'))});
+      while (Date.now() < ${at});
+      console.log(m.instanceIdOf(m.loadOrCreateKey(${JSON.stringify(dir)})), m.loadOrCreateKey(${JSON.stringify(dir)}).length);`;
+    const ids = await Promise.all(
+      Array.from(
+        { length: 6 },
+        () =>
+          new Promise<string>((resolve, reject) =>
+            execFile(process.execPath, ['--input-type=module', '-e', script], (err, out) =>
+              err ? reject(err) : resolve(out.trim()),
+            ),
+          ),
+      ),
+    );
+    expect(new Set(ids).size).toBe(1);
+    expect(ids[0]).toMatch(/^[0-9a-f]{12} 32$/);
+    expect(readdirSync(dir)).toEqual(['signing.key']);
   });
 });

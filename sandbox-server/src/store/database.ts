@@ -82,5 +82,9 @@ function postgres(connectionString: string): Dialect {
   // An idle connection that PostgreSQL closes (a restart) is an 'error' on the pool, which would
   // end the process unheard; the pool drops that connection and makes a new one when next asked.
   pool.on('error', () => undefined);
+  // A connection that drops while in use (a network cut) is an 'error' on its client as well as a
+  // failed query; with nobody listening, that event would end the process. The query's failure is
+  // what counts: the caller hears of it, and the pool replaces the connection.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return new PostgresDialect({ pool });
 }

@@ -95,6 +95,8 @@ class PostgresNotifier implements Notifier {
     this.#pool = new pg.Pool({ connectionString: url, max: 2, connectionTimeoutMillis: 5000 });
     // An idle connection closed by PostgreSQL (a restart): the pool makes a new one when next asked.
     this.#pool.on('error', () => undefined);
+    // The same for a connection that drops while publishing: the publish fails, the process goes on.
+    this.#pool.on('connect', (client) => client.on('error', () => undefined));
     void this.#connect();
   }
 

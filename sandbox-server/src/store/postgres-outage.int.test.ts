@@ -1,5 +1,5 @@
-// A server on PostgreSQL when PostgreSQL goes away and comes back: /readyz says not ready (a load
-// balancer then sends learners to another replica), /livez stays up, the process survives the
+// A server on PostgreSQL when PostgreSQL goes away and comes back: /readyz says not ready and the
+// API refuses at once (a load balancer then sends learners to another replica), /livez stays up, the process survives the
 // connections PostgreSQL closed, and once the database is back the server is ready by itself, with
 // nothing lost. And the notifications between servers (LISTEN/NOTIFY) flow again after it.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -32,9 +32,13 @@ describe('a server', () => {
 
     await pg!.halt();
     const away = await status('/readyz');
-    expect(away.status).toBe(503);
+    expect(away.status).toBe(504);
     expect(away.body.error?.code).toBe('STORE_UNREACHABLE');
     expect((await status('/livez')).status).toBe(200);
+    // Every API request is refused the same way: a load balancer then tries another server.
+    const api = await client.req<{ error?: { code: string } }>('GET', `/api/sessions/${session}`);
+    expect([api.status, api.body.error?.code]).toEqual([504, 'STORE_UNREACHABLE']);
+    expect((await client.req('GET', '/api/me')).status).toBe(504);
 
     await pg!.resume();
     let back = away;
@@ -43,8 +47,14 @@ describe('a server', () => {
       back = await status('/readyz');
     }
     expect(back.status).toBe(200);
-    // The learner's session is where it was, in the server and in the table.
-    expect((await client.req('GET', `/api/sessions/${session}`)).status).toBe(200);
+    // The API opens again by itself within its next check (2 s), and the learner's session is where
+    // it was, in the server and in the table.
+    let again = await client.req('GET', `/api/sessions/${session}`);
+    for (let i = 0; i < 30 && again.status !== 200; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      again = await client.req('GET', `/api/sessions/${session}`);
+    }
+    expect(again.status).toBe(200);
     expect((await server!.store.sessions.all()).map((r) => r.id)).toContain(session);
     expect((await client.req('DELETE', `/api/sessions/${session}`)).status).toBeLessThan(300);
     expect((await server!.store.sessions.all()).map((r) => r.id)).not.toContain(session);

@@ -2,6 +2,7 @@
 // package, server processes sharing one data folder, and Debian's nginx in front, configured as
 // `infra/compose` configures it. Each server can be killed on its own.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { chmodSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +22,9 @@ export interface Replica {
   child: ChildProcess;
   /** SIGKILL, as a crash would; resolves once it is gone. */
   kill(): Promise<void>;
+  /** Cuts this server off from PostgreSQL (its connections, and new ones), as a network fault would. */
+  cutDatabase(): void;
+  restoreDatabase(): void;
 }
 
 export interface Deployment {
@@ -62,8 +66,9 @@ export async function startDeployment(
         await driver.removePeerNetwork(n.id);
     }
     await pg.stop();
-    // The sandboxes' disks went with them: the folder holds the servers' logs and key.
-    rmSync(dataDir, { recursive: true, force: true });
+    // The sandboxes' disks went with them: the folder holds the servers' logs (kept for a
+    // post-mortem with DOCKYARD_TEST_KEEP_LOGS=1) and key.
+    if (!process.env.DOCKYARD_TEST_KEEP_LOGS) rmSync(dataDir, { recursive: true, force: true });
   };
   try {
     // One after the other: the first makes the signing key (the deployment's id) the others read.
@@ -85,10 +90,11 @@ async function startReplica(
 ): Promise<Replica> {
   const port = await freePort();
   const logFile = join(dataDir, `${name}.log`);
+  const db = await databaseLink(pg.url);
   const child = spawn(process.execPath, [join(import.meta.dirname, '..', 'main.ts')], {
     env: {
       ...process.env,
-      DATABASE_URL: pg.url,
+      DATABASE_URL: db.url,
       DOCKYARD_REPLICA_ID: name,
       DOCKYARD_PORT: String(port),
       DOCKYARD_PREVIEW_PORT: String(await freePort()),
@@ -104,10 +110,12 @@ async function startReplica(
   });
   const url = `http://127.0.0.1:${port}`;
   const kill = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const gone = new Promise((r) => child.once('exit', r));
-    child.kill('SIGKILL');
-    await gone;
+    if (child.exitCode === null && child.signalCode === null) {
+      const gone = new Promise((r) => child.once('exit', r));
+      child.kill('SIGKILL');
+      await gone;
+    }
+    db.close();
   };
   for (let i = 0; i < 300; i++) {
     if (child.exitCode !== null) break;
@@ -115,9 +123,47 @@ async function startReplica(
       (r) => r.ok,
       () => false,
     );
-    if (ok) return { name, url, child, kill };
+    if (ok) return { name, url, child, kill, cutDatabase: () => db.cut(), restoreDatabase: () => db.restore() };
     await sleep(100);
   }
   await kill();
   throw new Error(`server ${name} did not become ready; its log: ${logFile}`);
+}
+
+/** A TCP relay between one server and PostgreSQL, which a test can cut and restore. */
+async function databaseLink(pgUrl: string) {
+  const target = new URL(pgUrl);
+  const sockets = new Set<Socket>();
+  let open = true;
+  const server: Server = createServer((client) => {
+    if (!open) return void client.destroy();
+    const upstream = connect(Number(target.port), target.hostname);
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('error', () => undefined);
+      s.on('close', () => sockets.delete(s));
+    }
+    client.pipe(upstream).pipe(client);
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+  });
+  const port = await freePort();
+  await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+  const url = new URL(pgUrl);
+  url.port = String(port);
+  return {
+    url: url.toString(),
+    /** Drops the connections, and refuses new ones until `restore`. */
+    cut() {
+      open = false;
+      for (const s of sockets) s.destroy();
+    },
+    restore() {
+      open = true;
+    },
+    close() {
+      this.cut();
+      server.close();
+    },
+  };
 }
