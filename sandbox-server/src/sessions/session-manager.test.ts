@@ -1,9 +1,10 @@
 // Session rules with a fake driver and a fake clock: ownership, capacity, pool, expiry, adoption.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { FakeDriver } from '../drivers/fake/fake-driver.ts';
 import { ApiError } from '../errors.ts';
 import { nodeKey, SERVER_LABEL, SessionManager, type SessionEvent, type SessionSettings } from './session-manager.ts';
 import { memorySessionStore, type SessionRecord } from './session-store.ts';
+import { localNotifier } from '../store/notifications.ts';
 import { WarmPool } from './warm-pool.ts';
 
 const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
@@ -56,8 +57,7 @@ describe('SessionManager', () => {
     // Two servers on one store: the same table, a driver each on the same engine.
     const driver = new FakeDriver();
     const store = memorySessionStore();
-    const server = () =>
-      new SessionManager({ driver, store, settings: { ...settings, maxSandboxes: 5 }, log: quiet });
+    const server = () => new SessionManager({ driver, store, settings: { ...settings, maxSandboxes: 5 }, log: quiet });
     const [one, two] = [server(), server()];
     await one.start();
     await two.start();
@@ -68,6 +68,48 @@ describe('SessionManager', () => {
     expect(store.records).toHaveLength(1);
     // Both servers know it now.
     expect(two.sandboxOf(answers[0]!.session.id)).toBe(one.sandboxOf(answers[0]!.session.id));
+  });
+
+  it("tells a server's learners what another server did to their session: a node added, the end and why", async () => {
+    const driver = new FakeDriver();
+    const store = memorySessionStore();
+    const notifier = localNotifier(`sessions-${Math.random()}`);
+    const clock = { t: 1_000_000 };
+    // The first server to ask holds the reaper's lease (the store's own is tested on both databases).
+    let holder: string | undefined;
+    const leases = {
+      acquire: async (_name: string, who: string) => (holder ??= who) === who,
+      release: async (_name: string, who: string) => void (holder === who && (holder = undefined)),
+    };
+    const server = (replicaId: string) =>
+      new SessionManager({
+        driver,
+        store,
+        notifier,
+        leases,
+        settings: { ...settings, replicaId, maxSandboxes: 5 },
+        log: quiet,
+        now: () => clock.t,
+      });
+    const [reaper, other] = [server('a'), server('b')];
+    await reaper.start();
+    await other.start();
+    try {
+      const { session } = await other.create('alice');
+      const events: SessionEvent[] = [];
+      other.subscribe(session.id, (e) => events.push(e));
+      await vi.waitFor(() => expect(reaper.viewOf(session.id)).toBeDefined());
+      await reaper.addNode(session.id);
+      await vi.waitFor(() => expect(events.at(-1)?.nodes).toEqual(['node1', 'node2']));
+      // Nobody types for longer than the idle timeout: the reaper's server ends it.
+      clock.t += settings.idleTimeoutMs + 1;
+      await reaper.reap();
+      await vi.waitFor(() => expect(events.at(-1)).toMatchObject({ state: 'expired', reason: 'idle' }));
+      expect(other.viewOf(session.id)).toBeUndefined();
+    } finally {
+      await other.stop();
+      await reaper.stop();
+    }
   });
 
   it('refuses creation past capacity with a retry time, and labels sandboxes with the server', async () => {

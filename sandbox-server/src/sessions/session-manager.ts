@@ -196,8 +196,8 @@ export class SessionManager {
     if (this.#notifier) {
       this.#unsubscribe.push(
         this.#notifier.subscribe(SESSIONS_CHANNEL, (p) => {
-          const { id, from } = p as { id: string; from: string };
-          if (from !== this.#self) void this.#refresh(id);
+          const { id, from, ended } = p as { id: string; from: string; ended?: EndReason };
+          if (from !== this.#self) void this.#refresh(id, ended);
         }),
         this.#notifier.onReconnect(() => void this.#reload()),
         this.#notifier.subscribe(POOL_CHANNEL, () => this.#fillPool()),
@@ -234,10 +234,10 @@ export class SessionManager {
     for (const id of [...this.#sessions.keys()]) if (!live.has(id)) this.#gone(id);
   }
 
-  /** Another server changed session `id`: read it again. */
-  async #refresh(id: string): Promise<void> {
+  /** Another server changed session `id` (or ended it, for `ended`): read it again. */
+  async #refresh(id: string, ended?: EndReason): Promise<void> {
     const r = await this.#store.get(id).catch(() => undefined);
-    if (!r) return this.#gone(id);
+    if (!r) return this.#gone(id, ended);
     if (!r.sandboxId) return;
     const mine = this.#sessions.get(id);
     if (!mine) return void this.#sessions.set(id, r);
@@ -253,13 +253,13 @@ export class SessionManager {
     Object.assign(mine, r, { lastActivityAt });
   }
 
-  /** A session another server ended: its listeners here are told. */
-  #gone(id: string): void {
+  /** A session another server ended: its listeners here are told, and why when it said. */
+  #gone(id: string, reason: EndReason = 'ended'): void {
     const r = this.#sessions.get(id);
     if (!r) return;
     this.#sessions.delete(id);
     this.#warned.delete(id);
-    this.#emit(r, { state: 'expired', expiresAt: this.#now(), reason: 'ended' });
+    this.#emit(r, { state: 'expired', expiresAt: this.#now(), reason });
     this.#listeners.delete(id);
   }
 
@@ -617,7 +617,10 @@ export class SessionManager {
     if (!r) return;
     r.lastActivityAt = this.#now();
     this.#touched.add(id);
-    this.#flushTimer ??= setTimeout(() => void this.#flushTouches(), TOUCH_FLUSH_MS);
+    if (!this.#flushTimer) {
+      this.#flushTimer = setTimeout(() => void this.#flushTouches(), TOUCH_FLUSH_MS);
+      this.#flushTimer.unref();
+    }
     if (this.#warned.delete(id)) this.#emit(r, { state: 'ready', expiresAt: this.#endsAt(r) });
   }
 
@@ -677,7 +680,7 @@ export class SessionManager {
     if (!r) return;
     this.#sessions.delete(id);
     this.#warned.delete(id);
-    await this.#write(id, undefined);
+    await this.#write(id, undefined, reason);
     // Removed before the client is told, so "expired" means the sandboxes are really gone.
     await this.#removeAll(r);
     this.#emit(r, { state: 'expired', expiresAt: this.#now(), reason });
@@ -806,25 +809,27 @@ export class SessionManager {
   }
 
   /**
-   * Writes one session as it is now (`undefined`: removes it) and tells the other servers. A
+   * Writes one session as it is now (`undefined`: removes it, `ended` saying why) and tells the other servers. A
    * change a learner asked for (a new session, a node, a reset, an end) waits for its write before
    * it is answered, so a server killed just after loses nothing it said was done. A failed write is
    * logged, and the session's next change writes it whole again.
    */
-  async #write(id: string, r: SessionRecord | undefined): Promise<void> {
+  async #write(id: string, r: SessionRecord | undefined, ended?: EndReason): Promise<void> {
     try {
       if (r) await this.#store.put(r);
       else await this.#store.remove(id);
-      await this.#publish(id);
+      await this.#publish(id, ended);
     } catch (err) {
       this.#log.error({ err, id }, 'a session could not be written; its next change writes it again');
     }
   }
 
-  async #publish(id: string): Promise<void> {
-    await this.#notifier?.publish(SESSIONS_CHANNEL, { id, from: this.#self }).catch((err: unknown) => {
-      this.#log.warn({ err, id }, 'the other servers could not be told of a session change; they read it later');
-    });
+  async #publish(id: string, ended?: EndReason): Promise<void> {
+    await this.#notifier
+      ?.publish(SESSIONS_CHANNEL, { id, from: this.#self, ...(ended ? { ended } : {}) })
+      .catch((err: unknown) => {
+        this.#log.warn({ err, id }, 'the other servers could not be told of a session change; they read it later');
+      });
   }
 
   stats(): { sessions: number; pool: number; creating: number; capacity: number } {
