@@ -10,6 +10,7 @@ import {
   HEALTH_P99_LIMIT_MS,
   type CapacityResult,
 } from './capacity.ts';
+import { classroomNumbers, classroomReport } from './classroom.ts';
 import { dashboardTimes } from './dashboard.ts';
 import { echoTimes, PACE_MS, WARM_UP } from './echo.ts';
 import { memAvailable } from './memory.ts';
@@ -34,8 +35,14 @@ const ECHO = intEnv('BENCH_ECHO', 200);
 const MAX_SANDBOXES = intEnv('BENCH_MAX_SANDBOXES', 500);
 const WARM_POOL = 3;
 const SWARM_RUNS = intEnv('BENCH_SWARM_RUNS', 5);
-/** `BENCH_ONLY=runtimes` runs the runc/runsc comparison alone (a few minutes instead of the density run). */
+const CLASS_LEARNERS = intEnv('BENCH_CLASSROOM_LEARNERS', 30);
+const CLASS_SECONDS = intEnv('BENCH_CLASSROOM_SECONDS', 60);
+/**
+ * `BENCH_ONLY=runtimes` runs the runc/runsc comparison alone (a few minutes instead of the density
+ * run); `BENCH_ONLY=classroom` the class on two servers behind nginx alone (about 2 minutes).
+ */
 const ONLY = process.env.BENCH_ONLY ?? '';
+if (!['', 'runtimes', 'classroom'].includes(ONLY)) throw new Error(`BENCH_ONLY is runtimes or classroom, not ${ONLY}`);
 
 const rows: Row[] = [];
 const notes: string[] = [];
@@ -161,11 +168,26 @@ async function compareRuntimes(): Promise<void> {
   );
 }
 
+/** A class of learners at work on a deployment of two servers behind nginx. */
+async function classroom(): Promise<void> {
+  log(`— classroom: ${CLASS_LEARNERS} learners, ${CLASS_SECONDS} s`);
+  try {
+    const { rows: r, notes: n } = classroomReport(
+      await classroomNumbers({ learners: CLASS_LEARNERS, seconds: CLASS_SECONDS }),
+    );
+    rows.push(...r);
+    notes.push(...n);
+  } catch (err) {
+    log(`classroom failed: ${(err as Error).stack ?? String(err)}`);
+    rows.push({ metric: 'classroom', result: `error: ${(err as Error).message}`, target: '', ok: false });
+  }
+}
+
 async function main(): Promise<void> {
   cleanUpOnSignals();
   log(`runs ${RUNS}, keystrokes ${ECHO}, density cap ${MAX_SANDBOXES}`);
-  if (ONLY === 'runtimes') {
-    await compareRuntimes();
+  if (ONLY === 'runtimes' || ONLY === 'classroom') {
+    await (ONLY === 'runtimes' ? compareRuntimes() : classroom());
     const out = `${table(rows)}\n\n${notes.map((n) => `- ${n}`).join('\n')}\n\n${machine()}\n`;
     process.stdout.write(out, () => process.exit(0));
     return;
@@ -251,6 +273,8 @@ async function main(): Promise<void> {
   };
   await step('idle sandboxes', densityEnv, async (server) => capacityRows(await capacity(server, MAX_SANDBOXES)));
   notes.push(`Free host memory (MemAvailable) after clean-up: ${mib(await memAvailable())}.`);
+
+  await classroom();
 
   const out = `${table(rows)}\n\n${notes.map((n) => `- ${n}`).join('\n')}\n\n${machine()}\n`;
   process.stdout.write(out, () => process.exit(0));
