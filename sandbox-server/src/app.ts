@@ -114,8 +114,9 @@ export async function buildApp({ config, engine, platform, logger }: AppDeps): P
     }
   });
 
-  healthRoutes(app, engine, platform?.sessions, platform?.store);
   if (platform) gate = storeGate(app, platform.store);
+  // Ready when the gate is open: a server that answers /readyz serves its API too.
+  healthRoutes(app, engine, platform?.sessions, gate);
   app.get('/metrics', async (_req, reply) =>
     reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
   );

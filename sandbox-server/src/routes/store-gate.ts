@@ -14,6 +14,8 @@ export interface StoreGate {
   readonly closed: string | undefined;
   /** Asks the database now (or joins the check under way); resolves with `closed`. */
   check(): Promise<string | undefined>;
+  /** The same, rejecting with the reason when closed: what /readyz asks, so the two always agree. */
+  ping(): Promise<void>;
 }
 
 export function storeGate(app: FastifyInstance, store: { ping(): Promise<void> }, checkMs = STORE_CHECK_MS): StoreGate {
@@ -50,5 +52,9 @@ export function storeGate(app: FastifyInstance, store: { ping(): Promise<void> }
       return closed;
     },
     check: checkNow,
+    async ping() {
+      const reason = await checkNow();
+      if (reason) throw new Error(reason);
+    },
   };
 }
