@@ -36,7 +36,7 @@ const MAX_SANDBOXES = intEnv('BENCH_MAX_SANDBOXES', 500);
 const WARM_POOL = 3;
 const SWARM_RUNS = intEnv('BENCH_SWARM_RUNS', 5);
 const CLASS_LEARNERS = intEnv('BENCH_CLASSROOM_LEARNERS', 30);
-const CLASS_SECONDS = intEnv('BENCH_CLASSROOM_SECONDS', 60);
+const CLASS_SECONDS = intEnv('BENCH_CLASSROOM_SECONDS', 120);
 /**
  * `BENCH_ONLY=runtimes` runs the runc/runsc comparison alone (a few minutes instead of the density
  * run); `BENCH_ONLY=classroom` the class on two servers behind nginx alone (about 2 minutes).

@@ -1,14 +1,14 @@
 // A class at work: learners on a deployment of two servers behind nginx type a first lesson's
-// commands key by key, with think time, and check an exercise every ~15 s; each keystroke's echo,
-// each grade and every fault is counted.
-import { readFileSync } from 'node:fs';
+// commands key by key, reading between them, and check an exercise now and then; each keystroke's
+// echo, each grade and every fault is counted.
 import { availableParallelism, loadavg } from 'node:os';
 import type { WebSocket } from 'ws';
 import { dockerClient } from '../src/engine/engine.ts';
 import type { ServerMessage } from '../src/protocol/messages.ts';
 import { SERVER_LABEL } from '../src/sessions/session-manager.ts';
-import { startDeployment, type Deployment } from '../src/test-support/deployment.ts';
+import { startDeployment } from '../src/test-support/deployment.ts';
 import { TestClient, type Reply, type TestSocket } from '../src/test-support/harness.ts';
+import { cpuNow, type Cpu } from './host-cpu.ts';
 import type { Row } from './report.ts';
 import { checkInterrupted } from './servers.ts';
 import { log, max, ms, percentile, sleep } from './stats.ts';
@@ -21,11 +21,23 @@ const QUIET_MS = 150;
 const JOIN_BATCH = 5;
 const ECHO_TIMEOUT_MS = 5_000;
 const GRADE_TIMEOUT_MS = 10_000;
-const GRADE_EVERY_MS = 15_000;
+/**
+ * A learner's pace: seconds of reading between two commands, and between two Checks. A first
+ * lesson's reader: 10 to 25 s, a Check a minute (BENCH_CLASSROOM_THINK_S=2-5 and
+ * BENCH_CLASSROOM_CHECK_S=15 make it a stress test instead).
+ */
+function pace(name: string, fallback: readonly [number, number]): readonly [number, number] {
+  const raw = process.env[name];
+  if (!raw) return fallback;
+  const m = /^(\d+)(?:-(\d+))?$/.exec(raw);
+  if (!m) throw new Error(`${name} is seconds, or a range of them like 10-25, not ${JSON.stringify(raw)}`);
+  return [Number(m[1]) * 1000, Number(m[2] ?? m[1]) * 1000];
+}
+const THINK_MS = pace('BENCH_CLASSROOM_THINK_S', [10_000, 25_000]);
+const GRADE_EVERY_MS = pace('BENCH_CLASSROOM_CHECK_S', [60_000, 60_000])[0];
 /** The first pull of nginx, 30 sandboxes at once from the mirror, takes a while; past this it is a fault. */
 const COMMAND_TIMEOUT_MS = 120_000;
 const KEY_GAP_MS = [80, 200] as const;
-const THINK_MS = [2_000, 5_000] as const;
 /** The lesson page the class is on, and its exercise (graded live, as the page asks, and on "Check"). */
 const LESSON = 'architecture';
 const EXERCISE = 'engine-facts';
@@ -263,40 +275,6 @@ async function work(l: Learner, until: number, out: Tally, fault: Faults): Promi
   }
 }
 
-interface Cpu {
-  /** The host's busy time (not idle or iowait), every core. */
-  busy: number;
-  /** The class's sandboxes, what runs inside them included (their cgroups). */
-  sandboxes: number;
-  /** Every container on the engine: the class's sandboxes and whatever else runs there. */
-  containers: number;
-  servers: number[];
-  /** This process: the learners' sockets. */
-  learners: number;
-}
-
-const read = (path: string) => readFileSync(path, 'utf8');
-/** cgroup v1 with the cgroupfs driver, as Dockyard's engine runs (see bench/memory.ts). */
-const cgroupCpuS = (id = '') => Number(read(`/sys/fs/cgroup/cpuacct/docker/${id}/cpuacct.usage`)) / 1e9;
-
-/** CPU-seconds so far, each counter from its own start: only differences mean anything. */
-async function cpuNow(d: Deployment): Promise<Cpu> {
-  const [, ...ticks] = read('/proc/stat').split('\n')[0]!.trim().split(/\s+/).map(Number);
-  const ids = (await dockerClient('/var/run/docker.sock').listContainers({ all: true }))
-    .filter((c) => c.Labels[SERVER_LABEL] === d.id)
-    .map((c) => c.Id);
-  // utime + stime, fields 14 and 15 of /proc/<pid>/stat, in ticks of 1/100 s.
-  const proc = (pid = 0) => read(`/proc/${pid}/stat`).split(') ')[1]!.split(' ').slice(11, 13).map(Number);
-  const me = process.cpuUsage();
-  return {
-    busy: (ticks.reduce((a, b) => a + b, 0) - ticks[3]! - ticks[4]!) / 100,
-    sandboxes: ids.reduce((sum, id) => sum + cgroupCpuS(id), 0),
-    containers: cgroupCpuS(),
-    servers: d.replicas.map((r) => proc(r.child.pid).reduce((a, b) => a + b, 0) / 100),
-    learners: (me.user + me.system) / 1e6,
-  };
-}
-
 /** Every 10 s on stderr: the last 10 s of echo and grades, and the host's load, to see when it went wrong. */
 function ticker(out: Tally): NodeJS.Timeout {
   let [echoes, grades, commands] = [0, 0, 0];
@@ -435,7 +413,7 @@ export function classroomReport(c: ClassroomNumbers): { rows: Row[]; notes: stri
     `Then ${c.seconds} s each of a first lesson (hello-world, images, echo, nginx run -d / ps / logs / rm -f, busybox, ` +
     `version and info into files), typed key by key ${KEY_GAP_MS.join('–')} ms apart with ${THINK_MS.map((t) => t / 1000).join('–')} s of thought between commands: ` +
     `${c.commands} commands, ${c.echo.length} keystrokes timed at a prompt (echo p50 ${ms(percentile(c.echo, 50))}, ` +
-    `${c.echo.filter((t) => t > 50).length} over 50 ms, slowest ${ms(max(c.echo))}), ${c.grade.length} gradings of ${EXERCISE} every ~15 s ` +
+    `${c.echo.filter((t) => t > 50).length} over 50 ms, slowest ${ms(max(c.echo))}), ${c.grade.length} gradings of ${EXERCISE} every ~${GRADE_EVERY_MS / 1000} s ` +
     `(p50 ${ms(percentile(c.grade, 50))}, ${c.gradesPassed} passed) and ${c.liveGrades} pushed by live grading; ` +
     `errors (a check the platform could not run in time is one, a failed check is not): ${by || 'none'}. ` +
     `${SANDBOX_MEMORY_MB} MiB sandboxes, warm pool off.`;
