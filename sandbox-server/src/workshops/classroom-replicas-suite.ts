@@ -118,12 +118,13 @@ export function classroomReplicasSuite(name: string, open: OpenReplicaDatabase):
       const detachStranger = await b.classroom.attachLearner(strangerSession, (m) => toStranger.push(m));
       expect(toAnn).toEqual([]);
 
-      // Sent on A, where nobody of the workshop is connected: A counts nobody, B delivers to Ann.
+      // Sent on A, where nobody of the workshop is connected: B delivers it to Ann. (These two servers
+      // keep their sessions apart, so A knows of no learner with a sandbox to count.)
       expect(await a.classroom.broadcast(w, teacher, 'Break in 5')).toBe(0);
       const msg = { type: 'broadcast', text: 'Break in 5', from: 'Ms T', at: clock };
       await until(() => toAnn.length > 0, 1000, 'the broadcast on B');
       expect(toAnn).toEqual([msg]);
-      // Sent on B, where Ann is: counted there, and she gets it once.
+      // Sent on B, which knows Ann's sandbox: she is counted, and gets it once.
       const second = await b.classroom.broadcast(w, teacher, 'Back at 3');
       expect(second).toBe(1);
       await new Promise((r) => setTimeout(r, 200));

@@ -167,9 +167,9 @@ export class Classroom {
 
   /**
    * Sends a message to every learner of the workshop with a page open, on every server, and keeps it
-   * for those who connect in the next BROADCAST_REPLAY_MS. Returns how many learners with a page open
-   * on this server got it: the others' servers deliver it without counting back (with one server,
-   * that is everyone).
+   * for those who connect in the next BROADCAST_REPLAY_MS. Returns how many of the workshop's
+   * learners have a sandbox (the dashboard's "online"): whichever server their page is connected to,
+   * they have it now, or when their page connects again.
    */
   async broadcast(workshop: Workshop, from: User, text: string): Promise<number> {
     const msg: BroadcastMessage = { type: 'broadcast', text, from: from.displayName, at: this.#now() };
@@ -178,7 +178,9 @@ export class Classroom {
     // the instructor can simply send it again.
     const note: BroadcastNote = { workshopId: workshop.id, msg, origin: this.#id };
     await this.#notifier.publish('broadcast', note);
-    return this.#deliver(workshop.id, msg);
+    await this.#deliver(workshop.id, msg);
+    const members = await this.#store.membersOf(workshop.id);
+    return members.filter((m) => this.#sessions.listFor(m.userId).length > 0).length;
   }
 
   /** Gives every learner's sandbox another session lifetime; returns how many were extended. */
