@@ -138,6 +138,10 @@ describe('two servers behind nginx on one PostgreSQL', () => {
     await dash.waitFor((m) => m.type === 'watch' && m.state === 'started');
     await ws!.waitFor((m) => m.type === 'watched' && m.watching && m.by === 'Ms Teach');
     await dash.until(() => /kept-23/.test(dash.output('t')), 10_000, "the watched terminal's scrollback");
+    // A second page of the learner's, connecting to r1 meanwhile, is told too.
+    const otherPage = await learner.at(r1.url).connect(sessionId);
+    await otherPage.waitFor((m) => m.type === 'watched' && m.watching && m.by === 'Ms Teach', 5_000);
+    await otherPage.close();
 
     // The sandbox-creation limit (2 an hour from this address) counts on both servers alike. And
     // r2, which does not run the pool, takes its new session's sandbox from it all the same; r1
@@ -170,10 +174,14 @@ describe('two servers behind nginx on one PostgreSQL', () => {
     const again = await learner.connect(sessionId);
     expect(again.replica).toBe('r2');
     expect(await again.open('t')).toBe(true);
+    // Still watched from r2, and told so on reconnecting.
+    await again.waitFor((m) => m.type === 'watched' && m.watching && m.by === 'Ms Teach', 5_000);
     await again.until(() => /kept-23/.test(again.output('t')), 10_000, 'the scrollback');
     await again.open('t2');
     expect(await again.run('t2', 'pgrep -a sleep; echo looked', /\nlooked\r\n/)).toMatch(/sleep 600/);
-    expect(await again.run('t', '\u0003echo "again-$$"', /again-\d+/)).toContain(`again-${shell}`);
+    again.send({ type: 'input', term: 't', data: '\u0003' });
+    await sleep(300);
+    expect(await again.run('t', 'echo "again-$$"', /again-\d+/)).toContain(`again-${shell}`);
     // The instructor, whose server lived, never stopped seeing the terminal.
     await dash.until(() => /again-\d+/.test(dash.output('t')), 10_000, 'the watched terminal after the switch');
     again.send({ type: 'grade', exercise: 'engine-facts' });

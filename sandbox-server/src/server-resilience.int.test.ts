@@ -136,7 +136,9 @@ describe('a server killed with SIGKILL', () => {
     await ws2.open('t2');
     const looked = await ws2.run('t2', 'pgrep -a sleep; echo looked', /\nlooked\r\n/);
     expect(looked).toMatch(/sleep 600/);
-    expect(await ws2.run('t', '\u0003echo again-$$', /again-\d+/)).toContain(`again-${shell}`);
+    ws2.send({ type: 'input', term: 't', data: '\u0003' });
+    await sleep(300);
+    expect(await ws2.run('t', 'echo again-$$', /again-\d+/)).toContain(`again-${shell}`);
     expect(await ws2.run('t2', 'echo back-$((4+4))', /back-8/)).toContain('back-8');
     await ws2.open('n2', { node: 'node2' });
     const out = await ws2.run('n2', 'hostname; ping -c1 -W3 node1 >/dev/null && echo reached-$((0+1))', /reached-1/);

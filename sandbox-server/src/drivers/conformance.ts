@@ -142,7 +142,9 @@ export function driverConformance(name: string, make: () => SandboxDriver, opts:
       expect(two.replay).toMatch(/before-12/);
       expect(two.text).not.toMatch(/before-12/);
       // The sleep still holds the foreground: Ctrl-C ends it, and the same shell answers.
-      second.stream.write('\x03echo "after-$((5*5))" $$\r');
+      second.stream.write('\x03');
+      await new Promise((r) => setTimeout(r, 300));
+      second.stream.write('echo "after-$((5*5))" $$\r');
       await two.waitFor(/after-25 \d+/);
       await watched.waitFor(/after-25/);
       expect(watched.sizes.at(-1)).toBe('100x30');

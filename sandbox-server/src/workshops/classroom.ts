@@ -82,6 +82,11 @@ export class Classroom {
     this.#unsubscribe = [
       this.#notifier.subscribe('classroom', () => this.#refresh()),
       this.#notifier.subscribe('broadcast', (note) => void this.#received(note as BroadcastNote)),
+      this.#notifier.subscribe('attached', (note) => {
+        const { sessionId, origin } = note as { sessionId: string; origin: string };
+        const watcher = origin === this.#id ? undefined : this.#watcherOf(sessionId);
+        if (watcher) this.#tellLearner(sessionId, { type: 'watched', watching: true, by: watcher.viewer.displayName });
+      }),
       this.#notifier.subscribe('learner', (note) => {
         const { sessionId, msg } = note as { sessionId: string; msg: ServerMessage };
         for (const sink of this.#learners.get(sessionId) ?? []) sink(msg);
@@ -135,8 +140,10 @@ export class Classroom {
       sinks.delete(attached);
       if (sinks.size === 0 && this.#learners.get(sessionId) === sinks) this.#learners.delete(sessionId);
     };
-    const watcher = [...this.#dashboards].find((d) => d.watching?.sessionId === sessionId);
+    const watcher = this.#watcherOf(sessionId);
     if (watcher) sink({ type: 'watched', watching: true, by: watcher.viewer.displayName });
+    // An instructor on another server may be watching: it says so (the `attached` channel).
+    void this.#notifier.publish('attached', { sessionId, origin: this.#id }).catch(() => undefined);
     const owner = this.#ownerOf(sessionId);
     try {
       const recent =
@@ -356,6 +363,11 @@ export class Classroom {
     const still = [...this.#dashboards].some((o) => o.watching?.sessionId === w.sessionId);
     if (!still) this.#tellLearner(w.sessionId, { type: 'watched', watching: false, by: d.viewer.displayName });
     this.#refresh();
+  }
+
+  /** The dashboard on this server watching the session's terminals, if one is. */
+  #watcherOf(sessionId: string): OpenDashboard | undefined {
+    return [...this.#dashboards].find((d) => d.watching?.sessionId === sessionId);
   }
 
   /** Tells a learner (on whichever server their page is connected to) that they are watched or not. */
