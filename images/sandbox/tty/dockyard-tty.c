@@ -249,7 +249,8 @@ static void welcome(int listener) {
   if (fd < 0) return;
   struct pollfd p = {fd, POLLIN, 0};
   char hello = 0;
-  if (poll(&p, 1, 1000) <= 0 || read(fd, &hello, 1) != 1) hello = 0; /* `list` only looks */
+  /* A client says what it wants at once (`list` says 'L': it only looks); one that does not is dropped. */
+  if (poll(&p, 1, 1000) <= 0 || read(fd, &hello, 1) != 1) hello = 0;
   nonblocking(fd);
   if (hello == 'A') {
     if (attached.fd >= 0) {
@@ -539,6 +540,8 @@ static int list(void) {
     name[n - 5] = 0;
     int fd = valid_name(name) ? connect_to(name) : -1;
     if (fd < 0) continue; /* left behind by a keeper that was killed */
+    /* Say at once that this only looks: the keeper waits for a first byte, and its terminal with it. */
+    (void)!write(fd, "L", 1);
     close(fd);
     printf("%s\n", name);
   }
