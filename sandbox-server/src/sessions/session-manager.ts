@@ -382,7 +382,7 @@ export class SessionManager {
     });
     if (warm) {
       // The server that runs the pool (this one, or another) starts one in its place.
-      if (this.#reaping) this.#fillPool();
+      if (this.#reaping) this.pool.fill();
       else void this.#notifier?.publish(POOL_CHANNEL, {}).catch(() => undefined);
       return warm;
     }
@@ -766,17 +766,12 @@ export class SessionManager {
     }
     if (!this.#reaping) return;
     await this.#removeOrphans(ORPHAN_GRACE_MS).catch((err) => this.#log.error({ err }, 'orphan sweep failed'));
-    await this.#removeAbandoned().catch((err) => this.#log.error({ err }, 'sweep of abandoned sessions failed'));
+    await this.#store
+      .removeAbandoned(this.#now() - PENDING_SESSION_MS)
+      .catch((err) => this.#log.error({ err }, 'sweep of abandoned sessions failed'));
     await this.pool
       .forgetTaken(this.#now() - ORPHAN_GRACE_MS)
       .catch((err) => this.#log.error({ err }, 'the warm pool could not forget what was taken'));
-  }
-
-  /** Removes the records of sessions whose server died before it made their sandbox. */
-  async #removeAbandoned(): Promise<void> {
-    for (const r of await this.#store.load()) {
-      if (!r.sandboxId && this.#now() - r.createdAt > PENDING_SESSION_MS) await this.#store.remove(r.id);
-    }
   }
 
   /**

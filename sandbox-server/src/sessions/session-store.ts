@@ -20,7 +20,7 @@ export interface SessionRecord {
 }
 
 /** The store's session table (`store/sessions.ts`), as the session store uses it. */
-export type SessionTable = Pick<Sessions, 'all' | 'get' | 'claim' | 'write' | 'touch'>;
+export type SessionTable = Pick<Sessions, 'all' | 'get' | 'claim' | 'write' | 'touch' | 'removeAbandoned'>;
 
 /**
  * Where sessions are kept for every server of a deployment. Each change is written on its own (a
@@ -37,6 +37,8 @@ export interface SessionStore {
   /** Moves a session's last activity on to `at` (never back), and nothing else. */
   touch(id: string, at: number): Promise<void>;
   remove(id: string): Promise<void>;
+  /** Removes sessions recorded before `before` whose sandbox was never made. */
+  removeAbandoned(before: number): Promise<void>;
 }
 
 /** The store's session table, one write at a time in order. */
@@ -54,6 +56,7 @@ export function tableSessionStore(table: SessionTable): SessionStore {
     put: (r) => inOrder(() => table.write([r])),
     touch: (id, at) => inOrder(() => table.touch(id, at)),
     remove: (id) => inOrder(() => table.write([], [id])),
+    removeAbandoned: (before) => inOrder(() => table.removeAbandoned(before)),
   };
 }
 
@@ -100,6 +103,9 @@ export function memorySessionStore(initial: SessionRecord[] = []): SessionStore 
     },
     remove: async (id: string) => {
       store.records = store.records.filter((r) => r.id !== id);
+    },
+    removeAbandoned: async (before: number) => {
+      store.records = store.records.filter((r) => r.sandboxId || r.createdAt >= before);
     },
   };
   return store;

@@ -64,6 +64,11 @@ export class Sessions {
     return row ? toRecord(row) : this.claim(r);
   }
 
+  /** Removes sessions recorded before `before` that never got a sandbox (their server died making it). */
+  async removeAbandoned(before: number): Promise<void> {
+    await this.#db.deleteFrom('sessions').where('sandbox_id', '=', '').where('created_at', '<', before).execute();
+  }
+
   async touch(id: string, at: number): Promise<void> {
     await this.#db
       .updateTable('sessions')
