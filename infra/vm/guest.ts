@@ -2,6 +2,7 @@
 // set-up configures it, then the driver's own sandboxes, checked for what docs/security.md promises.
 // Each result is one line on the console: `VMTEST ok <name>` or `VMTEST fail <name>: <why>`.
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import { DockerDriver } from '../../sandbox-server/src/drivers/docker/docker-driver.ts';
 import { dockerClient } from '../../sandbox-server/src/engine/engine.ts';
@@ -20,18 +21,75 @@ const READY_MS = 300_000;
 let failures = 0;
 const say = (line: string) => console.log(`VMTEST ${line}`);
 
-async function check(name: string, fn: () => Promise<void>): Promise<void> {
+/** A check that takes longer is stuck, not slow (a loaded CI machine took 5 min for the slowest). */
+const STUCK_MS = 12 * 60_000;
+
+class Stuck extends Error {}
+
+/** Load and the processes waiting on the kernel, read from /proc alone (a command could hang too). */
+function machineState(): string {
+  const blocked = processes().filter((p) => p.state === 'D');
+  const names = blocked.map((p) => `${p.pid} ${p.comm} (${p.wchan})`).join(', ');
+  return `load ${readFileSync('/proc/loadavg', 'utf8').trim()}; ${blocked.length} in D state${names ? `: ${names}` : ''}`;
+}
+
+function processes(): { pid: string; comm: string; state: string; wchan: string }[] {
+  return readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p))
+    .flatMap((pid) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+        const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+        const wchan = readFileSync(`/proc/${pid}/wchan`, 'utf8');
+        return [{ pid, comm, state, wchan }];
+      } catch {
+        return []; // gone meanwhile
+      }
+    });
+}
+
+/** What a stuck check leaves on the console: the engine's processes, its log, the kernel's. */
+function diagnose(): void {
+  const engine = processes().filter((p) => /dockerd|containerd|runc|docker|mount|mkfs|losetup/.test(p.comm));
+  say(`info engine processes: ${engine.map((p) => `${p.pid} ${p.comm} ${p.state} (${p.wchan})`).join(', ')}`);
+  const tail = (cmd: string[]) =>
+    (spawnSync(cmd[0]!, cmd.slice(1), { encoding: 'utf8', timeout: 10_000 }).stdout ?? '').trim().split('\n');
+  for (const line of tail(['tail', '-n', '15', '/var/log/dockerd.log'])) say(`info dockerd.log: ${line}`);
+  for (const line of tail(['dmesg']).slice(-15)) say(`info dmesg: ${line}`);
+}
+
+/**
+ * Runs one check and says how it went. A check still running after STUCK_MS ends the run: the
+ * console gets what the machine was doing, and the later checks (which build on this one) are not
+ * run. Every two minutes a running check says it still runs, with the machine's load.
+ */
+async function check(name: string, fn: () => Promise<void>, stuckMs = STUCK_MS): Promise<void> {
   const started = performance.now();
+  const elapsed = () => ((performance.now() - started) / 1000).toFixed(1);
+  const beat = setInterval(() => say(`info still in "${name}" after ${elapsed()} s: ${machineState()}`), 120_000);
+  let timer: NodeJS.Timeout | undefined;
+  const stuck = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Stuck(`still running after ${stuckMs / 60_000} min`)), stuckMs);
+  });
   try {
-    await fn();
-    say(`ok ${name} (${((performance.now() - started) / 1000).toFixed(1)} s)`);
+    await Promise.race([fn(), stuck]);
+    say(`ok ${name} (${elapsed()} s)`);
   } catch (err) {
     failures++;
     let message = err instanceof Error ? err.message : String(err);
     // A program that would not start names its log: its last lines say why.
     const log = /Its log: (\S+)/.exec(message)?.[1];
     if (log && existsSync(log)) message += ` | ${readFileSync(log, 'utf8').trim().split('\n').slice(-3).join(' | ')}`;
+    if (err instanceof Stuck) message += `; ${machineState()}`;
     say(`fail ${name}: ${message.replace(/\s+/g, ' ').slice(0, 900)}`);
+    if (err instanceof Stuck) {
+      diagnose();
+      throw err;
+    }
+  } finally {
+    clearInterval(beat);
+    clearTimeout(timer);
   }
 }
 
@@ -189,51 +247,55 @@ async function withUserNamespaces(): Promise<void> {
       expect(out.endsWith('still-up'), out);
     },
   );
-  await check('the pids limit holds, inner containers included', async () => {
-    await sh(
-      driver,
-      'v2a',
-      // The forks come from an exec: a shell that cannot fork exits, and were it the container's
-      // first process, the container (and the cgroup counting the refusals) would go with it.
-      `docker run -d --name forky busybox sleep 3600 >/dev/null && docker exec -d forky sh -c 'for i in $(seq 600); do sleep 3600 & done'`,
-    );
-    // Emulation is slow, the more so beside other work (a loaded CI machine took over 3 min): wait
-    // for the limit to be hit as long as the processes keep growing, giving up after a minute
-    // without growth (or 10 min in all).
-    const hit = () => refusingCgroups(dir).length > 0;
-    let most = 0;
-    let grewAt = Date.now();
-    for (const start = Date.now(); !hit() && Date.now() - start < 600_000 && Date.now() - grewAt < 60_000;) {
-      await new Promise((r) => setTimeout(r, 2000));
-      const now = Number(readNumber(`${dir}/pids.current`));
-      if (now > most) [most, grewAt] = [now, Date.now()];
-    }
-    const current = Number(readNumber(`${dir}/pids.current`));
-    expect(current <= LIMITS.pids, `pids.current ${current} is over ${LIMITS.pids}`);
-    expect(hit(), `the limit was never reached: no fork refused, pids.current ${current} (most ${most})`);
-    // The sandbox has no pid left for a `docker rm`: the forking container goes from outside first,
-    // found by its processes (the cgroup a refusal is counted in varies with the kernel), and the
-    // check waits for the kernel to free their pids.
-    const forks = new Set(
-      pidsWith('sleep 3600').flatMap((pid) => {
-        try {
-          return [cgroupOf(pid)];
-        } catch {
-          return []; // gone meanwhile
-        }
-      }),
-    );
-    for (const c of forks) if (c.startsWith(`${dir}/`)) writeFileSync(`${c}/cgroup.kill`, '1');
-    for (const start = Date.now(); Date.now() - start < 120_000;) {
-      if (Number(readNumber(`${dir}/pids.current`)) < LIMITS.pids / 2) break;
-      await new Promise((r) => setTimeout(r, 1000));
-    }
-    const left = Number(readNumber(`${dir}/pids.current`));
-    expect(left < LIMITS.pids / 2, `pids.current still ${left} after killing the forks`);
-    await sh(driver, 'v2a', 'docker rm -f forky >/dev/null');
-    const out = await sh(driver, 'v2a', 'docker run --rm busybox echo forks-gone');
-    expect(out.endsWith('forks-gone'), out);
-  });
+  await check(
+    'the pids limit holds, inner containers included',
+    async () => {
+      await sh(
+        driver,
+        'v2a',
+        // The forks come from an exec: a shell that cannot fork exits, and were it the container's
+        // first process, the container (and the cgroup counting the refusals) would go with it.
+        `docker run -d --name forky busybox sleep 3600 >/dev/null && docker exec -d forky sh -c 'for i in $(seq 600); do sleep 3600 & done'`,
+      );
+      // Emulation is slow, the more so beside other work (a loaded CI machine took over 3 min): wait
+      // for the limit to be hit as long as the processes keep growing, giving up after a minute
+      // without growth (or 10 min in all).
+      const hit = () => refusingCgroups(dir).length > 0;
+      let most = 0;
+      let grewAt = Date.now();
+      for (const start = Date.now(); !hit() && Date.now() - start < 600_000 && Date.now() - grewAt < 60_000;) {
+        await new Promise((r) => setTimeout(r, 2000));
+        const now = Number(readNumber(`${dir}/pids.current`));
+        if (now > most) [most, grewAt] = [now, Date.now()];
+      }
+      const current = Number(readNumber(`${dir}/pids.current`));
+      expect(current <= LIMITS.pids, `pids.current ${current} is over ${LIMITS.pids}`);
+      expect(hit(), `the limit was never reached: no fork refused, pids.current ${current} (most ${most})`);
+      // The sandbox has no pid left for a `docker rm`: the forking container goes from outside first,
+      // found by its processes (the cgroup a refusal is counted in varies with the kernel), and the
+      // check waits for the kernel to free their pids.
+      const forks = new Set(
+        pidsWith('sleep 3600').flatMap((pid) => {
+          try {
+            return [cgroupOf(pid)];
+          } catch {
+            return []; // gone meanwhile
+          }
+        }),
+      );
+      for (const c of forks) if (c.startsWith(`${dir}/`)) writeFileSync(`${c}/cgroup.kill`, '1');
+      for (const start = Date.now(); Date.now() - start < 120_000;) {
+        if (Number(readNumber(`${dir}/pids.current`)) < LIMITS.pids / 2) break;
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+      const left = Number(readNumber(`${dir}/pids.current`));
+      expect(left < LIMITS.pids / 2, `pids.current still ${left} after killing the forks`);
+      await sh(driver, 'v2a', 'docker rm -f forky >/dev/null');
+      const out = await sh(driver, 'v2a', 'docker run --rm busybox echo forks-gone');
+      expect(out.endsWith('forks-gone'), out);
+    },
+    20 * 60_000,
+  ); // it waits up to 12 min for the limit and the forks' end by itself
   await check("the sandbox reaches none of the VM's own addresses", async () => {
     await mustRun(['ip', 'link', 'add', 'probe0', 'type', 'dummy']);
     await mustRun(['ip', 'addr', 'add', '10.99.0.1/24', 'dev', 'probe0']);
@@ -282,7 +344,12 @@ try {
   await withUserNamespaces();
   await withoutUserNamespaces();
 } catch (err) {
-  failures++;
-  say(`fail setup: ${(err as Error).stack ?? String(err)}`);
+  // A stuck check has said so already; the checks after it build on it.
+  if (!(err instanceof Stuck)) {
+    failures++;
+    say(`fail setup: ${(err as Error).stack ?? String(err)}`);
+  }
 }
 say(`done ${failures} failed`);
+// A stuck call (an engine that never answers) would keep Node, and the VM, running.
+process.exit(0);

@@ -91,7 +91,7 @@ function boot(fs: string, payloadImage: string): Promise<{ results: Result[]; do
     ...['-machine', 'q35', '-accel', 'tcg,thread=multi', '-cpu', 'max', '-smp', '2', '-m', '3072'],
     ...['-nographic', '-no-reboot', '-snapshot', '-nic', 'none'],
     ...['-kernel', join(fs, 'vmlinuz'), '-initrd', join(fs, 'initrd.img')],
-    ...['-append', 'console=ttyS0 root=/dev/vda rw init=/sbin/vm-boot panic=-1 quiet loglevel=3'],
+    ...['-append', 'console=ttyS0 root=/dev/vda rw init=/sbin/vm-boot panic=-1 quiet loglevel=4'],
     ...['-drive', `file=${join(fs, 'root.img')},format=raw,if=virtio`],
     ...['-drive', `file=${payloadImage},format=raw,if=virtio`],
   ];
