@@ -149,6 +149,14 @@ async function main(): Promise<number> {
       );
       ({ results, done, console: lines } = await boot(fs, image));
     }
+    // A check stuck for minutes (guest.ts ends the run then, saying what the machine was doing) was
+    // seen once in CI under heavy load, with nothing the same check on an idle machine does: the run
+    // is told whole, above, and the VM boots once more. A second stuck check fails the tier.
+    const stuck = results.find((r) => !r.ok && r.detail.startsWith('still running after'));
+    if (stuck) {
+      log(`  "${stuck.name}" was stuck (above: what the machine was doing); booting once more`);
+      ({ results, done, console: lines } = await boot(fs, image));
+    }
     if (!done) {
       results.push({ name: 'the guest ran to its end', ok: false, detail: 'it stopped early' });
       log(`  ✗ the guest did not finish. Its console, last lines:\n${lines.slice(-40).join('\n')}`);
