@@ -1,4 +1,5 @@
-// Two vitest tiers: unit (no Docker) and int (*.int.test.ts, needs a real Docker Engine).
+// Three vitest tiers: unit (no Docker), int (*.int.test.ts, needs a real Docker Engine) and swarm
+// (*.swarm.test.ts: three more engines on this machine, as the nodes of a Swarm).
 import { defineConfig } from 'vitest/config';
 
 const exclude = ['**/node_modules/**', '**/dist/**', 'e2e/**'];
@@ -6,7 +7,7 @@ const exclude = ['**/node_modules/**', '**/dist/**', 'e2e/**'];
 export default defineConfig({
   test: {
     projects: [
-      { test: { name: 'unit', include: ['**/*.test.ts'], exclude: [...exclude, '**/*.int.test.ts'] } },
+      { test: { name: 'unit', include: ['**/*.test.ts'], exclude: [...exclude, '**/*.int.test.ts', '**/*.swarm.test.ts'] } },
       {
         test: {
           name: 'int',
@@ -18,6 +19,17 @@ export default defineConfig({
           // tests in a file that asks for them (the lessons, each in a sandbox of its own).
           fileParallelism: false,
           maxConcurrency: 3,
+        },
+      },
+      {
+        test: {
+          name: 'swarm',
+          include: ['**/*.swarm.test.ts'],
+          exclude,
+          testTimeout: 180_000,
+          hookTimeout: 600_000,
+          // One Swarm of three engines at a time.
+          fileParallelism: false,
         },
       },
     ],

@@ -2,7 +2,6 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
-import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
 import type {
   ExecOptions,
@@ -17,17 +16,15 @@ import type {
   Watch,
 } from '../driver.ts';
 import { ApiError } from '../../errors.ts';
-import { delegateCgroups, remappedRoot } from './cgroup-delegation.ts';
+import { remappedRoot } from './cgroup-delegation.ts';
 import { DEFAULT_DISK_RESERVE_BYTES, SandboxDisks } from './sandbox-disk.ts';
-import { limitReached } from './sandbox-limits.ts';
 import { containerName, SANDBOX_LABEL, sandboxCreateOptions } from './sandbox-options.ts';
-import { TtyStream } from './tty-stream.ts';
+import { SandboxContainers } from './sandbox-containers.ts';
 import { closedAncestor, openOwnFolders, isGvisor, withGvisor, type GvisorPlacement } from './gvisor.ts';
 import { resourceViewBinds } from './resource-views.ts';
-import { pinNeighbours, trustedNeighbours } from './neighbours.ts';
+import { prepareOnHost } from './host-part.ts';
 import { createPeerNetwork, joinPeerNetwork, listPeerNetworks, removePeerNetwork } from './peer-network.ts';
 import { MIRROR_CONTAINER, SANDBOX_NETWORK } from '../../../../images/platform.ts';
-import { confineUserNamespace } from '../../../../infra/engine/host-limits.ts';
 import { killLeftovers } from '../../../../infra/setup/lib/leftovers.ts';
 
 export interface DockerDriverOptions {
@@ -59,6 +56,8 @@ export class DockerDriver implements SandboxDriver {
   readonly #docker: Docker;
   readonly #opts: Required<Omit<DockerDriverOptions, 'image'>> & { image?: string };
   readonly disks: SandboxDisks;
+  /** Commands, terminals and the rest inside its sandboxes. */
+  readonly #in: SandboxContainers;
   #userns: Promise<number | undefined> | undefined;
   #gvisor: Promise<boolean> | undefined;
 
@@ -72,6 +71,11 @@ export class DockerDriver implements SandboxDriver {
       ...opts,
     };
     this.disks = new SandboxDisks(this.#opts.diskDir, this.#opts.diskReserveBytes);
+    this.#in = new SandboxContainers(docker, {
+      locate: containerName,
+      gvisor: () => this.#isGvisor(),
+      readyTimeoutMs: this.#opts.readyTimeoutMs,
+    });
   }
 
   get runtime(): string {
@@ -138,21 +142,13 @@ export class DockerDriver implements SandboxDriver {
       const container = made.value;
       await container.start();
       // The wait for the inner engine starts at once; the host's part below runs beside it.
-      const ready = this.#waitReady(spec.id);
+      const ready = this.#in.waitReady(spec.id);
       ready.catch(() => undefined); // awaited below; this only keeps an early failure from going unhandled
       const info = await container.inspect();
       const pid = info.State.Pid;
-      // The host's part runs beside the wait for the inner engine, which needs none of it to answer,
-      // and all of it is done before the learner's first command: no neighbour can pose as the
-      // mirror or the gateway; the sandbox gets its cgroup (its entrypoint waits for it) and its
-      // share of the quotas all sandboxes' root (one host uid) draw from (host-limits.ts).
-      await Promise.all([
-        ready,
-        trustedNeighbours(this.#docker).then((n) => pinNeighbours(pid, n)),
-        uid === undefined
-          ? undefined
-          : delegateCgroups(pid, uid).then(() => confineUserNamespace(pid, spec.limits.pids)),
-      ]);
+      // The host's part (host-part.ts) runs beside the wait for the inner engine, which needs none of
+      // it to answer; both are done before the learner's first command.
+      await Promise.all([ready, prepareOnHost(this.#docker, { pid, uid, pids: spec.limits.pids })]);
       return { id: spec.id, ref: info.Id, createdAt: new Date(info.Created), labels: info.Config.Labels ?? {} };
     } catch (err) {
       await this.#removeContainer(spec.id).catch(() => undefined);
@@ -215,173 +211,28 @@ export class DockerDriver implements SandboxDriver {
     }
   }
 
-  /**
-   * Waits inside the sandbox, in one exec: the engine's socket accepts connections from its first
-   * milliseconds and answers them once its API is up, so the first answer to `/_ping` is the
-   * signal. (Polling with `docker version` execs from here added about 80 ms.)
-   */
-  async #waitReady(sandboxId: string): Promise<void> {
-    const seconds = Math.ceil(this.#opts.readyTimeoutMs / 1000);
-    const script = `end=$(( $(date +%s) + ${seconds} ))
-while [ "$(date +%s)" -lt "$end" ]; do
-  [ -S /var/run/docker.sock ] && curl -fsS --max-time ${seconds} --unix-socket /var/run/docker.sock http://localhost/_ping >/dev/null && exit 0
-  sleep 0.02
-done
-exit 1`;
-    const r = await this.exec(sandboxId, ['sh', '-c', script], { timeoutMs: this.#opts.readyTimeoutMs + 5000 });
-    if (r.exitCode === 0) return;
-    const log = await this.exec(sandboxId, ['tail', '-n', '5', '/var/log/dockerd.log']).catch(() => undefined);
-    throw new Error(
-      `The sandbox's Docker Engine did not answer within ${this.#opts.readyTimeoutMs} ms: ${r.stderr.trim()} ${log?.stdout.trim() ?? ''}`,
-    );
+  exec(sandboxId: string, cmd: string[], opts: ExecOptions = {}): Promise<ExecResult> {
+    return this.#in.exec(sandboxId, cmd, opts);
   }
 
-  async exec(sandboxId: string, cmd: string[], opts: ExecOptions = {}): Promise<ExecResult> {
-    const container = this.#docker.getContainer(containerName(sandboxId));
-    const hasInput = opts.input !== undefined;
-    const exec = await this.#execIn(container, {
-      Cmd: cmd,
-      AttachStdout: true,
-      AttachStderr: true,
-      AttachStdin: hasInput,
-    });
-    const stream = await exec.start({ hijack: true, stdin: hasInput });
-    const out = new PassThrough();
-    const err = new PassThrough();
-    // Decode once at the end: a multi-byte character may be split across chunks.
-    const outChunks: Buffer[] = [];
-    const errChunks: Buffer[] = [];
-    out.on('data', (d: Buffer) => outChunks.push(d));
-    err.on('data', (d: Buffer) => errChunks.push(d));
-    this.#docker.modem.demuxStream(stream, out, err);
-    if (hasInput) stream.end(opts.input);
-    await new Promise<void>((resolve, reject) => {
-      const timer = opts.timeoutMs
-        ? setTimeout(() => {
-            stream.destroy();
-            reject(new Error(`\`${cmd.join(' ')}\` did not finish within ${opts.timeoutMs} ms`));
-          }, opts.timeoutMs)
-        : undefined;
-      stream.on('end', () => (clearTimeout(timer), resolve()));
-      stream.on('close', () => (clearTimeout(timer), resolve()));
-      stream.on('error', (e) => (clearTimeout(timer), reject(e)));
-    }).catch(async (err: unknown) => {
-      // A shell at the sandbox's pids limit retries fork until the time is up.
-      await this.#explainLimit(container);
-      throw err;
-    });
-    const { ExitCode } = await exec.inspect();
-    const stdout = Buffer.concat(outChunks).toString('utf8');
-    const stderr = Buffer.concat(errChunks).toString('utf8');
-    // Runc could not start the command: when the sandbox is at its own limit, say that, not runc's words.
-    if (ExitCode === 126 && `${stdout}${stderr}`.includes('OCI runtime exec failed'))
-      await this.#explainLimit(container);
-    return { exitCode: ExitCode ?? -1, stdout, stderr };
+  watch(sandboxId: string, cmd: string[], onLine: (line: string) => void): Promise<Watch> {
+    return this.#in.watch(sandboxId, cmd, onLine);
   }
 
-  /** An exec in the sandbox; SANDBOX_STOPPED, saying why, when the sandbox is not running. */
-  async #execIn(container: Docker.Container, options: Docker.ExecCreateOptions): Promise<Docker.Exec> {
-    try {
-      return await container.exec(options);
-    } catch (err) {
-      const { statusCode, message } = err as { statusCode?: number; message?: string };
-      if (statusCode !== 409 || !/is not running/.test(message ?? '')) throw err;
-      const state = (await container.inspect().catch(() => undefined))?.State;
-      const gvisor = (await this.#isGvisor())
-        ? ' Under gVisor a sandbox that reaches its memory or process limit stops as a whole.'
-        : '';
-      throw new ApiError(
-        'SANDBOX_STOPPED',
-        state?.OOMKilled
-          ? `It used all of its memory and was stopped.${gvisor}`
-          : `It stopped${state ? ` (exit code ${state.ExitCode})` : ''}.${gvisor}`,
-      );
-    }
+  address(sandboxId: string): Promise<string> {
+    return this.#in.address(sandboxId);
   }
 
-  /** SANDBOX_AT_LIMIT, naming the limit, when the sandbox is at one of its own; else nothing. */
-  async #explainLimit(container: Docker.Container): Promise<void> {
-    const pid = (await container.inspect().catch(() => undefined))?.State.Pid;
-    const why = pid ? await limitReached(pid) : undefined;
-    if (why) throw new ApiError('SANDBOX_AT_LIMIT', why);
-  }
-
-  async watch(sandboxId: string, cmd: string[], onLine: (line: string) => void): Promise<Watch> {
-    const container = this.#docker.getContainer(containerName(sandboxId));
-    const exec = await this.#execIn(container, { Cmd: cmd, AttachStdout: true, AttachStderr: true });
-    const stream = await exec.start({ hijack: true, stdin: false });
-    const out = new PassThrough();
-    this.#docker.modem.demuxStream(stream, out, new PassThrough().resume());
-    let pending = '';
-    out.setEncoding('utf8').on('data', (chunk: string) => {
-      const lines = (pending + chunk).split('\n');
-      pending = lines.pop() ?? '';
-      for (const line of lines) if (line) onLine(line);
-    });
-    const ended = new Promise<void>((resolve) => {
-      stream.on('end', resolve);
-      stream.on('close', resolve);
-      stream.on('error', () => resolve());
-    });
-    return { stop: () => stream.destroy(), ended };
-  }
-
-  async address(sandboxId: string): Promise<string> {
-    const info = await this.#docker.getContainer(containerName(sandboxId)).inspect();
-    const ip = info.NetworkSettings.Networks[SANDBOX_NETWORK]?.IPAddress;
-    if (!ip) throw new Error(`Sandbox ${sandboxId} has no address on ${SANDBOX_NETWORK}`);
-    return ip;
-  }
-
-  /**
-   * Terminal `name`, kept inside the sandbox by dockyard-tty (a login shell started on first use).
-   * The exec itself has no TTY: with one, the engine would read Ctrl-P Ctrl-Q as its own detach
-   * keys and end the shell.
-   */
   openTerminal(sandboxId: string, name: string, opts: TerminalOptions): Promise<TerminalStream> {
-    return this.#tty(sandboxId, ['attach', name, 'bash', '-l'], [`DOCKYARD_TTY_SIZE=${opts.cols}x${opts.rows}`]);
+    return this.#in.openTerminal(sandboxId, name, opts);
   }
 
   watchTerminal(sandboxId: string, name: string): Promise<TerminalStream> {
-    return this.#tty(sandboxId, ['watch', name], []);
+    return this.#in.watchTerminal(sandboxId, name);
   }
 
-  async terminals(sandboxId: string): Promise<string[]> {
-    const r = await this.exec(sandboxId, ['dockyard-tty', 'list'], { timeoutMs: 10_000 });
-    if (r.exitCode !== 0) throw new Error(`dockyard-tty list failed (${r.exitCode}): ${r.stderr.trim()}`);
-    return r.stdout.split('\n').filter(Boolean);
-  }
-
-  async #tty(sandboxId: string, args: string[], env: string[]): Promise<TerminalStream> {
-    const container = this.#docker.getContainer(containerName(sandboxId));
-    const exec = await this.#execIn(container, {
-      Cmd: ['dockyard-tty', ...args],
-      Tty: false,
-      AttachStdin: true,
-      AttachStdout: true,
-      AttachStderr: true,
-      WorkingDir: '/root/work',
-      Env: ['TERM=xterm-256color', 'COLORTERM=truecolor', 'LANG=C.UTF-8', ...env],
-    });
-    const stream = new TtyStream(await exec.start({ hijack: true, stdin: true }));
-    // Without a last word from the terminal, the exec's own status says why (it could not start one),
-    // unless the server let go of it.
-    const ended = stream.ended.then((end) =>
-      end !== -1 || stream.writableEnded
-        ? end
-        : exec.inspect().then(
-            (i) => i.ExitCode ?? -1,
-            () => -1,
-          ),
-    );
-    const { kept } = await stream.greeted;
-    return {
-      stream,
-      kept,
-      resize: (cols, rows) => stream.resize(cols, rows),
-      hangUp: () => stream.hangUp(),
-      ended,
-    };
+  terminals(sandboxId: string): Promise<string[]> {
+    return this.#in.terminals(sandboxId);
   }
 
   async list(): Promise<Sandbox[]> {

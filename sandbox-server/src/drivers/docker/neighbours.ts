@@ -8,15 +8,18 @@ import { readFile } from 'node:fs/promises';
 import type Docker from 'dockerode';
 import { MIRROR_CONTAINER, SANDBOX_NETWORK } from '../../../../images/platform.ts';
 import { SANDBOX_BRIDGE } from '../../../../infra/engine/network-policy.ts';
-import { mustRun } from '../../../../infra/setup/lib/run.ts';
+import { mustRun, run } from '../../../../infra/setup/lib/run.ts';
 
 export interface Neighbour {
   ip: string;
   mac: string;
 }
 
-/** The mirror and the gateway of the sandbox network, as this host has them now. */
-export async function trustedNeighbours(docker: Docker, bridge = SANDBOX_BRIDGE): Promise<Neighbour[]> {
+/**
+ * The mirror and the gateway of the sandbox network, as this host has them now. `netns` names the
+ * network namespace the engine's bridge is in when it is not this process's (the test rig's hosts).
+ */
+export async function trustedNeighbours(docker: Docker, netns?: string, bridge = SANDBOX_BRIDGE): Promise<Neighbour[]> {
   const found: Neighbour[] = [];
   const mirror = await docker
     .getContainer(MIRROR_CONTAINER)
@@ -29,7 +32,10 @@ export async function trustedNeighbours(docker: Docker, bridge = SANDBOX_BRIDGE)
     .inspect()
     .catch(() => undefined)) as { IPAM?: { Config?: { Gateway?: string }[] } } | undefined;
   const gateway = network?.IPAM?.Config?.find((c) => c.Gateway)?.Gateway;
-  const gatewayMac = await readFile(`/sys/class/net/${bridge}/address`, 'utf8').catch(() => undefined);
+  const macFile = `/sys/class/net/${bridge}/address`;
+  const gatewayMac = netns
+    ? (await run(['nsenter', `--net=/run/netns/${netns}`, 'cat', macFile])).stdout || undefined
+    : await readFile(macFile, 'utf8').catch(() => undefined);
   if (gateway && gatewayMac) found.push({ ip: gateway, mac: gatewayMac.trim() });
   return found;
 }
