@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { run } from './lib/run.ts';
 import { bold, dim, green, red, seconds } from './lib/steps.ts';
 
-export const TIERS = ['lint', 'typecheck', 'unit', 'int', 'content', 'e2e', 'vm', 'runsc'] as const;
+export const TIERS = ['lint', 'typecheck', 'unit', 'int', 'content', 'e2e', 'swarm', 'vm', 'runsc'] as const;
 export type TierName = (typeof TIERS)[number];
 
 interface Counts {
@@ -43,8 +43,8 @@ export interface TierFilter {
 }
 
 function tier(name: TierName, reports: string, filter: TierFilter = {}): Tier {
-  const vitest = (project: string): Tier => ({
-    title: `${project === 'unit' ? 'Unit' : 'Integration'} tests (vitest --project ${project})`,
+  const vitest = (project: 'unit' | 'int' | 'swarm'): Tier => ({
+    title: `${{ unit: 'Unit', int: 'Integration', swarm: 'Several sandbox hosts (Swarm)' }[project]} tests (vitest --project ${project})`,
     cmd: [
       'npx',
       'vitest',
@@ -67,6 +67,8 @@ function tier(name: TierName, reports: string, filter: TierFilter = {}): Tier {
       return vitest('unit');
     case 'int':
       return vitest('int');
+    case 'swarm':
+      return vitest('swarm');
     case 'content':
       return {
         title: 'Exercise proofs (npm run content:verify)',
@@ -106,13 +108,14 @@ function tier(name: TierName, reports: string, filter: TierFilter = {}): Tier {
 }
 
 /** The tiers that start sandboxes and servers: they wait more than they compute, so they run side by side. */
-const SLOW: readonly TierName[] = ['int', 'content', 'e2e', 'vm', 'runsc'];
+const SLOW: readonly TierName[] = ['int', 'content', 'e2e', 'swarm', 'vm', 'runsc'];
 /**
  * The slow tiers that share a lane, one after the other: on a 2-core machine five at once, and then
  * four (the VM's emulation keeps a core busy for its whole run), made timing tests miss their marks.
- * Content and runsc are the shortest two; the VM follows them, by when int and e2e are nearly done.
+ * Content and runsc are the shortest two; the VM follows them, by when int and e2e are nearly done;
+ * the Swarm of three engines follows e2e.
  */
-const LANES: readonly (readonly TierName[])[] = [['int'], ['e2e'], ['content', 'runsc', 'vm']];
+const LANES: readonly (readonly TierName[])[] = [['int'], ['e2e', 'swarm'], ['content', 'runsc', 'vm']];
 
 interface TierOutcome {
   name: TierName;
@@ -178,7 +181,7 @@ export async function runTiers(root: string, names: readonly TierName[], filter:
   } else if (slow.length > 1) {
     console.log(
       bold(
-        `\n▸ ${slow.map((n) => tier(n, reports).title).join(', ')}: side by side (content, then runsc), each shown when done`,
+        `\n▸ ${slow.map((n) => tier(n, reports).title).join(', ')}: side by side (content, then runsc, then the VM; e2e, then swarm), each shown when done`,
       ),
     );
     const started = performance.now();

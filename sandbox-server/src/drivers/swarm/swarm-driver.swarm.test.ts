@@ -1,0 +1,111 @@
+// The swarm driver over three sandbox hosts on this machine (test-support/sandbox-swarm.ts): the
+// shared conformance suite, then what Swarm adds: sandboxes spread over the hosts, a drained host
+// (paused) gets no new ones and keeps its running ones, and a sandbox carries every setting a sandbox host
+// keeps for it.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { driverConformance, TEST_LIMITS, testSandboxId } from '../conformance.ts';
+import { startSandboxSwarm, type SandboxSwarm } from '../../test-support/sandbox-swarm.ts';
+
+const MiB = 2 ** 20;
+/** Small sandboxes: many fit this machine's memory, which every sandbox reserves whole. */
+const SMALL = { ...TEST_LIMITS, memoryBytes: 384 * MiB, storageBytes: 512 * MiB };
+
+let swarm: SandboxSwarm | undefined;
+const started = startSandboxSwarm({ log: (line) => console.log(line), readyTimeoutMs: 60_000 }).then(
+  (s) => (swarm = s),
+);
+started.catch(() => undefined); // the first test that needs it reports the failure
+afterAll(async () => {
+  await swarm?.close();
+}, 300_000);
+
+driverConformance('swarm', async () => (await started).driver, {
+  peerNetworks: { refusedWith: 'NODES_UNSUPPORTED_ON_SWARM' },
+});
+
+describe('swarm driver', () => {
+  let s: SandboxSwarm;
+  beforeAll(async () => {
+    s = await started;
+  });
+
+  /** The node each sandbox runs on, as Swarm reports its task. */
+  async function nodesOf(ids: string[]): Promise<Map<string, string>> {
+    const nodes = (await s.rig.manager.listNodes()) as { ID: string; Description: { Hostname: string } }[];
+    const tasks = (await s.rig.manager.listTasks({ filters: { 'desired-state': ['running'] } })) as {
+      NodeID: string;
+      Spec: { ContainerSpec: { Labels?: Record<string, string> } };
+    }[];
+    const where = new Map<string, string>();
+    for (const t of tasks) {
+      const id = t.Spec.ContainerSpec.Labels?.['org.dockyard.sandbox'];
+      if (id && ids.includes(id)) where.set(id, nodes.find((n) => n.ID === t.NodeID)!.Description.Hostname);
+    }
+    return where;
+  }
+
+  it('spreads 30 sandboxes over the hosts, and each runs commands where it is, inner containers too', async () => {
+    const ids = Array.from({ length: 30 }, () => testSandboxId());
+    const t0 = performance.now();
+    try {
+      await Promise.all(ids.map((id) => s.driver.create({ id, limits: SMALL })));
+      console.log(`30 sandboxes ready in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+      const where = await nodesOf(ids);
+      const counts = ['node1', 'node2', 'node3'].map((n) => [...where.values()].filter((w) => w === n).length);
+      console.log(`per node: ${counts.join(', ')}`);
+      // Swarm spreads a service's tasks, and these services, evenly: no host has more than half.
+      expect(counts.every((c) => c >= 5 && c <= 15)).toBe(true);
+      const answers = await Promise.all(ids.map((id) => s.driver.exec(id, ['cat', '/etc/hostname'])));
+      expect(answers.every((r) => r.exitCode === 0 && r.stdout.trim() === 'sandbox')).toBe(true);
+      // One on each host runs an inner container from its host's mirror.
+      for (const node of ['node1', 'node2', 'node3']) {
+        const id = ids.find((x) => where.get(x) === node)!;
+        const r = await s.driver.exec(id, ['docker', 'run', '--rm', 'busybox', 'echo', `inner-${node}`]);
+        expect(r.stdout.trim().split('\n').pop()).toBe(`inner-${node}`);
+      }
+    } finally {
+      await Promise.all(ids.map((id) => s.driver.remove(id)));
+    }
+    const left = new Set((await s.driver.list()).map((x) => x.id));
+    expect(ids.filter((id) => left.has(id))).toEqual([]);
+  });
+
+  it('keeps every setting a sandbox host keeps: the sandbox seccomp profile, user namespaces, its limits, its disk', async () => {
+    const id = testSandboxId();
+    await s.driver.create({ id, limits: SMALL });
+    try {
+      const sh = async (script: string) => (await s.driver.exec(id, ['sh', '-c', script])).stdout.trim();
+      // keyctl (250) is one the sandbox profile refuses with ENOSYS; Docker's default allows it.
+      expect(await sh(`perl -e 'syscall(250, 0, 0, 0, 0, 0); print "$!"'`)).toBe('Function not implemented');
+      // Root inside is a host uid from the remap range, not root.
+      expect(await sh('cat /proc/self/uid_map')).toMatch(/^\s*0\s+100000\s+65536$/);
+      expect(
+        await sh('cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max'),
+      ).toBe(String(SMALL.memoryBytes));
+      // The disk is the sandbox's own, of its size: a larger write fails inside, nowhere else.
+      const full = await sh('dd if=/dev/zero of=/root/big bs=1M count=600 2>&1; rm -f /root/big');
+      expect(full).toMatch(/No space left on device/);
+      expect(await sh('df -B1 --output=size /var/lib/docker | tail -1')).toMatch(/^\d+$/);
+    } finally {
+      await s.driver.remove(id);
+    }
+  });
+
+  it('places no new sandbox on a paused host, and its running ones go on', async () => {
+    const first = Array.from({ length: 3 }, () => testSandboxId());
+    const later = Array.from({ length: 3 }, () => testSandboxId());
+    try {
+      await Promise.all(first.map((id) => s.driver.create({ id, limits: SMALL })));
+      const before = await nodesOf(first);
+      const onNode2 = first.filter((id) => before.get(id) === 'node2');
+      // Pause, not drain: Swarm shuts down every task of a drained node (restart none: for good).
+      await s.rig.availability('node2', 'pause');
+      await Promise.all(later.map((id) => s.driver.create({ id, limits: SMALL })));
+      expect([...(await nodesOf(later)).values()]).not.toContain('node2');
+      for (const id of onNode2) expect((await s.driver.exec(id, ['echo', 'still-here'])).stdout).toBe('still-here\n');
+    } finally {
+      await s.rig.availability('node2', 'active');
+      await Promise.all([...first, ...later].map((id) => s.driver.remove(id)));
+    }
+  });
+});

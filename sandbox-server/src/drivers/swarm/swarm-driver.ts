@@ -1,0 +1,287 @@
+// The `swarm` driver: each sandbox is a one-task Swarm service, and Swarm decides which sandbox host
+// runs it (by the hosts' labels, availability, health and free memory): Dockyard schedules nothing
+// itself. Managers do not relay commands to other nodes, so everything inside a sandbox (commands,
+// terminals, the wait for its inner engine) goes to the engine of the node that runs it, found
+// from the service's task. The host's own part (disk, cgroups, neighbours) is done on each host by
+// its host agent (host-agent/), which marks the sandbox when it is done.
+import type Docker from 'dockerode';
+import type {
+  ExecOptions,
+  ExecResult,
+  PeerNetwork,
+  Sandbox,
+  SandboxDriver,
+  SandboxKernel,
+  SandboxSpec,
+  TerminalOptions,
+  TerminalStream,
+  Watch,
+} from '../driver.ts';
+import { ApiError } from '../../errors.ts';
+import { SandboxContainers } from '../docker/sandbox-containers.ts';
+import { DISK_MOUNTS, type DiskFolder } from '../docker/sandbox-disk.ts';
+import { containerName, SANDBOX_LABEL } from '../docker/sandbox-options.ts';
+import { listPeerNetworks, PEER_LABEL, peerNetworkName } from '../docker/peer-network.ts';
+import { OWNER_LABEL } from '../../../../images/platform.ts';
+import { HOST_READY_FILE } from '../docker/host-part.ts';
+import { diskVolumeName, sandboxServiceSpec, type ServicePlacement } from './service-spec.ts';
+
+/** A node of the Swarm as its manager reports it. */
+export interface SwarmNode {
+  id: string;
+  hostname: string;
+  /** The address the node's engine is reached at (its Swarm address). */
+  addr: string;
+}
+
+export interface SwarmDriverOptions extends Partial<ServicePlacement> {
+  /** The engine API of a node: TLS on its address in a deployment, its socket in the test rig. */
+  nodeEngine: (node: SwarmNode) => Docker;
+  /** How long a new sandbox's inner engine may take to answer, in ms. */
+  readyTimeoutMs?: number;
+  /** How long Swarm may take to start a sandbox's task before the create gives up, in ms. */
+  placeTimeoutMs?: number;
+}
+
+interface Placed {
+  node: SwarmNode;
+  containerId: string;
+}
+
+interface Task {
+  ID: string;
+  NodeID?: string;
+  DesiredState?: string;
+  Status?: { State?: string; Err?: string; Message?: string; ContainerStatus?: { ContainerID?: string } };
+}
+
+/** Task states from which a task never runs (again). */
+const ENDED = new Set(['complete', 'failed', 'shutdown', 'rejected', 'orphaned', 'remove']);
+
+const status = (err: unknown) => (err as { statusCode?: number }).statusCode ?? 0;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class SwarmDriver implements SandboxDriver {
+  readonly name = 'swarm';
+  readonly #manager: Docker;
+  readonly #opts: Required<Omit<SwarmDriverOptions, 'image' | 'constraints'>> & SwarmDriverOptions;
+  /** Where each sandbox runs, once looked up: a sandbox never moves (its task is never restarted). */
+  readonly #placed = new Map<string, Placed>();
+  /** Per node: its engine, and commands and terminals in the sandboxes on it. */
+  readonly #nodes = new Map<string, { engine: Docker; in: SandboxContainers }>();
+
+  constructor(manager: Docker, opts: SwarmDriverOptions) {
+    this.#manager = manager;
+    this.#opts = { readyTimeoutMs: 30_000, placeTimeoutMs: 60_000, viewBinds: [], ...opts };
+  }
+
+  kernel(): Promise<SandboxKernel> {
+    return Promise.resolve('host');
+  }
+
+  #node(node: SwarmNode): { engine: Docker; in: SandboxContainers } {
+    let known = this.#nodes.get(node.id);
+    if (!known) {
+      const engine = this.#opts.nodeEngine(node);
+      known = {
+        engine,
+        in: new SandboxContainers(engine, {
+          locate: (id) => this.#placed.get(id)?.containerId ?? containerName(id),
+          gvisor: () => Promise.resolve(false),
+          readyTimeoutMs: this.#opts.readyTimeoutMs,
+          readyFile: HOST_READY_FILE,
+        }),
+      };
+      this.#nodes.set(node.id, known);
+    }
+    return known;
+  }
+
+  async #swarmNode(nodeId: string): Promise<SwarmNode> {
+    const info = (await this.#manager.getNode(nodeId).inspect()) as {
+      Description?: { Hostname?: string };
+      Status?: { Addr?: string };
+    };
+    return { id: nodeId, hostname: info.Description?.Hostname ?? nodeId, addr: info.Status?.Addr ?? '' };
+  }
+
+  async #tasks(sandboxId: string): Promise<Task[]> {
+    return (await this.#manager.listTasks({ filters: { service: [containerName(sandboxId)] } })) as Task[];
+  }
+
+  /** The node and container of a running sandbox; NO_SANDBOX when it has none. */
+  async #where(sandboxId: string): Promise<Placed> {
+    const known = this.#placed.get(sandboxId);
+    if (known) return known;
+    const task = (await this.#tasks(sandboxId)).find(
+      (t) => t.Status?.State === 'running' && t.NodeID && t.Status.ContainerStatus?.ContainerID,
+    );
+    if (!task) throw new Error(`Sandbox ${sandboxId} is not running on any node`);
+    const placed = {
+      node: await this.#swarmNode(task.NodeID!),
+      containerId: task.Status!.ContainerStatus!.ContainerID!,
+    };
+    this.#placed.set(sandboxId, placed);
+    return placed;
+  }
+
+  async #in(sandboxId: string): Promise<SandboxContainers> {
+    return this.#node((await this.#where(sandboxId)).node).in;
+  }
+
+  /** Waits for Swarm to start the sandbox's task; says why when it cannot. */
+  async #placement(sandboxId: string): Promise<Placed> {
+    const deadline = Date.now() + this.#opts.placeTimeoutMs;
+    let last: Task | undefined;
+    while (Date.now() < deadline) {
+      const tasks = await this.#tasks(sandboxId);
+      last = tasks[0];
+      const running = tasks.find((t) => t.Status?.State === 'running' && t.Status.ContainerStatus?.ContainerID);
+      if (running) {
+        const placed = {
+          node: await this.#swarmNode(running.NodeID!),
+          containerId: running.Status!.ContainerStatus!.ContainerID!,
+        };
+        this.#placed.set(sandboxId, placed);
+        return placed;
+      }
+      const ended = tasks.find((t) => ENDED.has(t.Status?.State ?? ''));
+      if (ended) throw new Error(`Swarm could not start the sandbox: ${ended.Status?.Err ?? ended.Status?.State}`);
+      await sleep(100);
+    }
+    const why = last?.Status?.Err ?? last?.Status?.Message ?? 'no task';
+    if (/no suitable node|insufficient resources/i.test(why))
+      throw new ApiError('OUT_OF_CAPACITY', `No sandbox host has room for another sandbox (Swarm: ${why}).`);
+    throw new Error(`Swarm did not start the sandbox within ${this.#opts.placeTimeoutMs} ms (its task: ${why})`);
+  }
+
+  async create(spec: SandboxSpec): Promise<Sandbox> {
+    try {
+      const service = await this.#manager.createService(
+        sandboxServiceSpec(spec, {
+          viewBinds: this.#opts.viewBinds,
+          ...(this.#opts.image ? { image: this.#opts.image } : {}),
+          ...(this.#opts.constraints ? { constraints: this.#opts.constraints } : {}),
+        }),
+      );
+      const placed = await this.#placement(spec.id);
+      const node = this.#node(placed.node);
+      await node.in.waitReady(spec.id);
+      const info = (await service.inspect()) as {
+        ID: string;
+        CreatedAt: string;
+        Spec: { Labels?: Record<string, string> };
+      };
+      return { id: spec.id, ref: info.ID, createdAt: new Date(info.CreatedAt), labels: info.Spec.Labels ?? {} };
+    } catch (err) {
+      await this.remove(spec.id).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  async exec(sandboxId: string, cmd: string[], opts: ExecOptions = {}): Promise<ExecResult> {
+    return (await this.#in(sandboxId)).exec(sandboxId, cmd, opts);
+  }
+
+  async watch(sandboxId: string, cmd: string[], onLine: (line: string) => void): Promise<Watch> {
+    return (await this.#in(sandboxId)).watch(sandboxId, cmd, onLine);
+  }
+
+  async address(sandboxId: string): Promise<string> {
+    return (await this.#in(sandboxId)).address(sandboxId);
+  }
+
+  async openTerminal(sandboxId: string, name: string, opts: TerminalOptions): Promise<TerminalStream> {
+    return (await this.#in(sandboxId)).openTerminal(sandboxId, name, opts);
+  }
+
+  async watchTerminal(sandboxId: string, name: string): Promise<TerminalStream> {
+    return (await this.#in(sandboxId)).watchTerminal(sandboxId, name);
+  }
+
+  async terminals(sandboxId: string): Promise<string[]> {
+    return (await this.#in(sandboxId)).terminals(sandboxId);
+  }
+
+  async list(): Promise<Sandbox[]> {
+    const services = (await this.#manager.listServices({ filters: { label: [SANDBOX_LABEL] } })) as {
+      ID: string;
+      CreatedAt: string;
+      Spec: { Labels?: Record<string, string> };
+    }[];
+    return services.map((s) => ({
+      id: s.Spec.Labels?.[SANDBOX_LABEL] ?? '',
+      ref: s.ID,
+      createdAt: new Date(s.CreatedAt),
+      labels: s.Spec.Labels ?? {},
+    }));
+  }
+
+  /**
+   * Removes the service; its node's engine then removes the container. The disk's volumes are
+   * removed on that node once the container is gone (the plugin then deletes the disk). A node that
+   * is down keeps them until its host agent finds them abandoned.
+   */
+  async remove(sandboxId: string): Promise<void> {
+    const placed = await this.#where(sandboxId).catch(() => undefined);
+    this.#placed.delete(sandboxId);
+    try {
+      await this.#manager.getService(containerName(sandboxId)).remove();
+    } catch (err) {
+      if (status(err) !== 404) throw err;
+    }
+    if (!placed) return;
+    const { engine } = this.#node(placed.node);
+    for (const start = Date.now(); Date.now() - start < 30_000; await sleep(100)) {
+      const left = await engine.listContainers({ all: true, filters: { label: [`${SANDBOX_LABEL}=${sandboxId}`] } });
+      if (left.length === 0) break;
+    }
+    await Promise.all(
+      Object.keys(DISK_MOUNTS).map((folder) =>
+        engine
+          .getVolume(diskVolumeName(sandboxId, folder as DiskFolder))
+          .remove()
+          .catch((err: unknown) => {
+            if (status(err) !== 404) throw err;
+          }),
+      ),
+    );
+  }
+
+  /** An overlay network: the nodes of a session may run on different hosts. */
+  async createPeerNetwork(networkId: string, labels: Record<string, string> = {}): Promise<void> {
+    try {
+      await this.#manager.createNetwork({
+        Name: peerNetworkName(networkId),
+        Driver: 'overlay',
+        Attachable: true,
+        Internal: true,
+        CheckDuplicate: true,
+        Labels: { ...labels, [OWNER_LABEL]: 'dockyard', [PEER_LABEL]: networkId },
+      });
+    } catch (err) {
+      if (status(err) !== 409) throw err;
+    }
+  }
+
+  /**
+   * Refused for now: Docker 20.10 connects a running container to an overlay network only on a node
+   * that already runs something on it, and an internal overlay carried nothing between this
+   * machine's test hosts (docs/scale.md, "What is not done yet").
+   */
+  joinPeerNetwork(): Promise<void> {
+    return Promise.reject(new ApiError('NODES_UNSUPPORTED_ON_SWARM'));
+  }
+
+  async removePeerNetwork(networkId: string): Promise<void> {
+    try {
+      await this.#manager.getNetwork(peerNetworkName(networkId)).remove();
+    } catch (err) {
+      if (status(err) !== 404) throw err;
+    }
+  }
+
+  listPeerNetworks(): Promise<PeerNetwork[]> {
+    return listPeerNetworks(this.#manager);
+  }
+}
