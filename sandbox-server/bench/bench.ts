@@ -16,6 +16,7 @@ import { echoTimes, PACE_MS, WARM_UP } from './echo.ts';
 import { memAvailable } from './memory.ts';
 import { coldReadyTimes, warmReadyTimes } from './ready-time.ts';
 import { swarmReadyTimes } from './swarm-time.ts';
+import { swarmDriverReadyTimes } from './swarm-driver.ts';
 import { runtimeNumbers, type RuntimeNumbers } from './runtimes.ts';
 import { probeRunsc } from '../../infra/setup/lib/runsc.ts';
 import { machine, table, type Row } from './report.ts';
@@ -39,10 +40,17 @@ const CLASS_LEARNERS = intEnv('BENCH_CLASSROOM_LEARNERS', 30);
 const CLASS_SECONDS = intEnv('BENCH_CLASSROOM_SECONDS', 120);
 /**
  * `BENCH_ONLY=runtimes` runs the runc/runsc comparison alone (a few minutes instead of the density
- * run); `BENCH_ONLY=classroom` the class on two servers behind nginx alone (about 2 minutes).
+ * run); `BENCH_ONLY=classroom` the class on two servers behind nginx alone (about 2 minutes);
+ * `BENCH_ONLY=swarm-driver` the sandboxes through the swarm driver alone (about 2 minutes).
  */
 const ONLY = process.env.BENCH_ONLY ?? '';
-if (!['', 'runtimes', 'classroom'].includes(ONLY)) throw new Error(`BENCH_ONLY is runtimes or classroom, not ${ONLY}`);
+const ONLY_STEPS: Record<string, () => Promise<void>> = {
+  runtimes: () => compareRuntimes(),
+  classroom: () => classroom(),
+  'swarm-driver': () => swarmDriver(),
+};
+if (ONLY && !ONLY_STEPS[ONLY])
+  throw new Error(`BENCH_ONLY is one of ${Object.keys(ONLY_STEPS).join(', ')}, not ${ONLY}`);
 
 const rows: Row[] = [];
 const notes: string[] = [];
@@ -168,6 +176,23 @@ async function compareRuntimes(): Promise<void> {
   );
 }
 
+/** Sandboxes made through the swarm driver, on three sandbox hosts on this machine. */
+async function swarmDriver(): Promise<void> {
+  log('— sandbox ready through the swarm driver (three sandbox hosts on this machine)');
+  try {
+    const { times, spread } = await swarmDriverReadyTimes(RUNS);
+    rows.push({
+      metric: `sandbox ready through the swarm driver, p50 / p95 (n=${times.length}, over hosts ${spread})`,
+      result: `${ms(percentile(times, 50))} / ${ms(percentile(times, 95))}`,
+      target: 'p50 ≤ 1 s',
+      ok: percentile(times, 50) <= 1000,
+    });
+  } catch (err) {
+    log(`swarm driver failed: ${(err as Error).stack ?? String(err)}`);
+    rows.push({ metric: 'swarm driver ready', result: `error: ${(err as Error).message}`, target: '', ok: false });
+  }
+}
+
 /** A class of learners at work on a deployment of two servers behind nginx. */
 async function classroom(): Promise<void> {
   log(`— classroom: ${CLASS_LEARNERS} learners, ${CLASS_SECONDS} s`);
@@ -186,8 +211,8 @@ async function classroom(): Promise<void> {
 async function main(): Promise<void> {
   cleanUpOnSignals();
   log(`runs ${RUNS}, keystrokes ${ECHO}, density cap ${MAX_SANDBOXES}`);
-  if (ONLY === 'runtimes' || ONLY === 'classroom') {
-    await (ONLY === 'runtimes' ? compareRuntimes() : classroom());
+  if (ONLY) {
+    await ONLY_STEPS[ONLY]!();
     const out = `${table(rows)}\n\n${notes.map((n) => `- ${n}`).join('\n')}\n\n${machine()}\n`;
     process.stdout.write(out, () => process.exit(0));
     return;
@@ -228,6 +253,8 @@ async function main(): Promise<void> {
       ok: percentile(t, 50) <= 10_000,
     });
   });
+
+  await swarmDriver();
 
   await step('keystroke echo', { DOCKYARD_WARM_POOL_SIZE: '0' }, async (server) => {
     const t = await echoTimes(server, ECHO);

@@ -129,25 +129,31 @@ export class SwarmDriver implements SandboxDriver {
     return this.#node((await this.#where(sandboxId)).node).in;
   }
 
-  /** Waits for Swarm to start the sandbox's task; says why when it cannot. */
+  /**
+   * Waits for Swarm to start the sandbox's task; says why when it cannot. Once the task has its node,
+   * that node's engine says when the container runs, sooner than the manager hears of it.
+   */
   async #placement(sandboxId: string): Promise<Placed> {
     const deadline = Date.now() + this.#opts.placeTimeoutMs;
     let last: Task | undefined;
+    let node: SwarmNode | undefined;
     while (Date.now() < deadline) {
       const tasks = await this.#tasks(sandboxId);
       last = tasks[0];
-      const running = tasks.find((t) => t.Status?.State === 'running' && t.Status.ContainerStatus?.ContainerID);
-      if (running) {
-        const placed = {
-          node: await this.#swarmNode(running.NodeID!),
-          containerId: running.Status!.ContainerStatus!.ContainerID!,
-        };
+      const ended = tasks.find((t) => ENDED.has(t.Status?.State ?? ''));
+      if (ended) throw new Error(`Swarm could not start the sandbox: ${ended.Status?.Err ?? ended.Status?.State}`);
+      if (last?.NodeID && !node) node = await this.#swarmNode(last.NodeID);
+      const running = node
+        ? await this.#node(node).engine.listContainers({
+            filters: { label: [`${SANDBOX_LABEL}=${sandboxId}`], status: ['running'] },
+          })
+        : [];
+      if (node && running[0]) {
+        const placed = { node, containerId: running[0].Id };
         this.#placed.set(sandboxId, placed);
         return placed;
       }
-      const ended = tasks.find((t) => ENDED.has(t.Status?.State ?? ''));
-      if (ended) throw new Error(`Swarm could not start the sandbox: ${ended.Status?.Err ?? ended.Status?.State}`);
-      await sleep(100);
+      await sleep(50);
     }
     const why = last?.Status?.Err ?? last?.Status?.Message ?? 'no task';
     if (/no suitable node|insufficient resources/i.test(why))
