@@ -90,6 +90,8 @@ export class SwarmDriver implements SandboxDriver {
           gvisor: () => Promise.resolve(false),
           readyTimeoutMs: this.#opts.readyTimeoutMs,
           readyFile: HOST_READY_FILE,
+          // Its cgroups are on its host (the host agent could read them: not done yet).
+          local: false,
         }),
       };
       this.#nodes.set(node.id, known);
@@ -109,7 +111,7 @@ export class SwarmDriver implements SandboxDriver {
     return (await this.#manager.listTasks({ filters: { service: [containerName(sandboxId)] } })) as Task[];
   }
 
-  /** The node and container of a running sandbox; NO_SANDBOX when it has none. */
+  /** The node and container of a running sandbox; throws when it has none running. */
   async #where(sandboxId: string): Promise<Placed> {
     const known = this.#placed.get(sandboxId);
     if (known) return known;
