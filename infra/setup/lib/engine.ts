@@ -48,12 +48,29 @@ async function reloadForRuntimes(configFile: string, state: EngineState): Promis
 export async function ensureEngine(configFile: string, logFile: string, timeoutMs = 60_000): Promise<EngineState> {
   const running = await probe();
   if (running) return reloadForRuntimes(configFile, running).catch(() => running);
-  const state = await startDaemon('dockerd', ['--config-file', configFile], {
-    logFile,
-    ready: probe,
-    waitingFor: 'answer',
-    timeoutMs,
-    pollMs: 250,
-  });
-  return { ...state, startedByUs: true };
+  const start = () =>
+    startDaemon('dockerd', ['--config-file', configFile], {
+      logFile,
+      ready: probe,
+      waitingFor: 'answer',
+      timeoutMs,
+      pollMs: 250,
+    });
+  const logged = logSize(logFile);
+  try {
+    return { ...(await start()), startedByUs: true };
+  } catch (err) {
+    // On a slow machine (a loaded host, software emulation) dockerd can give up on the containerd it
+    // started before that answers; started again, it finds that containerd up.
+    if (!readFileSync(logFile, 'utf8').slice(logged).includes('timeout waiting for containerd to start')) throw err;
+    return { ...(await start()), startedByUs: true };
+  }
+}
+
+function logSize(file: string): number {
+  try {
+    return readFileSync(file, 'utf8').length;
+  } catch {
+    return 0;
+  }
 }
