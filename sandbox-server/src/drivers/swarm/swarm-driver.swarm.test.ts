@@ -91,6 +91,15 @@ describe('swarm driver', () => {
     }
   });
 
+  it('answers OUT_OF_CAPACITY at once when no host has the memory left, and leaves nothing behind', async () => {
+    const id = testSandboxId();
+    const started = Date.now();
+    const err = await s.driver.create({ id, limits: { ...SMALL, memoryBytes: 2 ** 40 } }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'OUT_OF_CAPACITY' });
+    expect(Date.now() - started).toBeLessThan(30_000);
+    expect((await s.driver.list()).map((x) => x.id)).not.toContain(id);
+  });
+
   it('places no new sandbox on a paused host, and its running ones go on', async () => {
     const first = Array.from({ length: 3 }, () => testSandboxId());
     const later = Array.from({ length: 3 }, () => testSandboxId());

@@ -144,6 +144,12 @@ export class SwarmDriver implements SandboxDriver {
       last = tasks[0];
       const ended = tasks.find((t) => ENDED.has(t.Status?.State ?? ''));
       if (ended) throw new Error(`Swarm could not start the sandbox: ${ended.Status?.Err ?? ended.Status?.State}`);
+      // Swarm says at once when no host has the memory left; it would wait for one to free up.
+      if (/insufficient resources/i.test(last?.Status?.Err ?? ''))
+        throw new ApiError(
+          'OUT_OF_CAPACITY',
+          `No sandbox host has room for another sandbox (Swarm: ${last!.Status!.Err}).`,
+        );
       if (last?.NodeID && !node) node = await this.#swarmNode(last.NodeID);
       const running = node
         ? await this.#node(node).engine.listContainers({
@@ -158,8 +164,6 @@ export class SwarmDriver implements SandboxDriver {
       await sleep(50);
     }
     const why = last?.Status?.Err ?? last?.Status?.Message ?? 'no task';
-    if (/no suitable node|insufficient resources/i.test(why))
-      throw new ApiError('OUT_OF_CAPACITY', `No sandbox host has room for another sandbox (Swarm: ${why}).`);
     throw new Error(`Swarm did not start the sandbox within ${this.#opts.placeTimeoutMs} ms (its task: ${why})`);
   }
 
