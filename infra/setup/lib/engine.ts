@@ -1,5 +1,5 @@
 // Makes sure a Docker Engine answers: uses a running one, or starts dockerd with infra/engine/daemon.json.
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { startDaemon } from './daemon.ts';
 import { run } from './run.ts';
 
@@ -62,14 +62,15 @@ export async function ensureEngine(configFile: string, logFile: string, timeoutM
   } catch (err) {
     // On a slow machine (a loaded host, software emulation) dockerd can give up on the containerd it
     // started before that answers; started again, it finds that containerd up.
-    if (!readFileSync(logFile, 'utf8').slice(logged).includes('timeout waiting for containerd to start')) throw err;
+    if (!readFileSync(logFile).subarray(logged).toString().includes('timeout waiting for containerd to start'))
+      throw err;
     return { ...(await start()), startedByUs: true };
   }
 }
 
 function logSize(file: string): number {
   try {
-    return readFileSync(file, 'utf8').length;
+    return statSync(file).size;
   } catch {
     return 0;
   }

@@ -119,10 +119,11 @@ export class SwarmDriver implements SandboxDriver {
       (t) => t.Status?.State === 'running' && t.NodeID && t.Status.ContainerStatus?.ContainerID,
     );
     if (!task) throw new Error(`Sandbox ${sandboxId} is not running on any node`);
-    const placed = {
-      node: await this.#swarmNode(task.NodeID!),
-      containerId: task.Status!.ContainerStatus!.ContainerID!,
-    };
+    return this.#remember(sandboxId, await this.#swarmNode(task.NodeID!), task.Status!.ContainerStatus!.ContainerID!);
+  }
+
+  #remember(sandboxId: string, node: SwarmNode, containerId: string): Placed {
+    const placed = { node, containerId };
     this.#placed.set(sandboxId, placed);
     return placed;
   }
@@ -156,11 +157,7 @@ export class SwarmDriver implements SandboxDriver {
             filters: { label: [`${SANDBOX_LABEL}=${sandboxId}`], status: ['running'] },
           })
         : [];
-      if (node && running[0]) {
-        const placed = { node, containerId: running[0].Id };
-        this.#placed.set(sandboxId, placed);
-        return placed;
-      }
+      if (node && running[0]) return this.#remember(sandboxId, node, running[0].Id);
       await sleep(50);
     }
     const why = last?.Status?.Err ?? last?.Status?.Message ?? 'no task';
