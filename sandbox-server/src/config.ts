@@ -73,6 +73,28 @@ export const configSchema = z.object({
     .min(1)
     .default('/var/run/docker.sock')
     .describe('Unix socket of the Docker Engine that runs the sandboxes'),
+  DOCKYARD_DRIVER: z
+    .enum(['docker', 'swarm'], {
+      message: 'docker (sandboxes on this host) or swarm (on the sandbox hosts of a Swarm)',
+    })
+    .default('docker')
+    .describe(
+      "Where sandboxes run: docker, on the engine of DOCKYARD_DOCKER_SOCKET; swarm, on the sandbox hosts of the Swarm whose manager's engine that socket is (docs/swarm.md)",
+    ),
+  DOCKYARD_SWARM_NODE_ENGINE: z
+    .string()
+    .regex(/^(unix|tcp):\/\/\S+$/, 'unix:///path or tcp://host:port, with {addr} or {hostname} standing for the host')
+    .default('tcp://{addr}:2376')
+    .describe(
+      "With DOCKYARD_DRIVER=swarm: each sandbox host's engine API, {addr} standing for its Swarm address and {hostname} for its name; a tcp:// one needs DOCKYARD_SWARM_TLS_DIR",
+    ),
+  DOCKYARD_SWARM_TLS_DIR: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      "With DOCKYARD_DRIVER=swarm and a tcp:// DOCKYARD_SWARM_NODE_ENGINE: the folder of ca.pem, cert.pem and key.pem, the client certificate the sandbox hosts' engines trust",
+    ),
   DOCKYARD_LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .default('info')
@@ -171,6 +193,10 @@ export type Config = Readonly<{
   /** This server among the deployment's (the reaper's lease holder is named by it). */
   replicaId: string;
   dockerSocket: string;
+  /** Where sandboxes run: this host's engine, or a Swarm's sandbox hosts (dockerSocket is then a manager's). */
+  driver: 'docker' | 'swarm';
+  /** With the swarm driver: how each sandbox host's engine is reached. */
+  swarm: Readonly<{ nodeEngine: string; tlsDir?: string }>;
   logLevel: z.infer<typeof configSchema>['DOCKYARD_LOG_LEVEL'];
   sessionTtlMs: number;
   idleTimeoutMs: number;
@@ -217,6 +243,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       'Invalid configuration:\n  DOCKYARD_PREVIEW_PORT: must differ from DOCKYARD_PORT (previews get their own listener)',
     );
   }
+  if (c.DOCKYARD_DRIVER === 'swarm' && c.DOCKYARD_SWARM_NODE_ENGINE.startsWith('tcp://') && !c.DOCKYARD_SWARM_TLS_DIR) {
+    throw new ConfigError(
+      'Invalid configuration:\n  DOCKYARD_SWARM_TLS_DIR: required with DOCKYARD_DRIVER=swarm and a tcp:// DOCKYARD_SWARM_NODE_ENGINE (the sandbox hosts answer over TLS; docs/swarm.md makes the certificates)',
+    );
+  }
   const publicUrl = (c.DOCKYARD_PUBLIC_URL ?? `http://localhost:${c.DOCKYARD_PORT}`).replace(/\/+$/, '');
   const loopback = [`http://localhost:${c.DOCKYARD_PORT}`, `http://127.0.0.1:${c.DOCKYARD_PORT}`];
   const extra = c.DOCKYARD_ALLOWED_ORIGINS.split(',')
@@ -235,6 +266,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     trustedProxies: c.DOCKYARD_TRUSTED_PROXIES?.split(',') ?? [],
     replicaId: c.DOCKYARD_REPLICA_ID ?? `${hostname()}:${c.DOCKYARD_PORT}`,
     dockerSocket: c.DOCKYARD_DOCKER_SOCKET,
+    driver: c.DOCKYARD_DRIVER,
+    swarm: Object.freeze({
+      nodeEngine: c.DOCKYARD_SWARM_NODE_ENGINE,
+      ...(c.DOCKYARD_SWARM_TLS_DIR ? { tlsDir: c.DOCKYARD_SWARM_TLS_DIR } : {}),
+    }),
     logLevel: c.DOCKYARD_LOG_LEVEL,
     sessionTtlMs: c.DOCKYARD_SESSION_TTL_S * 1000,
     idleTimeoutMs: c.DOCKYARD_IDLE_TIMEOUT_S * 1000,

@@ -163,6 +163,11 @@ export const errorCatalogue = {
     title: 'Sandboxes on the configured runtime cannot start their own Docker Engine',
     hint: 'Set DOCKYARD_SANDBOX_RUNTIME=runc, or use a runsc that works on this kernel: `npm run setup` provides one (see docs/security.md, "The runtime").',
   },
+  SWARM_NOT_READY: {
+    status: 503,
+    title: 'The Swarm cannot run sandboxes',
+    hint: 'With DOCKYARD_DRIVER=swarm the server runs on a Swarm manager (DOCKYARD_DOCKER_SOCKET is its engine), and at least one sandbox host is labelled: docker node update --label-add org.dockyard.sandboxes=true HOST. docs/swarm.md sets up a sandbox host.',
+  },
   WORKSHOP_NOT_FOUND: {
     status: 404,
     title: 'There is no workshop with this code',

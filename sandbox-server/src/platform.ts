@@ -4,6 +4,10 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Platform } from './app.ts';
 import type { Config } from './config.ts';
 import { DockerDriver } from './drivers/docker/docker-driver.ts';
+import type { SandboxDriver } from './drivers/driver.ts';
+import { allResourceViewBinds } from './drivers/docker/resource-views.ts';
+import { nodeEngines } from './drivers/swarm/node-engine.ts';
+import { SwarmDriver } from './drivers/swarm/swarm-driver.ts';
 import { dockerClient, dockerEngine, type Engine } from './engine/engine.ts';
 import { hmacSigner, instanceIdOf, loadOrCreateKey } from './identity/signing.ts';
 import { ticketIssuer } from './identity/tickets.ts';
@@ -24,8 +28,16 @@ import { Accounts, createAuth } from './identity/accounts.ts';
 import { Classroom } from './workshops/classroom.ts';
 import { startWarmup } from './workshops/warmup.ts';
 
+/** A driver with the checks the server makes at start-up. */
+export type PlatformDriver = SandboxDriver & {
+  /** Refuses sandbox hosts without user namespaces, unless allowed. */
+  checkIsolation(allowNoUserns: boolean): Promise<void>;
+  /** Refuses a backend that cannot run sandboxes as configured. */
+  checkRuntime(): Promise<void>;
+};
+
 export interface RealPlatform extends Platform {
-  driver: DockerDriver;
+  driver: PlatformDriver;
   engine: Engine;
   instanceId: string;
   /** Starts the work that runs on its own: sizing the warm pool for workshops. */
@@ -45,11 +57,19 @@ export async function createPlatform(config: Config, logger: FastifyBaseLogger):
   });
   const store = new Store(database.db);
   const docker = dockerClient(config.dockerSocket);
-  const driver = new DockerDriver(docker, {
-    diskDir: join(config.dataDir, 'disks'),
-    diskReserveBytes: config.diskReserveBytes,
-    runtime: config.runtime,
-  });
+  const driver: PlatformDriver =
+    config.driver === 'swarm'
+      ? new SwarmDriver(docker, {
+          nodeEngine: nodeEngines(config.swarm.nodeEngine, config.swarm.tlsDir),
+          viewBinds: allResourceViewBinds(),
+          // Another host, reached over the network, and busier than this one may be.
+          readyTimeoutMs: 60_000,
+        })
+      : new DockerDriver(docker, {
+          diskDir: join(config.dataDir, 'disks'),
+          diskReserveBytes: config.diskReserveBytes,
+          runtime: config.runtime,
+        });
   const key = loadOrCreateKey(config.dataDir);
   const signer = hmacSigner(key);
   const instanceId = instanceIdOf(key);

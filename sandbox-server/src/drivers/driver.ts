@@ -79,6 +79,13 @@ export interface TerminalStream {
   ended: Promise<number | 'taken-over'>;
 }
 
+/** A sandbox that is gone for good without being removed: its host stopped answering, or it stopped. */
+export interface LostSandbox {
+  id: string;
+  /** Why, for the logs: the host and what its manager said. */
+  why: string;
+}
+
 /** A long-running command whose output is read line by line (e.g. `docker events`). */
 export interface Watch {
   /** Ends the reading side; the command ends at its next write. */
@@ -118,6 +125,12 @@ export interface SandboxDriver {
   terminals(sandboxId: string): Promise<string[]>;
   /** Sandboxes this driver's backend holds, tracked or not. */
   list(): Promise<Sandbox[]>;
+  /**
+   * Sandboxes that will never answer again though nobody removed them: on a backend of several hosts,
+   * those of a host that stopped answering. Their sessions end; removing them is still needed (it
+   * cleans up what the backend holds, and the host's leftovers once it returns).
+   */
+  lost(): Promise<LostSandbox[]>;
   /** Removes a sandbox and everything in it. Removing one that is gone is not an error. */
   remove(sandboxId: string): Promise<void>;
   /**

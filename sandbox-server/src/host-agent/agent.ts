@@ -13,6 +13,15 @@ import { startDiskPlugin } from './disk-plugin.ts';
 import { SandboxContainers } from '../drivers/docker/sandbox-containers.ts';
 import { HOST_READY_FILE, prepareOnHost } from '../drivers/docker/host-part.ts';
 import { SANDBOX_LABEL } from '../drivers/docker/sandbox-options.ts';
+import { DISK_DRIVER } from '../drivers/swarm/service-spec.ts';
+import { MIRROR_CONTAINER, OWNER_LABEL, SANDBOX_NETWORK } from '../../../images/platform.ts';
+import { SANDBOX_BRIDGE } from '../../../infra/engine/network-policy.ts';
+
+/**
+ * This host's part of the sandbox network: a config-only network naming its bridge (the one the
+ * network policy names), from which the Swarm's network `dockyard-sandboxes` is made on each host.
+ */
+export const HOST_NETWORK = { name: `${SANDBOX_NETWORK}-config`, bridge: SANDBOX_BRIDGE } as const;
 
 export interface HostAgentOptions {
   /** This host's engine. */
@@ -25,10 +34,17 @@ export interface HostAgentOptions {
   pluginDir?: string;
   /** The network namespace the engine's bridges are in, when not this process's (the test rig). */
   netns?: string;
+  /**
+   * How often the disks' volumes are looked at: one no container has used at two looks in a row
+   * is removed (a sandbox's volumes are made a moment before its container). Default 60 s.
+   */
+  sweepMs?: number;
   log?: (line: string) => void;
 }
 
 export interface HostAgent {
+  /** Removes the disk volumes no container has used since the last sweep; resolves with how many. */
+  sweep(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -37,6 +53,8 @@ interface EngineEvent {
   Action?: string;
   id?: string;
 }
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Starts the agent; resolves once its plugin is known to the engine and every running sandbox is prepared. */
 export async function startHostAgent(opts: HostAgentOptions): Promise<HostAgent> {
@@ -68,15 +86,52 @@ export async function startHostAgent(opts: HostAgentOptions): Promise<HostAgent>
     }
   };
 
-  try {
+  /**
+   * What this host's sandboxes need of its engine, made again after each engine start: a sandbox
+   * host's engine starts without its network state (engine 20.10 keeps a stale record of a Swarm
+   * bridge network after an unclean stop and then refuses every task on it, moby/moby#37087), so
+   * its part of the sandbox network is made here, and its mirror started again.
+   */
+  const ensureHostPart = async (): Promise<void> => {
+    const networks = await docker.listNetworks({ filters: { name: [HOST_NETWORK.name] } });
+    if (!networks.some((n) => n.Name === HOST_NETWORK.name)) {
+      await docker.createNetwork({
+        Name: HOST_NETWORK.name,
+        ConfigOnly: true,
+        Options: { 'com.docker.network.bridge.name': HOST_NETWORK.bridge },
+        Labels: { [OWNER_LABEL]: 'dockyard' },
+      } as never);
+      log(`made ${HOST_NETWORK.name}, this host's part of the sandbox network`);
+    }
+    const mirror = await docker
+      .getContainer(MIRROR_CONTAINER)
+      .inspect()
+      .catch(() => undefined);
+    if (mirror && !mirror.State.Running) {
+      await docker.getContainer(MIRROR_CONTAINER).start();
+      log('started the mirror again');
+    }
+  };
+
+  /** Follows the engine's sandbox starts, and prepares the sandboxes running now. */
+  const follow = async (): Promise<void> => {
+    await ensureHostPart();
     // Listing volumes asks every plugin the engine finds: from then on it reports this one to Swarm.
     await docker.listVolumes();
     // Events first, then the running ones: a sandbox starting in between is seen at least once.
-    events = (await docker.getEvents({
+    const stream = (await docker.getEvents({
       filters: { type: ['container'], event: ['start'], label: [SANDBOX_LABEL] },
     })) as NodeJS.ReadableStream;
+    events = stream;
     let pending = '';
-    events.on('data', (chunk: Buffer) => {
+    let ended = false;
+    const onEnd = (why: string) => {
+      if (ended || closed) return;
+      ended = true;
+      log(`engine events ended (${why}): following the engine again`);
+      void followAgain();
+    };
+    stream.on('data', (chunk: Buffer) => {
       const lines = (pending + chunk.toString('utf8')).split('\n');
       pending = lines.pop() ?? '';
       for (const line of lines.filter(Boolean)) {
@@ -84,16 +139,60 @@ export async function startHostAgent(opts: HostAgentOptions): Promise<HostAgent>
         if (e.id && !closed) void prepare(e.id);
       }
     });
-    events.on('error', (err: Error) => log(`engine events ended: ${err.message}`));
+    stream.on('error', (err: Error) => onEnd(err.message));
+    stream.on('end', () => onEnd('the engine closed them'));
     const running = await docker.listContainers({ filters: { label: [SANDBOX_LABEL], status: ['running'] } });
     await Promise.all(running.map((c) => prepare(c.Id)));
+  };
+
+  /** After the engine went away (a restart): tries again every second until it answers. */
+  const followAgain = async (): Promise<void> => {
+    while (!closed) {
+      try {
+        await follow();
+        log('following the engine again');
+        return;
+      } catch {
+        await sleep(1000);
+      }
+    }
+  };
+
+  // Volumes no container used at the last sweep: removed if still unused at this one.
+  let unused = new Set<string>();
+  const sweep = async (): Promise<number> => {
+    const { Volumes } = await docker.listVolumes({ filters: { driver: [DISK_DRIVER], dangling: ['true'] } });
+    const now = new Set((Volumes ?? []).map((v) => v.Name));
+    let removed = 0;
+    for (const name of now) {
+      if (!unused.has(name)) continue;
+      try {
+        await docker.getVolume(name).remove();
+        now.delete(name);
+        removed++;
+      } catch (err) {
+        log(`could not remove the unused volume ${name}: ${(err as Error).message}`);
+      }
+    }
+    unused = now;
+    if (removed) log(`removed ${removed} volumes of sandboxes that are gone`);
+    return removed;
+  };
+
+  try {
+    await follow();
   } catch (err) {
     await plugin.close();
     throw err;
   }
+  const sweeper = setInterval(() => void sweep().catch(() => undefined), opts.sweepMs ?? 60_000);
+  sweeper.unref();
+  void sweep().catch(() => undefined);
   return {
+    sweep,
     async close() {
       closed = true;
+      clearInterval(sweeper);
       (events as unknown as { destroy?: () => void } | undefined)?.destroy?.();
       await plugin.close();
     },

@@ -127,7 +127,10 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
       type: z.literal('session'),
       state: sessionStateSchema,
       expiresAt: z.number().describe('When the session ends, ms since the epoch'),
-      reason: z.enum(['ttl', 'idle', 'ended', 'reset']).optional().describe('Why it expired or restarted'),
+      reason: z
+        .enum(['ttl', 'idle', 'ended', 'reset', 'lost'])
+        .optional()
+        .describe('Why it expired or restarted (lost: the host running its sandbox stopped answering)'),
       nodes: z.array(nodeName).optional().describe("The session's nodes, when they changed"),
       progress: z
         .object({ title: z.string(), step: z.number().int(), of: z.number().int() })

@@ -184,6 +184,34 @@ describe('SessionManager', () => {
     expect([...driver.sandboxes.keys()]).toEqual([sessions.sandboxOf(session.id)]);
   });
 
+  it('ends the sessions of lost sandboxes, saying so, and replaces a lost pool sandbox; others carry on', async () => {
+    const { sessions, driver } = setup({ warmPoolSize: 1, maxSandboxes: 4 });
+    await sessions.start();
+    await sessions.pool.idle();
+    const a = (await sessions.create('a')).session;
+    const b = (await sessions.create('b')).session;
+    await sessions.pool.idle();
+    const warm = [...driver.sandboxes.values()].find(
+      (s) =>
+        s.labels[WarmPool.LABEL] === 'warm' && s.id !== sessions.sandboxOf(a.id) && s.id !== sessions.sandboxOf(b.id),
+    )!;
+    const events: SessionEvent[] = [];
+    sessions.subscribe(a.id, (e) => events.push(e));
+    const aSandbox = sessions.sandboxOf(a.id);
+    driver.lostOnes.set(aSandbox, 'its host node2 is down');
+    driver.lostOnes.set(warm.id, 'its host node2 is down');
+    await sessions.endLost();
+    expect(events).toEqual([expect.objectContaining({ state: 'expired', reason: 'lost' })]);
+    expect(sessions.viewOf(a.id)).toBeUndefined();
+    expect(driver.sandboxes.has(aSandbox)).toBe(false);
+    expect(sessions.viewOf(b.id)?.state).toBe('ready');
+    // The lost pool sandbox is removed and another started in its place.
+    await sessions.pool.idle();
+    expect(driver.sandboxes.has(warm.id)).toBe(false);
+    expect(sessions.pool.ready()).toBe(1);
+    await sessions.stop();
+  });
+
   it('adopts recorded sessions whose sandbox lives, drops the rest, and removes only its own orphans', async () => {
     const rec = (id: string, sandboxId: string): SessionRecord => ({
       id,

@@ -24,6 +24,8 @@ const POOL_CHANNEL = 'pool';
 export const PENDING_SESSION_MS = 120_000;
 /** Sandboxes younger than this are not orphans yet when other servers may be creating them. */
 const ORPHAN_GRACE_MS = 60_000;
+/** How often the server that reaps asks the driver for sandboxes lost with their host. */
+export const LOST_CHECK_MS = 5_000;
 /** Activity (keystrokes) is written to the store at most this often. */
 const TOUCH_FLUSH_MS = 1_000;
 
@@ -43,7 +45,8 @@ export interface SessionSettings {
   maxNodes: number;
 }
 
-export type EndReason = 'ttl' | 'idle' | 'ended' | 'reset';
+/** Why a session ended (or restarted, for `reset`); `lost`: its host stopped answering. */
+export type EndReason = 'ttl' | 'idle' | 'ended' | 'reset' | 'lost';
 
 export interface SessionEvent {
   state: SessionState;
@@ -123,6 +126,8 @@ export class SessionManager {
   readonly #nodeOps = new Map<string, Promise<unknown>>();
   readonly pool: WarmPool;
   #timer: NodeJS.Timeout | undefined;
+  #lostTimer: NodeJS.Timeout | undefined;
+  #lookingForLost = false;
   /** Tells the other servers which session changed, and hears what they changed. */
   readonly #notifier: Pick<Notifier, 'publish' | 'subscribe' | 'onReconnect'> | undefined;
   readonly #unsubscribe: (() => void)[] = [];
@@ -205,6 +210,8 @@ export class SessionManager {
     }
     this.#timer = setInterval(() => void this.reap(), this.#s.reaperIntervalMs);
     this.#timer.unref();
+    this.#lostTimer = setInterval(() => void this.endLost(), LOST_CHECK_MS);
+    this.#lostTimer.unref();
     if (this.#lease) await this.#lease.start();
     else await this.#takeOver();
   }
@@ -215,6 +222,7 @@ export class SessionManager {
   /** Stops timers and the pool (drained when this server is alone); session sandboxes stay for the next start. */
   async stop(): Promise<void> {
     clearInterval(this.#timer);
+    clearInterval(this.#lostTimer);
     for (const u of this.#unsubscribe.splice(0)) u();
     await this.#flushTouches();
     if (this.#lease) await this.#lease.stop();
@@ -772,6 +780,30 @@ export class SessionManager {
     await this.pool
       .forgetTaken(this.#now() - ORPHAN_GRACE_MS)
       .catch((err) => this.#log.error({ err }, 'the warm pool could not forget what was taken'));
+  }
+
+  /**
+   * On the server that reaps: ends the sessions of sandboxes the driver reports lost (their host
+   * stopped answering), which tells their learners why, and replaces lost pool sandboxes.
+   */
+  async endLost(): Promise<void> {
+    if (!this.#reaping || this.#lookingForLost) return;
+    this.#lookingForLost = true;
+    try {
+      const lost = new Map((await this.#driver.lost()).map((l) => [l.id, l.why]));
+      if (lost.size === 0) return;
+      for (const r of [...this.#sessions.values()]) {
+        const sandbox = this.#sandboxes(r).find((s) => lost.has(s));
+        if (!sandbox) continue;
+        this.#log.warn({ session: r.id, sandbox, why: lost.get(sandbox) }, 'sandbox lost: its session ends');
+        await this.destroy(r.id, 'lost');
+      }
+      await this.pool.replaceLost([...lost.keys()]);
+    } catch (err) {
+      this.#log.error({ err }, 'the look for lost sandboxes failed');
+    } finally {
+      this.#lookingForLost = false;
+    }
   }
 
   /**

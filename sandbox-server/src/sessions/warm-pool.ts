@@ -153,6 +153,15 @@ export class WarmPool {
     this.fill();
   }
 
+  /** Removes ready sandboxes that were lost (their host stopped), and starts others in their place. */
+  async replaceLost(ids: readonly string[]): Promise<void> {
+    const lost = this.#ready.filter((id) => ids.includes(id));
+    if (lost.length === 0) return;
+    this.#ready = this.#ready.filter((id) => !lost.includes(id));
+    await this.#discard(lost);
+    this.fill();
+  }
+
   /** Takes sandboxes off the shelf and removes them, unless another server took them first. */
   async #discard(ids: string[]): Promise<void> {
     const off = await this.#shelf.remove(ids);

@@ -7,6 +7,7 @@ import { chmodSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DockerDriver } from '../drivers/docker/docker-driver.ts';
+import type { SandboxDriver } from '../drivers/driver.ts';
 import { dockerClient } from '../engine/engine.ts';
 import { instanceIdOf, loadOrCreateKey } from '../identity/signing.ts';
 import { SERVER_LABEL } from '../sessions/session-manager.ts';
@@ -36,8 +37,8 @@ export interface Deployment {
   /** The deployment's id: the label on its sandboxes. */
   id: string;
   dataDir: string;
-  /** The deployment's sandboxes on the engine. */
-  sandboxes(): ReturnType<DockerDriver['list']>;
+  /** The deployment's sandboxes on the engine (or the Swarm). */
+  sandboxes(): ReturnType<SandboxDriver['list']>;
   /** Kills every server, stops nginx and PostgreSQL, removes the sandboxes, networks and data folder. */
   stop(): Promise<void>;
 }
@@ -46,9 +47,14 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Starts `replicas` servers (one after the other) on a new PostgreSQL, behind a new nginx. */
 export async function startDeployment(
-  opts: { replicas?: number; env?: Record<string, string> } = {},
+  opts: {
+    replicas?: number;
+    env?: Record<string, string>;
+    /** Where the servers' sandboxes are, for the clean-up (the servers' own settings are in `env`). */
+    driver?: SandboxDriver;
+  } = {},
 ): Promise<Deployment> {
-  const driver = new DockerDriver(dockerClient('/var/run/docker.sock'));
+  const driver = opts.driver ?? new DockerDriver(dockerClient('/var/run/docker.sock'));
   const dataDir = mkdtempSync(join(tmpdir(), 'dockyard-deployment-'));
   // Others may pass through (not list): runsc opens the sandboxes' disks under it as the remapped root.
   chmodSync(dataDir, 0o711);

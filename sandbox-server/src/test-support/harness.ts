@@ -12,9 +12,8 @@ import type { ServerMessage } from '../protocol/messages.ts';
 import type { DashboardServerMessage } from '../protocol/dashboard.ts';
 import type { Store } from '../store/store.ts';
 import type { Previews } from '../app.ts';
-import { createPlatform, listenPreviews } from '../platform.ts';
+import { createPlatform, listenPreviews, type PlatformDriver } from '../platform.ts';
 import { SERVER_LABEL, type SessionManager } from '../sessions/session-manager.ts';
-import type { DockerDriver } from '../drivers/docker/docker-driver.ts';
 
 export const TEST_ORIGIN = 'http://dockyard.test';
 
@@ -23,7 +22,7 @@ export interface TestServer {
   /** Labels every sandbox this server makes. */
   instanceId: string;
   config: Config;
-  driver: DockerDriver;
+  driver: PlatformDriver;
   previews: Previews;
   sessions: SessionManager;
   store: Store;

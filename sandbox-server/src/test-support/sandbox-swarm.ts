@@ -4,7 +4,7 @@
 // and its host agent (whose disk plugin each engine finds in a plugins folder of its own); plus the
 // swarm driver over them. What differs from separate hosts: the agents run in this process, and
 // their disks are all on this machine's disk.
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hostRef, specByName } from '../../../images/catalog.ts';
 import {
@@ -14,7 +14,6 @@ import {
   OWNER_LABEL,
   SANDBOX_NETWORK,
 } from '../../../images/platform.ts';
-import { SANDBOX_BRIDGE } from '../../../infra/engine/network-policy.ts';
 import { sandboxSeccompProfile } from '../../../infra/engine/seccomp/sandbox-profile.ts';
 import { remappedRoot } from '../drivers/docker/cgroup-delegation.ts';
 import { resourceViewBinds } from '../drivers/docker/resource-views.ts';
@@ -22,21 +21,22 @@ import { SandboxDisks } from '../drivers/docker/sandbox-disk.ts';
 import { DISK_DRIVER, SANDBOX_HOST_LABEL } from '../drivers/swarm/service-spec.ts';
 import { SwarmDriver } from '../drivers/swarm/swarm-driver.ts';
 import { mustRun, run } from '../../../infra/setup/lib/run.ts';
-import { startHostAgent, type HostAgent } from '../host-agent/agent.ts';
+import { HOST_NETWORK, startHostAgent, type HostAgent } from '../host-agent/agent.ts';
 import { dockerClient } from '../engine/engine.ts';
 import { DEFAULT_DAEMON_CONFIG, startSwarmRig, type SwarmRig } from './swarm-rig.ts';
 
 export interface SandboxSwarm {
   rig: SwarmRig;
   driver: SwarmDriver;
+  /** Each host's agent, by the host's name. */
+  agents: Map<string, HostAgent>;
+  /** The server's DOCKYARD_SWARM_NODE_ENGINE for these hosts: their engines' sockets. */
+  nodeEngineTemplate: string;
   close(): Promise<void>;
 }
 
 /** The sandbox hosts' own files: the seccomp profile their engines read, the sandboxes' disks. */
 const OWN_DIR = '/var/lib/dockyard-swarm-hosts';
-
-/** The network's configuration on each host: its bridge, the one the network policy names. */
-const CONFIG_NETWORK = `${SANDBOX_NETWORK}-config`;
 
 /** Waits until every node's engine reports the disk plugin to the manager (Swarm places by it). */
 async function pluginsReported(rig: SwarmRig, timeoutMs = 60_000): Promise<void> {
@@ -55,7 +55,30 @@ async function pluginsReported(rig: SwarmRig, timeoutMs = 60_000): Promise<void>
   }
 }
 
-export async function startSandboxSwarm(opts: { log?: (line: string) => void; readyTimeoutMs?: number } = {}) {
+/**
+ * What the set-up of a sandbox host has systemd do before each start of its engine
+ * (infra/swarm/sandbox-host.sh): remove the engine's network state, its own and its remapped
+ * root's, which the host agent makes again (moby/moby#37087: after an unclean stop, engine 20.10
+ * keeps a stale record of the Swarm's bridge network and refuses every sandbox on it).
+ */
+function forgetNetworkState(dataRoot: string): void {
+  const roots = [
+    dataRoot,
+    ...readdirSync(dataRoot, { withFileTypes: true })
+      .filter((d) => d.isDirectory())
+      .map((d) => join(dataRoot, d.name)),
+  ];
+  for (const root of roots) rmSync(join(root, 'network', 'files', 'local-kv.db'), { force: true });
+}
+
+export async function startSandboxSwarm(
+  opts: {
+    log?: (line: string) => void;
+    readyTimeoutMs?: number;
+    /** How often the host agents look for the volumes of sandboxes that are gone (their default: 60 s). */
+    agentSweepMs?: number;
+  } = {},
+) {
   const say = opts.log ?? (() => undefined);
   mkdirSync(OWN_DIR, { recursive: true });
   const seccomp = join(OWN_DIR, 'sandbox-seccomp.json');
@@ -65,7 +88,9 @@ export async function startSandboxSwarm(opts: { log?: (line: string) => void; re
   mkdirSync(disksDir, { recursive: true });
   if (!(await run(['mountpoint', '-q', disksDir])).code) await mustRun(['umount', disksDir]);
   await mustRun(['mount', '--bind', '--make-shared', disksDir, disksDir]);
-  const disks = new SandboxDisks(disksDir);
+  // A folder of disks per host, as separate hosts have: a host agent answers for every disk of its
+  // folder, and removes those no container of its engine uses.
+  const disks = new Map<string, SandboxDisks>();
   const registry = hostRef(specByName('registry'));
   const nodeLabels = { [SANDBOX_HOST_LABEL]: 'true' };
   const rig = await startSwarmRig({
@@ -73,25 +98,41 @@ export async function startSandboxSwarm(opts: { log?: (line: string) => void; re
     images: ['dockyard/sandbox:latest', 'dockyard-lib/busybox:latest', registry],
     labels: { node1: nodeLabels, node2: nodeLabels, node3: nodeLabels },
     log: say,
+    beforeRestart: (node) => forgetNetworkState(node.dataRoot),
   });
-  const agents: HostAgent[] = [];
+  const agents = new Map<string, HostAgent>();
+  const disksOf = (host: string): SandboxDisks => {
+    const dir = join(disksDir, host);
+    mkdirSync(dir, { recursive: true });
+    const hostDisks = new SandboxDisks(dir);
+    disks.set(host, hostDisks);
+    return hostDisks;
+  };
   const uid = remappedRoot(readFileSync('/etc/subuid', 'utf8'));
   try {
-    // The sandbox network: a bridge on each host (its own addresses, its own mirror), one network
-    // for Swarm.
-    for (const node of rig.nodes) {
-      await node.docker.createNetwork({
-        Name: CONFIG_NETWORK,
-        ConfigOnly: true,
-        Options: { 'com.docker.network.bridge.name': SANDBOX_BRIDGE },
-        Labels: { [OWNER_LABEL]: 'dockyard' },
-      } as never);
-    }
+    // Each host's agent, which also makes the host's part of the sandbox network (its bridge, the
+    // one the network policy names); then one network for Swarm made from those parts.
+    await Promise.all(
+      rig.nodes.map(async (node) => {
+        agents.set(
+          node.name,
+          await startHostAgent({
+            docker: node.docker,
+            uid,
+            disks: disksOf(node.name),
+            pluginDir: node.pluginDir,
+            netns: node.netns,
+            ...(opts.agentSweepMs ? { sweepMs: opts.agentSweepMs } : {}),
+            log: (l) => say(`${node.name}: ${l}`),
+          }),
+        );
+      }),
+    );
     await rig.manager.createNetwork({
       Name: SANDBOX_NETWORK,
       Driver: 'bridge',
       Scope: 'swarm',
-      ConfigFrom: { Network: CONFIG_NETWORK },
+      ConfigFrom: { Network: HOST_NETWORK.name },
       // Labels too are configuration, which a network made from a config-only one may not have.
       Attachable: true,
     } as never);
@@ -112,16 +153,6 @@ export async function startSandboxSwarm(opts: { log?: (line: string) => void; re
           NetworkingConfig: { EndpointsConfig: { [SANDBOX_NETWORK]: { Aliases: [MIRROR_ALIAS] } } },
         });
         await mirror.start();
-        agents.push(
-          await startHostAgent({
-            docker: node.docker,
-            uid,
-            disks,
-            pluginDir: node.pluginDir,
-            netns: node.netns,
-            log: (l) => say(`${node.name}: ${l}`),
-          }),
-        );
       }),
     );
     await pluginsReported(rig);
@@ -130,10 +161,10 @@ export async function startSandboxSwarm(opts: { log?: (line: string) => void; re
     throw err;
   }
   async function closeAll(): Promise<void> {
-    await Promise.all(agents.map((a) => a.close()));
+    await Promise.all([...agents.values()].map((a) => a.close()));
     await rig.close();
     // Disks of sandboxes whose volumes went with their engines.
-    for (const id of await disks.list()) await disks.remove(id);
+    for (const hostDisks of disks.values()) for (const id of await hostDisks.list()) await hostDisks.remove(id);
     await mustRun(['umount', disksDir]);
     rmSync(seccomp, { force: true });
   }
@@ -142,9 +173,12 @@ export async function startSandboxSwarm(opts: { log?: (line: string) => void; re
     viewBinds: resourceViewBinds(),
     ...(opts.readyTimeoutMs ? { readyTimeoutMs: opts.readyTimeoutMs } : {}),
   });
+  const node1 = rig.nodes[0]!;
   return {
     rig,
     driver,
+    agents,
+    nodeEngineTemplate: `unix://${node1.socket.replace(`/${node1.name}/`, '/{hostname}/')}`,
     close: closeAll,
   } satisfies SandboxSwarm;
 }

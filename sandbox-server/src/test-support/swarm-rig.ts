@@ -69,6 +69,8 @@ export interface SwarmRigOptions {
   labels?: Record<string, Record<string, string>>;
   /** Progress, a line at a time. */
   log?: (line: string) => void;
+  /** Run before a killed node's engine starts again, as the host's service manager would. */
+  beforeRestart?: (node: RigNode) => void;
 }
 
 export const RIG_BASE = '/var/lib/dockyard-rig';
@@ -209,6 +211,7 @@ export async function startSwarmRig(opts: SwarmRigOptions = {}): Promise<SwarmRi
     },
     async restart(name) {
       const node = byName(name);
+      opts.beforeRestart?.(node);
       await step(node, 'restarting its engine', () => startEngine(node));
       await waitNode(name, 'ready');
     },

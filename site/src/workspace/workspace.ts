@@ -39,6 +39,7 @@ export interface WorkspaceOptions {
 }
 
 type State = SessionView['state'] | 'offline' | 'connecting';
+type EndReason = Extract<ServerMessage, { type: 'session' }>['reason'];
 
 /** The editor view (editor.ts): Monaco on the sandbox's ~/work, loaded on first use. */
 export interface EditorView {
@@ -82,6 +83,8 @@ export async function startWorkspace(root: HTMLElement, options: WorkspaceOption
   let session: SessionView | undefined;
   let socket: WebSocket | undefined;
   let state: State = 'connecting';
+  /** Why the sandbox ended, as the server said: kept for the socket's close that follows. */
+  let endReason: EndReason | undefined;
   let retries = 0;
   let countdown: number | undefined;
   let resetting = false;
@@ -151,6 +154,12 @@ export async function startWorkspace(root: HTMLElement, options: WorkspaceOption
     for (const report of reports.values()) renderGrade({ type: 'grade', live: true, report });
   }
 
+  /** What the status says when the sandbox has ended. */
+  const ENDED_TEXT = {
+    ended: 'Your sandbox has ended. Start again to get a fresh one.',
+    lost: 'Your sandbox was lost: the machine it ran on stopped answering, and what was in it is gone. Start again to get a fresh one on another machine.',
+  };
+
   function show(next: State, text: string): void {
     state = next;
     root.dataset.state = next;
@@ -161,11 +170,12 @@ export async function startWorkspace(root: HTMLElement, options: WorkspaceOption
     clearInterval(countdown);
   }
 
-  function showSession(s: { state: SessionView['state']; expiresAt: number }): void {
+  function showSession(s: { state: SessionView['state']; expiresAt: number; reason?: EndReason }): void {
     if (s.state === 'creating') return show('creating', 'Starting a fresh sandbox…');
     if (s.state === 'expired') {
       terminals.sandboxEnded();
-      return show('expired', 'Your sandbox has ended. Start again to get a fresh one.');
+      endReason ??= s.reason;
+      return show('expired', ENDED_TEXT[endReason === 'lost' ? 'lost' : 'ended']);
     }
     if (s.state === 'ready') {
       show('ready', '');
@@ -422,6 +432,7 @@ export async function startWorkspace(root: HTMLElement, options: WorkspaceOption
   }
 
   restartButton.addEventListener('click', () => {
+    endReason = undefined;
     terminals.clearAll();
     markActed(false);
     void begin();

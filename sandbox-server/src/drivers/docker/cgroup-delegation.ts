@@ -2,6 +2,7 @@
 // host uid, so the inner engine can only nest its containers there once that uid owns it.
 import { chown, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type Docker from 'dockerode';
 
 /** The cgroup directories of a process, from /proc/<pid>/cgroup (v1 controllers and v2). */
 export function cgroupDirs(procCgroup: string, root = '/sys/fs/cgroup', v2Only = false): string[] {
@@ -19,6 +20,15 @@ export function cgroupDirs(procCgroup: string, root = '/sys/fs/cgroup', v2Only =
 export function remappedRoot(subuid: string, user = 'dockremap'): number | undefined {
   const line = subuid.split('\n').find((l) => l.startsWith(`${user}:`));
   return line ? Number(line.split(':')[1]) : undefined;
+}
+
+/** The host uid of sandbox root under the engine's user namespaces; undefined when the engine has none. */
+export async function engineRemappedRoot(docker: Docker): Promise<number | undefined> {
+  const info = (await docker.info()) as { SecurityOptions?: string[] };
+  if (!info.SecurityOptions?.some((o) => o.includes('userns'))) return undefined;
+  const uid = remappedRoot(await readFile('/etc/subuid', 'utf8'));
+  if (uid === undefined) throw new Error('The engine remaps user namespaces but /etc/subuid has no dockremap range');
+  return uid;
 }
 
 async function chownTree(dir: string, uid: number): Promise<void> {

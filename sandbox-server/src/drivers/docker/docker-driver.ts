@@ -1,10 +1,10 @@
 // The `docker` driver: sandboxes are containers on the local Docker Engine, via dockerode.
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import type Docker from 'dockerode';
 import type {
   ExecOptions,
+  LostSandbox,
   PeerNetwork,
   ExecResult,
   Sandbox,
@@ -16,7 +16,7 @@ import type {
   Watch,
 } from '../driver.ts';
 import { ApiError } from '../../errors.ts';
-import { remappedRoot } from './cgroup-delegation.ts';
+import { engineRemappedRoot } from './cgroup-delegation.ts';
 import { DEFAULT_DISK_RESERVE_BYTES, SandboxDisks } from './sandbox-disk.ts';
 import { containerName, SANDBOX_LABEL, sandboxCreateOptions } from './sandbox-options.ts';
 import { SandboxContainers } from './sandbox-containers.ts';
@@ -84,14 +84,7 @@ export class DockerDriver implements SandboxDriver {
 
   /** The host uid of sandbox root when the engine remaps user namespaces, else undefined. */
   #remappedRoot(): Promise<number | undefined> {
-    this.#userns ??= (async () => {
-      const info = (await this.#docker.info()) as { SecurityOptions?: string[] };
-      if (!info.SecurityOptions?.some((o) => o.includes('userns'))) return undefined;
-      const uid = remappedRoot(await readFile('/etc/subuid', 'utf8'));
-      if (uid === undefined)
-        throw new Error('The engine remaps user namespaces but /etc/subuid has no dockremap range');
-      return uid;
-    })();
+    this.#userns ??= engineRemappedRoot(this.#docker);
     return this.#userns;
   }
 
@@ -244,6 +237,14 @@ export class DockerDriver implements SandboxDriver {
       createdAt: new Date(c.Created * 1000),
       labels: c.Labels,
     }));
+  }
+
+  /**
+   * None: the one host is this server's, and a sandbox that stops there keeps its session, whose
+   * learner is told on their next command (SANDBOX_STOPPED) and can reset it.
+   */
+  lost(): Promise<LostSandbox[]> {
+    return Promise.resolve([]);
   }
 
   createPeerNetwork(networkId: string, labels?: Record<string, string>): Promise<void> {

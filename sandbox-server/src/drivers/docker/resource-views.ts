@@ -27,6 +27,9 @@ export function resourceViewBinds(dir = LXCFS_DIR): string[] {
   return VIEWS.filter((v) => existsSync(join(dir, v))).map((v) => `${join(dir, v)}:/${v}:ro`);
 }
 
+/** The binds of every view, for sandboxes on other hosts, which run lxcfs (docs/swarm.md's set-up). */
+export const allResourceViewBinds = (dir = LXCFS_DIR): string[] => VIEWS.map((v) => `${join(dir, v)}:/${v}:ro`);
+
 /**
  * `nproc` counts the CPUs a process may be scheduled on (all of the host's), not its share. GNU
  * nproc, and OpenMP programs, honour OMP_NUM_THREADS: set it to the sandbox's CPUs, rounded up.

@@ -2,6 +2,7 @@
 import { Duplex } from 'node:stream';
 import type {
   ExecResult,
+  LostSandbox,
   PeerNetwork,
   Sandbox,
   SandboxDriver,
@@ -99,6 +100,13 @@ export class FakeDriver implements SandboxDriver {
 
   async list(): Promise<Sandbox[]> {
     return [...this.sandboxes.values()];
+  }
+
+  /** Sandboxes to report lost (as a host that stopped would), and why. */
+  readonly lostOnes = new Map<string, string>();
+
+  async lost(): Promise<LostSandbox[]> {
+    return [...this.lostOnes].filter(([id]) => this.sandboxes.has(id)).map(([id, why]) => ({ id, why }));
   }
 
   async remove(sandboxId: string): Promise<void> {

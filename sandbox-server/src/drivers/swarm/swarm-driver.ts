@@ -8,6 +8,7 @@ import type Docker from 'dockerode';
 import type {
   ExecOptions,
   ExecResult,
+  LostSandbox,
   PeerNetwork,
   Sandbox,
   SandboxDriver,
@@ -24,7 +25,7 @@ import { containerName, SANDBOX_LABEL } from '../docker/sandbox-options.ts';
 import { listPeerNetworks, PEER_LABEL, peerNetworkName } from '../docker/peer-network.ts';
 import { OWNER_LABEL } from '../../../../images/platform.ts';
 import { HOST_READY_FILE } from '../docker/host-part.ts';
-import { diskVolumeName, sandboxServiceSpec, type ServicePlacement } from './service-spec.ts';
+import { diskVolumeName, SANDBOX_HOST_LABEL, sandboxServiceSpec, type ServicePlacement } from './service-spec.ts';
 
 /** A node of the Swarm as its manager reports it. */
 export interface SwarmNode {
@@ -53,7 +54,17 @@ interface Task {
   NodeID?: string;
   DesiredState?: string;
   Status?: { State?: string; Err?: string; Message?: string; ContainerStatus?: { ContainerID?: string } };
+  Spec?: { ContainerSpec?: { Labels?: Record<string, string> } };
 }
+
+interface NodeInfo {
+  ID: string;
+  Description?: { Hostname?: string };
+  Status?: { State?: string; Addr?: string; Message?: string };
+}
+
+/** Node states of a host that stopped answering its manager (its heartbeats stopped). */
+const UNREACHABLE = new Set(['down', 'disconnected']);
 
 /** Task states from which a task never runs (again). */
 const ENDED = new Set(['complete', 'failed', 'shutdown', 'rejected', 'orphaned', 'remove']);
@@ -73,6 +84,50 @@ export class SwarmDriver implements SandboxDriver {
   constructor(manager: Docker, opts: SwarmDriverOptions) {
     this.#manager = manager;
     this.#opts = { readyTimeoutMs: 30_000, placeTimeoutMs: 60_000, viewBinds: [], ...opts };
+  }
+
+  /** The sandbox hosts the manager reports ready: labelled for sandboxes, and answering it. */
+  async #sandboxHosts(): Promise<SwarmNode[]> {
+    const nodes = (await this.#manager.listNodes({
+      filters: JSON.stringify({ 'node.label': [`${SANDBOX_HOST_LABEL}=true`] }),
+    })) as NodeInfo[];
+    return nodes
+      .filter((n) => n.Status?.State === 'ready')
+      .map((n) => ({ id: n.ID, hostname: n.Description?.Hostname ?? n.ID, addr: n.Status?.Addr ?? '' }));
+  }
+
+  /** Start-up check: the engine is a Swarm manager, and the Swarm has a sandbox host that is ready. */
+  async checkRuntime(): Promise<void> {
+    const info = (await this.#manager.info()) as { Swarm?: { ControlAvailable?: boolean; LocalNodeState?: string } };
+    if (!info.Swarm?.ControlAvailable)
+      throw new ApiError(
+        'SWARM_NOT_READY',
+        `The engine at DOCKYARD_DOCKER_SOCKET is not a Swarm manager (its Swarm state: ${info.Swarm?.LocalNodeState || 'none'}).`,
+      );
+    if ((await this.#sandboxHosts()).length === 0)
+      throw new ApiError('SWARM_NOT_READY', `No host labelled ${SANDBOX_HOST_LABEL}=true is ready.`);
+  }
+
+  /**
+   * Start-up check of each ready sandbox host: its engine answers, and runs containers in user
+   * namespaces (unless the opt-in allows otherwise), as the docker driver checks its one engine.
+   */
+  async checkIsolation(allowNoUserns: boolean): Promise<void> {
+    for (const host of await this.#sandboxHosts()) {
+      const info = (await this.#node(host)
+        .engine.info()
+        .catch((err: Error) => {
+          throw new ApiError(
+            'SWARM_NOT_READY',
+            `The engine of sandbox host ${host.hostname} does not answer: ${err.message}`,
+          );
+        })) as { SecurityOptions?: string[] };
+      if (allowNoUserns || (info.SecurityOptions ?? []).some((o) => o.includes('name=userns'))) continue;
+      throw new ApiError(
+        'ENGINE_WITHOUT_USERNS',
+        `The engine of sandbox host ${host.hostname} runs containers without user namespaces, so root in a learner's sandbox would be root on that host.`,
+      );
+    }
   }
 
   kernel(): Promise<SandboxKernel> {
@@ -99,11 +154,12 @@ export class SwarmDriver implements SandboxDriver {
     return known;
   }
 
+  async #nodeInfo(nodeId: string): Promise<NodeInfo> {
+    return (await this.#manager.getNode(nodeId).inspect()) as NodeInfo;
+  }
+
   async #swarmNode(nodeId: string): Promise<SwarmNode> {
-    const info = (await this.#manager.getNode(nodeId).inspect()) as {
-      Description?: { Hostname?: string };
-      Status?: { Addr?: string };
-    };
+    const info = await this.#nodeInfo(nodeId);
     return { id: nodeId, hostname: info.Description?.Hostname ?? nodeId, addr: info.Status?.Addr ?? '' };
   }
 
@@ -240,6 +296,10 @@ export class SwarmDriver implements SandboxDriver {
       if (status(err) !== 404) throw err;
     }
     if (!placed) return;
+    // A host that stopped answering is not waited for: when it returns, its engine removes the
+    // container (the service is gone) and its host agent the volumes nothing uses.
+    const state = (await this.#nodeInfo(placed.node.id).catch(() => undefined))?.Status?.State;
+    if (!state || UNREACHABLE.has(state)) return;
     const { engine } = this.#node(placed.node);
     for (const start = Date.now(); Date.now() - start < 30_000; await sleep(100)) {
       const left = await engine.listContainers({ all: true, filters: { label: [`${SANDBOX_LABEL}=${sandboxId}`] } });
@@ -255,6 +315,35 @@ export class SwarmDriver implements SandboxDriver {
           }),
       ),
     );
+  }
+
+  /**
+   * Sandboxes whose host the manager reports down (its heartbeats stopped, after about three of
+   * their periods), and those whose task ended (the sandbox stopped: it is never restarted).
+   */
+  async lost(): Promise<LostSandbox[]> {
+    const [nodes, tasks] = await Promise.all([
+      this.#manager.listNodes() as Promise<NodeInfo[]>,
+      // Every task: the filter by label looks at the task's own labels, not its container's.
+      this.#manager.listTasks() as Promise<Task[]>,
+    ]);
+    const unreachable = new Map(nodes.filter((n) => UNREACHABLE.has(n.Status?.State ?? '')).map((n) => [n.ID, n]));
+    const lost: LostSandbox[] = [];
+    for (const t of tasks) {
+      const id = t.Spec?.ContainerSpec?.Labels?.[SANDBOX_LABEL];
+      if (!id) continue;
+      const node = t.NodeID ? unreachable.get(t.NodeID) : undefined;
+      const state = t.Status?.State ?? '';
+      if (node) {
+        const host = node.Description?.Hostname ?? node.ID;
+        lost.push({
+          id,
+          why: `its host ${host} is ${node.Status!.State!}${node.Status?.Message ? ` (${node.Status.Message})` : ''}`,
+        });
+      } else if (ENDED.has(state))
+        lost.push({ id, why: `its task is ${state}${t.Status?.Err ? `: ${t.Status.Err}` : ''}` });
+    }
+    return lost;
   }
 
   /** An overlay network: the nodes of a session may run on different hosts. */
