@@ -1,6 +1,6 @@
 // The platform over three sandbox hosts, all real: two servers behind nginx on one PostgreSQL,
 // with the swarm driver over the Swarm of test-support/sandbox-swarm.ts. A learner on each host
-// uses the terminal, files and grading through either server; a host that stops has its learner
+// uses the terminal, files, grading and a preview through either server; a host that stops has its learner
 // told within 30 s, who starts again on a healthy host while the others carry on, and its leftovers
 // go when it returns; a server killed meanwhile costs its learners a reconnect and nothing more.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,7 +12,7 @@ import { REAPER_LEASE } from './sessions/session-manager.ts';
 import { openDatabase, type Database } from './store/database.ts';
 import { Store } from './store/store.ts';
 import { startDeployment, type Deployment } from './test-support/deployment.ts';
-import { TestClient, type TestSocket } from './test-support/harness.ts';
+import { openPreview, TestClient, type TestSocket } from './test-support/harness.ts';
 import { startSandboxSwarm, type SandboxSwarm } from './test-support/sandbox-swarm.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -78,7 +78,7 @@ async function newLearner(client = new TestClient(deployment.url)): Promise<Lear
 const learners: Learner[] = [];
 
 describe('the platform over three sandbox hosts', () => {
-  it('serves a learner on each host: terminal, files and grading, through either server', async () => {
+  it('serves a learner on each host: terminal, files, grading and previews, through either server', async () => {
     // Swarm spreads the sandboxes; a few more learners than hosts cover each host.
     for (let i = 0; i < 6 && new Set(learners.map((l) => l.host)).size < 3; i++) learners.push(await newLearner());
     expect([...new Set(learners.map((l) => l.host))].sort()).toEqual(['node1', 'node2', 'node3']);
@@ -104,6 +104,19 @@ describe('the platform over three sandbox hosts', () => {
       l.ws.send({ type: 'grade', exercise: 'engine-facts' });
       const graded = await l.ws.waitFor((m) => m.type === 'grade' && m.report.exercise === 'engine-facts', 60_000);
       expect(graded.type === 'grade' && graded.report.passed).toBe(true);
+      // A preview of the port nginx publishes, through each server's preview origin.
+      await l.ws.run('t', 'docker run -d -p 8080:80 nginx >/dev/null; echo started-$((5+5))', /started-10/, 60_000);
+      for (const r of [r1!, r2!]) {
+        const grant = await l.client.at(r.url).req<{ url: string }>('POST', `/api/sessions/${l.sessionId}/previews`, {
+          port: 8080,
+        });
+        const cookie = (await openPreview(grant.body.url)).setCookie!.split(';')[0]!;
+        await expect
+          .poll(async () => (await openPreview(new URL('/', grant.body.url).toString(), cookie)).body, {
+            timeout: 20_000,
+          })
+          .toContain('Welcome to nginx!');
+      }
     }
   });
 

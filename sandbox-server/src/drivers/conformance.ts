@@ -53,6 +53,27 @@ export interface ConformanceOptions {
  * Registers the conformance tests for the driver `make()` returns, called before the first test (a
  * backend may take a while to stand up).
  */
+/** The first line a connection to the sandbox's port gives within 10 s; '' when it fails or ends first. */
+async function firstLine(driver: SandboxDriver, id: string, port: number): Promise<string> {
+  const conn = await driver.connect(id, port).catch(() => undefined);
+  if (!conn) return '';
+  return new Promise((resolve) => {
+    let got = '';
+    const done = () => {
+      clearTimeout(timer);
+      conn.destroy();
+      resolve(got.split('\n')[0]!);
+    };
+    const timer = setTimeout(done, 10_000);
+    conn.on('data', (chunk: Buffer) => {
+      got += chunk.toString('utf8');
+      if (got.includes('\n')) done();
+    });
+    conn.on('end', done);
+    conn.on('error', done);
+  });
+}
+
 export function driverConformance(
   name: string,
   make: () => SandboxDriver | Promise<SandboxDriver>,
@@ -87,6 +108,22 @@ export function driverConformance(
       const r = await driver.exec(id, ['docker', 'run', '--rm', 'busybox', 'echo', 'inner-ok']);
       expect(r.stdout.trim().split('\n').pop()).toBe('inner-ok');
       expect(r.exitCode).toBe(0);
+    });
+
+    it('connects to a port an inner container publishes, and to nothing where nothing listens', async () => {
+      const r = await driver.exec(id, [
+        'bash',
+        '-c',
+        `docker run -d --name pong -p 18080:8080 busybox sh -c 'while true; do echo pong | nc -l -p 8080; done' >/dev/null
+         for i in $(seq 100); do (echo >/dev/tcp/127.0.0.1/18080) 2>/dev/null && break; sleep 0.2; done`,
+      ]);
+      expect(r.exitCode).toBe(0);
+      try {
+        expect(await firstLine(driver, id, 18080)).toBe('pong');
+        expect(await firstLine(driver, id, 18081)).toBe('');
+      } finally {
+        await driver.exec(id, ['docker', 'rm', '-f', 'pong']);
+      }
     });
 
     it('lists the sandbox, and forgets it once removed (twice is fine)', async () => {

@@ -111,8 +111,12 @@ export interface SandboxDriver {
   exec(sandboxId: string, cmd: string[], opts?: ExecOptions): Promise<ExecResult>;
   /** Runs a command and calls `onLine` with each line of its stdout as it comes. */
   watch(sandboxId: string, cmd: string[], onLine: (line: string) => void): Promise<Watch>;
-  /** The address the server reaches the sandbox's published ports on. */
-  address(sandboxId: string): Promise<string>;
+  /**
+   * A connection to a port the sandbox publishes (a learner's container's, or a program's in the
+   * sandbox listening on all its addresses), for previews. Rejects, or ends at once without a byte,
+   * when nothing listens there.
+   */
+  connect(sandboxId: string, port: number): Promise<Duplex>;
   /**
    * Shows terminal `name` (letters, digits, - and _) of the sandbox, first starting a login shell
    * on it in the learner's working directory when it is not running. One stream shows a terminal

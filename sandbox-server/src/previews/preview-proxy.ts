@@ -2,7 +2,7 @@
 // traffic for p<port>-<session>.<preview domain> to that port of the session's sandbox, for the
 // holder of a grant only. It serves nothing else: no platform page or API is reachable through it.
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { SandboxDriver } from '../drivers/driver.ts';
 import { errorCatalogue, type ErrorCode } from '../errors.ts';
@@ -58,6 +58,9 @@ const escapeHtml = (s: string) =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 /** A small page in the learner's words, with the catalogue's code for whoever reads the logs. */
+/** What went wrong with a connection, in a word where there is one (ECONNREFUSED). */
+const errorCode = (err: unknown): string => (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+
 function page(res: ServerResponse, code: ErrorCode, detail: string): void {
   const { status, title, hint } = errorCatalogue[code];
   const html = `<!doctype html><html lang="en"><meta charset="utf-8"><meta name="viewport" content="width=device-width">
@@ -111,8 +114,15 @@ export function createPreviewServer(deps: PreviewProxyDeps): Server {
     if (link !== null) return redeem(req, res, url, link);
     const d = decide(deps, req);
     if (!d.ok) return page(res, d.code, d.detail);
-    const address = await deps.driver.address(d.sandboxId);
-    forward(req, res, address, d.target.port);
+    const { sandboxId } = d;
+    const { port } = d.target;
+    let upstream: Duplex;
+    try {
+      upstream = await deps.driver.connect(sandboxId, port);
+    } catch (err) {
+      return page(res, 'PREVIEW_UNREACHABLE', `Port ${port} did not answer (${errorCode(err)}).`);
+    }
+    forward(req, res, upstream, port);
   }
 
   /** Exchanges a link grant for the preview's own cookie, then shows the clean URL. */
@@ -135,7 +145,7 @@ export function createPreviewServer(deps: PreviewProxyDeps): Server {
     res.end();
   }
 
-  function forward(req: IncomingMessage, res: ServerResponse, host: string, port: number): void {
+  function forward(req: IncomingMessage, res: ServerResponse, connection: Duplex, port: number): void {
     const headers: Record<string, string | string[]> = {};
     for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) headers[k] = v;
     const cookie = withoutGrant(req.headers.cookie);
@@ -144,7 +154,14 @@ export function createPreviewServer(deps: PreviewProxyDeps): Server {
     headers['x-forwarded-for'] = req.socket.remoteAddress ?? '';
     headers['x-forwarded-host'] = req.headers.host ?? '';
     headers['x-forwarded-proto'] = deps.hosts.secure ? 'https' : 'http';
-    const upstream = request({ host, port, method: req.method, path: req.url, headers });
+    // One request per connection: the driver's connection may be a relay, not a socket an agent could keep.
+    headers.connection = 'close';
+    const upstream = request({
+      createConnection: () => connection as Socket,
+      method: req.method,
+      path: req.url,
+      headers,
+    });
     upstream.on('response', (up) => {
       const out: Record<string, string | string[]> = {};
       for (const [k, v] of Object.entries(up.headers)) {
@@ -156,9 +173,12 @@ export function createPreviewServer(deps: PreviewProxyDeps): Server {
     });
     upstream.on('error', (err: NodeJS.ErrnoException) => {
       if (res.headersSent) return void res.destroy();
-      page(res, 'PREVIEW_UNREACHABLE', `Port ${port} did not answer (${err.code ?? err.message}).`);
+      page(res, 'PREVIEW_UNREACHABLE', `Port ${port} did not answer (${errorCode(err)}).`);
     });
-    res.on('close', () => upstream.destroy());
+    res.on('close', () => {
+      upstream.destroy();
+      connection.destroy();
+    });
     req.pipe(upstream);
   }
 
@@ -169,41 +189,30 @@ export function createPreviewServer(deps: PreviewProxyDeps): Server {
     void learnTarget(deps, req).then(() => {
       const d = decide(deps, req);
       if (!d.ok) return refuse(d.code === 'PREVIEW_FORBIDDEN' ? '403 Forbidden' : '404 Not Found');
-      deps.driver.address(d.sandboxId).then(
-        (host) => tunnel(req, socket, head, host, d.target.port, refuse),
+      deps.driver.connect(d.sandboxId, d.target.port).then(
+        (up) => tunnel(req, socket, head, up),
         () => refuse('502 Bad Gateway'),
       );
     });
   });
 
-  /** WebSocket (and any other upgrade): replay the request upstream, then join the two sockets. */
-  function tunnel(
-    req: IncomingMessage,
-    socket: Duplex,
-    head: Buffer,
-    host: string,
-    port: number,
-    refuse: (status: string) => void,
-  ): void {
-    const up: Socket = connect({ host, port });
-    let connected = false;
-    up.on('error', () => (connected ? socket.destroy() : refuse('502 Bad Gateway')));
+  /** WebSocket (and any other upgrade): replay the request upstream, then join the two connections. */
+  function tunnel(req: IncomingMessage, socket: Duplex, head: Buffer, up: Duplex): void {
+    up.on('error', () => socket.destroy());
     socket.on('close', () => up.destroy());
     up.on('close', () => socket.destroy());
-    up.once('connect', () => {
-      connected = true;
-      const lines = [`${req.method} ${req.url} HTTP/1.1`];
-      for (let i = 0; i < req.rawHeaders.length; i += 2) {
-        const name = req.rawHeaders[i]!;
-        if (name.toLowerCase() === 'cookie') continue;
-        lines.push(`${name}: ${req.rawHeaders[i + 1]}`);
-      }
-      const cookie = withoutGrant(req.headers.cookie);
-      if (cookie) lines.push(`Cookie: ${cookie}`);
-      up.write(`${lines.join('\r\n')}\r\n\r\n`);
-      if (head.length) up.write(head);
-      socket.pipe(up).pipe(socket);
-    });
+    up.on('end', () => socket.end());
+    const lines = [`${req.method} ${req.url} HTTP/1.1`];
+    for (let i = 0; i < req.rawHeaders.length; i += 2) {
+      const name = req.rawHeaders[i]!;
+      if (name.toLowerCase() === 'cookie') continue;
+      lines.push(`${name}: ${req.rawHeaders[i + 1]}`);
+    }
+    const cookie = withoutGrant(req.headers.cookie);
+    if (cookie) lines.push(`Cookie: ${cookie}`);
+    up.write(`${lines.join('\r\n')}\r\n\r\n`);
+    if (head.length) up.write(head);
+    socket.pipe(up).pipe(socket);
   }
 
   return server;

@@ -1,9 +1,9 @@
 // Port previews on the real engine: a learner publishes nginx in their sandbox, the port list
 // updates by itself, and the preview origin shows the page to the grant holder only.
-import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   learnerWithTerminal,
+  openPreview as open,
   startTestServer,
   TestClient,
   type TestServer,
@@ -11,38 +11,6 @@ import {
 } from '../test-support/harness.ts';
 import { GRANT_COOKIE } from './preview-proxy.ts';
 import { testRuntimes } from '../test-support/runtimes.ts';
-
-/** A GET to the preview proxy for a preview URL, as a browser would send it (Host included). */
-function open(
-  url: string,
-  cookie?: string,
-): Promise<{ status: number; location?: string; setCookie?: string; body: string }> {
-  const u = new URL(url);
-  return new Promise((resolve, reject) => {
-    request(
-      {
-        host: '127.0.0.1',
-        port: u.port,
-        path: `${u.pathname}${u.search}`,
-        headers: { host: u.host, ...(cookie ? { cookie } : {}) },
-      },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8').on('data', (d: string) => (body += d));
-        res.on('end', () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            location: res.headers.location,
-            setCookie: res.headers['set-cookie']?.[0],
-            body,
-          }),
-        );
-      },
-    )
-      .on('error', reject)
-      .end();
-  });
-}
 
 // Once per runtime this run covers (DOCKYARD_TEST_RUNTIMES): runc in the int tier, runsc in its own.
 for (const { runtime, skip } of await testRuntimes()) {

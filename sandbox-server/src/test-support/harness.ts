@@ -1,7 +1,7 @@
 // Integration-test harness: a real server on the real engine, and clients that talk to it as a browser would.
 import { once } from 'node:events';
 import { chmodSync, mkdtempSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { createServer, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -274,4 +274,36 @@ export class TestSocket<M extends { type: string } = ServerMessage> {
       this.ws.close();
     });
   }
+}
+
+/** A GET to the preview proxy for a preview URL, as a browser would send it (Host included). */
+export function openPreview(
+  url: string,
+  cookie?: string,
+): Promise<{ status: number; location?: string; setCookie?: string; body: string }> {
+  const u = new URL(url);
+  return new Promise((resolve, reject) => {
+    request(
+      {
+        host: '127.0.0.1',
+        port: u.port,
+        path: `${u.pathname}${u.search}`,
+        headers: { host: u.host, ...(cookie ? { cookie } : {}) },
+      },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8').on('data', (d: string) => (body += d));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            location: res.headers.location,
+            setCookie: res.headers['set-cookie']?.[0],
+            body,
+          }),
+        );
+      },
+    )
+      .on('error', reject)
+      .end();
+  });
 }

@@ -1,6 +1,7 @@
 // The `docker` driver: sandboxes are containers on the local Docker Engine, via dockerode.
 import { randomBytes } from 'node:crypto';
 import { basename, dirname } from 'node:path';
+import type { Duplex } from 'node:stream';
 import type Docker from 'dockerode';
 import type {
   ExecOptions,
@@ -17,6 +18,7 @@ import type {
 } from '../driver.ts';
 import { ApiError } from '../../errors.ts';
 import { engineRemappedRoot } from './cgroup-delegation.ts';
+import { tcpConnect } from './port-relay.ts';
 import { DEFAULT_DISK_RESERVE_BYTES, SandboxDisks } from './sandbox-disk.ts';
 import { containerName, SANDBOX_LABEL, sandboxCreateOptions } from './sandbox-options.ts';
 import { SandboxContainers } from './sandbox-containers.ts';
@@ -212,8 +214,9 @@ export class DockerDriver implements SandboxDriver {
     return this.#in.watch(sandboxId, cmd, onLine);
   }
 
-  address(sandboxId: string): Promise<string> {
-    return this.#in.address(sandboxId);
+  /** Straight to the sandbox's address on the sandbox network, which this host reaches. */
+  async connect(sandboxId: string, port: number): Promise<Duplex> {
+    return tcpConnect(await this.#in.address(sandboxId), port);
   }
 
   openTerminal(sandboxId: string, name: string, opts: TerminalOptions): Promise<TerminalStream> {

@@ -1,12 +1,13 @@
 // What the server does inside a running sandbox container, on whichever engine holds it: the wait
 // for its inner engine, commands, terminals, its address. The docker driver uses it for the local
 // engine, the swarm driver for the engine of the node that runs the sandbox.
-import { PassThrough } from 'node:stream';
+import { PassThrough, type Duplex } from 'node:stream';
 import type Docker from 'dockerode';
 import type { ExecOptions, ExecResult, TerminalOptions, TerminalStream, Watch } from '../driver.ts';
 import { ApiError } from '../../errors.ts';
 import { limitReached } from './sandbox-limits.ts';
 import { TtyStream } from './tty-stream.ts';
+import { relayToPort } from './port-relay.ts';
 import { SANDBOX_NETWORK } from '../../../../images/platform.ts';
 
 export interface SandboxContainersOptions {
@@ -156,6 +157,11 @@ exit 1`;
       stream.on('error', () => resolve());
     });
     return { stop: () => stream.destroy(), ended };
+  }
+
+  /** A connection to `port` in the sandbox, through a relay in it (for a server on another host). */
+  async relay(sandboxId: string, port: number): Promise<Duplex> {
+    return relayToPort(this.#docker, await this.#container(sandboxId), port);
   }
 
   async address(sandboxId: string): Promise<string> {

@@ -11,6 +11,7 @@ import type {
   TerminalStream,
   Watch,
 } from '../driver.ts';
+import { tcpConnect } from '../docker/port-relay.ts';
 
 export class FakeDriver implements SandboxDriver {
   readonly name = 'fake';
@@ -68,8 +69,8 @@ export class FakeDriver implements SandboxDriver {
   }
 
   /** Fake sandboxes "publish" on this host: tests serve their ports on loopback. */
-  async address(): Promise<string> {
-    return '127.0.0.1';
+  connect(_sandboxId: string, port: number): Promise<Duplex> {
+    return tcpConnect('127.0.0.1', port);
   }
 
   /** Terminals kept per sandbox, as dockyard-tty keeps them: the echo of what was typed is their output. */

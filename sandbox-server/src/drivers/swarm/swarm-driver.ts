@@ -4,6 +4,7 @@
 // terminals, the wait for its inner engine) goes to the engine of the node that runs it, found
 // from the service's task. The host's own part (disk, cgroups, neighbours) is done on each host by
 // its host agent (host-agent/), which marks the sandbox when it is done.
+import type { Duplex } from 'node:stream';
 import type Docker from 'dockerode';
 import type {
   ExecOptions,
@@ -252,8 +253,9 @@ export class SwarmDriver implements SandboxDriver {
     return (await this.#in(sandboxId)).watch(sandboxId, cmd, onLine);
   }
 
-  async address(sandboxId: string): Promise<string> {
-    return (await this.#in(sandboxId)).address(sandboxId);
+  /** Through a relay in the sandbox: its address is on its host's bridge, which this server may not reach. */
+  async connect(sandboxId: string, port: number): Promise<Duplex> {
+    return (await this.#in(sandboxId)).relay(sandboxId, port);
   }
 
   async openTerminal(sandboxId: string, name: string, opts: TerminalOptions): Promise<TerminalStream> {
