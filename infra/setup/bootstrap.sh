@@ -22,10 +22,9 @@ if [ "$MODE" = compose ] && ! docker compose version >/dev/null 2>&1 && ! docker
   packages+=(docker-compose)
 fi
 
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-done
+# shellcheck source=SCRIPTDIR/lib/debian-packages.sh
+source "$REPO/infra/setup/lib/debian-packages.sh"
+find_missing_packages "${packages[@]}"
 
 engine_up() { docker version --format '{{.Server.Version}}' >/dev/null 2>&1; }
 
@@ -52,13 +51,7 @@ command -v npm >/dev/null 2>&1 || die "npm is missing: it is needed to fetch Nod
 if [ ${#missing[@]} -gt 0 ]; then
   say "Installing Debian packages: ${missing[*]}"
   t=$(now_ms)
-  export DEBIAN_FRONTEND=noninteractive NEEDRESTART_MODE=a
-  apt_log=$(mktemp /tmp/dockyard-apt.XXXXXX)
-  if ! { apt-get update -q && apt-get install -y -q --no-install-recommends "${missing[@]}"; } >"$apt_log" 2>&1; then
-    tail -20 "$apt_log" >&2
-    die "Installing ${missing[*]} failed (full log: $apt_log)." "Check that this machine reaches its Debian mirror (apt-get update), then run this again."
-  fi
-  rm -f "$apt_log"
+  install_packages 'this machine' "${missing[@]}"
   took "$t"
 else
   say "Debian packages: all present (${packages[*]})"

@@ -184,18 +184,11 @@ step "Debian packages"
 # npm only to fetch Node 24 (as infra/setup/bootstrap.sh does); e2fsprogs, util-linux and iproute2
 # for the agent (sandbox disks, entering sandboxes).
 packages=(docker.io containerd iptables lxcfs ca-certificates openssl npm e2fsprogs util-linux iproute2)
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-done
+# shellcheck source=SCRIPTDIR/../setup/lib/debian-packages.sh
+source "$REPO/infra/setup/lib/debian-packages.sh"
+find_missing_packages "${packages[@]}"
 if [ ${#missing[@]} -gt 0 ]; then
-  export DEBIAN_FRONTEND=noninteractive NEEDRESTART_MODE=a
-  apt_log=$(mktemp /tmp/dockyard-apt.XXXXXX)
-  if ! { apt-get update -q && apt-get install -y -q --no-install-recommends "${missing[@]}"; } >"$apt_log" 2>&1; then
-    tail -20 "$apt_log" >&2
-    die "Installing ${missing[*]} failed (full log: $apt_log)." "Check that this host reaches its Debian mirror (apt-get update), then run this again."
-  fi
-  rm -f "$apt_log"
+  install_packages 'this host' "${missing[@]}"
   note "installed ${missing[*]}"
 else
   note "all present"
