@@ -20,6 +20,8 @@ export interface PolicyOptions {
   mirrorPort: number;
   /** Public destinations (CIDRs) sandboxes may reach; empty: no egress but the mirror. */
   egressAllow: readonly string[];
+  /** The network namespace (/run/netns/<name>) of the engine's bridges, when not this process's (test hosts). */
+  netns?: string;
 }
 
 /**
@@ -64,12 +66,10 @@ export function parseEgressAllow(raw: string): string[] {
   return cidrs.map((c) => (c.includes('/') ? c : `${c}/32`));
 }
 
-async function iptables(args: string[]): Promise<number> {
-  return (await run(['iptables', '-w', ...args])).code;
-}
-
 /** Creates or rebuilds both chains and hooks them in (idempotent: safe on every start). */
 export async function applyPolicy(o: PolicyOptions): Promise<number> {
+  const inNetns = o.netns ? ['nsenter', `--net=/run/netns/${o.netns}`] : [];
+  const iptables = async (args: string[]) => (await run([...inNetns, 'iptables', '-w', ...args])).code;
   for (const chain of [FORWARD_CHAIN, INPUT_CHAIN]) {
     if ((await iptables(['-N', chain])) !== 0) await iptables(['-F', chain]);
   }

@@ -41,12 +41,14 @@ const CLASS_SECONDS = intEnv('BENCH_CLASSROOM_SECONDS', 120);
 /**
  * `BENCH_ONLY=runtimes` runs the runc/runsc comparison alone (a few minutes instead of the density
  * run); `BENCH_ONLY=classroom` the class on two servers behind nginx alone (about 2 minutes);
- * `BENCH_ONLY=swarm-driver` the sandboxes through the swarm driver alone (about 2 minutes).
+ * `BENCH_ONLY=swarm-driver` the sandboxes through the swarm driver alone (about 2 minutes);
+ * `BENCH_ONLY=classroom-swarm` the class over three sandbox hosts alone (about 4 minutes).
  */
 const ONLY = process.env.BENCH_ONLY ?? '';
 const ONLY_STEPS: Record<string, () => Promise<void>> = {
   runtimes: () => compareRuntimes(),
   classroom: () => classroom(),
+  'classroom-swarm': () => classroom(true),
   'swarm-driver': () => swarmDriver(),
 };
 if (ONLY && !ONLY_STEPS[ONLY])
@@ -193,12 +195,12 @@ async function swarmDriver(): Promise<void> {
   }
 }
 
-/** A class of learners at work on a deployment of two servers behind nginx. */
-async function classroom(): Promise<void> {
-  log(`— classroom: ${CLASS_LEARNERS} learners, ${CLASS_SECONDS} s`);
+/** A class of learners at work on a deployment of two servers behind nginx; with `swarm`, over three sandbox hosts. */
+async function classroom(swarm = false): Promise<void> {
+  log(`— classroom${swarm ? ' over three sandbox hosts' : ''}: ${CLASS_LEARNERS} learners, ${CLASS_SECONDS} s`);
   try {
     const { rows: r, notes: n } = classroomReport(
-      await classroomNumbers({ learners: CLASS_LEARNERS, seconds: CLASS_SECONDS }),
+      await classroomNumbers({ learners: CLASS_LEARNERS, seconds: CLASS_SECONDS, swarm }),
     );
     rows.push(...r);
     notes.push(...n);
@@ -302,6 +304,7 @@ async function main(): Promise<void> {
   notes.push(`Free host memory (MemAvailable) after clean-up: ${mib(await memAvailable())}.`);
 
   await classroom();
+  await classroom(true);
 
   const out = `${table(rows)}\n\n${notes.map((n) => `- ${n}`).join('\n')}\n\n${machine()}\n`;
   process.stdout.write(out, () => process.exit(0));

@@ -7,6 +7,7 @@ import { dockerClient } from '../src/engine/engine.ts';
 import type { ServerMessage } from '../src/protocol/messages.ts';
 import { SERVER_LABEL } from '../src/sessions/session-manager.ts';
 import { startDeployment } from '../src/test-support/deployment.ts';
+import { startSandboxSwarm } from '../src/test-support/sandbox-swarm.ts';
 import { TestClient, type Reply, type TestSocket } from '../src/test-support/harness.ts';
 import { cpuNow, type Cpu } from './host-cpu.ts';
 import type { Row } from './report.ts';
@@ -61,6 +62,8 @@ export interface ClassroomNumbers {
   asked: number;
   learners: number;
   replicas: number;
+  /** Sandbox hosts: 1, this one; more, a Swarm's. */
+  hosts: number;
   seconds: number;
   /** From the first learner's POST /api/sessions to the last one's prompt. */
   readyMs: number;
@@ -288,8 +291,17 @@ function ticker(out: Tally): NodeJS.Timeout {
   }, 10_000);
 }
 
-/** Starts the deployment, brings the class in JOIN_BATCH at a time, lets it work, and removes it all. */
-export async function classroomNumbers(opts: { learners: number; seconds: number }): Promise<ClassroomNumbers> {
+/**
+ * Starts the deployment (its sandboxes on this host's engine, or with `swarm` on three sandbox hosts
+ * on this machine, the swarm tier's set-up), brings the class in JOIN_BATCH at a time, lets it work,
+ * and removes it all.
+ */
+export async function classroomNumbers(opts: {
+  learners: number;
+  seconds: number;
+  swarm?: boolean;
+}): Promise<ClassroomNumbers> {
+  const swarm = opts.swarm ? await startSandboxSwarm({ log }) : undefined;
   const deployment = await startDeployment({
     replicas: 2,
     env: {
@@ -298,8 +310,21 @@ export async function classroomNumbers(opts: { learners: number; seconds: number
       DOCKYARD_WARM_POOL_SIZE: '0',
       DOCKYARD_SANDBOX_MEMORY_MB: String(SANDBOX_MEMORY_MB),
       DOCKYARD_SANDBOX_STORAGE_MB: '1024',
+      ...(swarm
+        ? {
+            DOCKYARD_DRIVER: 'swarm',
+            DOCKYARD_DOCKER_SOCKET: swarm.rig.nodes[0]!.socket,
+            DOCKYARD_SWARM_NODE_ENGINE: swarm.nodeEngineTemplate,
+          }
+        : {}),
     },
+    ...(swarm ? { driver: swarm.driver } : {}),
+  }).catch(async (err: unknown) => {
+    await swarm?.close();
+    throw err;
   });
+  // On the sandbox hosts, every container's cgroup is under its host's cgroup parent.
+  const hostCgroups = swarm?.rig.nodes.map((n) => n.cgroupParent);
   log(
     `deployment up: ${deployment.url}; leftovers after a second Ctrl-C: docker rm -f $(docker ps -aq --filter label=${SERVER_LABEL}=${deployment.id})`,
   );
@@ -307,6 +332,7 @@ export async function classroomNumbers(opts: { learners: number; seconds: number
     asked: opts.learners,
     learners: 0,
     replicas: deployment.replicas.length,
+    hosts: swarm ? swarm.rig.nodes.length : 1,
     seconds: opts.seconds,
     readyMs: NaN,
     joinMs: [],
@@ -347,11 +373,11 @@ export async function classroomNumbers(opts: { learners: number; seconds: number
     const otherContainers = containers.filter((c) => c.Labels[SERVER_LABEL] !== deployment.id).length;
 
     log(`class at work for ${opts.seconds} s`);
-    const [before, from] = [await cpuNow(deployment), performance.now()];
+    const [before, from] = [await cpuNow(deployment, hostCgroups), performance.now()];
     const until = performance.now() + opts.seconds * 1000;
     const progress = ticker(out);
     await Promise.all(learners.map((l) => work(l, until, out, fault))).finally(() => clearInterval(progress));
-    const after = await cpuNow(deployment);
+    const after = await cpuNow(deployment, hostCgroups);
     const cpu = {
       busy: after.busy - before.busy,
       sandboxes: after.sandboxes - before.sandboxes,
@@ -379,6 +405,7 @@ export async function classroomNumbers(opts: { learners: number; seconds: number
     for (const l of learners) l.closing = true;
     log('removing the deployment');
     await deployment.stop();
+    await swarm?.close();
   }
 }
 
@@ -388,26 +415,27 @@ export function classroomReport(c: ClassroomNumbers): { rows: Row[]; notes: stri
   const echoP99 = percentile(c.echo, 99);
   const gradeP95 = percentile(c.grade, 95);
   const by = [...c.errors].map(([kind, n]) => `${kind} ×${n}`).join(', ');
+  const name = c.hosts > 1 ? `classroom over ${c.hosts} sandbox hosts` : 'classroom';
   const rows: Row[] = [
     {
-      metric: `classroom: keystroke echo p99, ${c.learners} learners through nginx on ${c.replicas} servers (n=${c.echo.length})`,
+      metric: `${name}: keystroke echo p99, ${c.learners} learners through nginx on ${c.replicas} servers (n=${c.echo.length})`,
       result: ms(echoP99),
       target: 'p99 ≤ 50 ms',
       ok: echoP99 <= 50,
     },
     {
-      metric: `classroom: grade p95 (${EXERCISE}, n=${c.grade.length})`,
+      metric: `${name}: grade p95 (${EXERCISE}, n=${c.grade.length})`,
       result: ms(gradeP95),
       target: 'p95 ≤ 1 s',
       ok: gradeP95 <= 1000,
     },
-    { metric: 'classroom: errors', result: errors === 0 ? '0' : `${errors} (${by})`, target: '0', ok: errors === 0 },
+    { metric: `${name}: errors`, result: errors === 0 ? '0' : `${errors} (${by})`, target: '0', ok: errors === 0 },
   ];
   const servers = Object.entries(c.perReplica)
     .map(([r, n]) => `${n} on ${r}`)
     .join(', ');
   const note =
-    `Classroom: ${c.learners} of ${c.asked} learners opened the ${LESSON} lesson through nginx, ${JOIN_BATCH} at a time, ` +
+    `${c.hosts > 1 ? `Classroom over ${c.hosts} sandbox hosts (three engines on this machine, a Swarm; the swarm driver)` : 'Classroom'}: ${c.learners} of ${c.asked} learners opened the ${LESSON} lesson through nginx, ${JOIN_BATCH} at a time, ` +
     `with the page's requests (me, progress, session, exercise start, ticket, socket, live grading; sockets ${servers}); ` +
     `the class was ready in ${ms(c.readyMs)} (one learner's session, socket and prompt: p50 ${ms(percentile(c.joinMs, 50))}, max ${ms(max(c.joinMs))}). ` +
     `Then ${c.seconds} s each of a first lesson (hello-world, images, echo, nginx run -d / ps / logs / rm -f, busybox, ` +

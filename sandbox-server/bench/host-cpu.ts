@@ -19,10 +19,15 @@ export interface Cpu {
 
 const read = (path: string) => readFileSync(path, 'utf8');
 /** cgroup v1 with the cgroupfs driver, as Dockyard's engine runs (see bench/memory.ts). */
-const cgroupCpuS = (id = '') => Number(read(`/sys/fs/cgroup/cpuacct/docker/${id}/cpuacct.usage`)) / 1e9;
+const cgroupCpuS = (id = '') =>
+  Number(read(`/sys/fs/cgroup/cpuacct${id.startsWith('/') ? id : `/docker/${id}`}/cpuacct.usage`)) / 1e9;
 
-/** CPU-seconds so far, each counter from its own start: only differences mean anything. */
-export async function cpuNow(d: Deployment): Promise<Cpu> {
+/**
+ * CPU-seconds so far, each counter from its own start: only differences mean anything. With
+ * `hostCgroups` (the cgroup parents of sandbox hosts on this machine), the sandboxes are everything
+ * under those.
+ */
+export async function cpuNow(d: Deployment, hostCgroups?: string[]): Promise<Cpu> {
   const [, ...ticks] = read('/proc/stat').split('\n')[0]!.trim().split(/\s+/).map(Number);
   const ids = (await dockerClient('/var/run/docker.sock').listContainers({ all: true }))
     .filter((c) => c.Labels[SERVER_LABEL] === d.id)
@@ -32,8 +37,10 @@ export async function cpuNow(d: Deployment): Promise<Cpu> {
   const me = process.cpuUsage();
   return {
     busy: (ticks.reduce((a, b) => a + b, 0) - ticks[3]! - ticks[4]!) / 100,
-    sandboxes: ids.reduce((sum, id) => sum + cgroupCpuS(id), 0),
-    containers: cgroupCpuS(),
+    sandboxes: hostCgroups
+      ? hostCgroups.reduce((sum, parent) => sum + cgroupCpuS(parent), 0)
+      : ids.reduce((sum, id) => sum + cgroupCpuS(id), 0),
+    containers: cgroupCpuS() + (hostCgroups?.reduce((sum, parent) => sum + cgroupCpuS(parent), 0) ?? 0),
     servers: d.replicas.map((r) => proc(r.child.pid).reduce((a, b) => a + b, 0) / 100),
     learners: (me.user + me.system) / 1e6,
   };

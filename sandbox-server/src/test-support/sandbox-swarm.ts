@@ -1,7 +1,7 @@
-// Three sandbox hosts on this machine, as docs/scale.md's operator's guide sets up real ones: the
-// swarm rig's engines (swarm-rig.ts) configured as sandbox hosts (the sandbox seccomp profile, user
-// namespaces), labelled for sandboxes, each with its part of the sandbox network, its own mirror
-// and its host agent (whose disk plugin each engine finds in a plugins folder of its own); plus the
+// Three sandbox hosts on this machine, as docs/swarm.md's set-up makes real ones: the swarm rig's
+// engines (swarm-rig.ts) configured as sandbox hosts (the sandbox seccomp profile, user
+// namespaces), labelled for sandboxes, each with its part of the sandbox network and its network
+// policy, its own mirror and its host agent (whose disk plugin each engine finds in a plugins folder of its own); plus the
 // swarm driver over them. What differs from separate hosts: the agents run in this process, and
 // their disks are all on this machine's disk.
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,6 +15,7 @@ import {
   SANDBOX_NETWORK,
 } from '../../../images/platform.ts';
 import { sandboxSeccompProfile } from '../../../infra/engine/seccomp/sandbox-profile.ts';
+import { applyPolicy, SANDBOX_BRIDGE } from '../../../infra/engine/network-policy.ts';
 import { remappedRoot } from '../drivers/docker/cgroup-delegation.ts';
 import { resourceViewBinds } from '../drivers/docker/resource-views.ts';
 import { SandboxDisks } from '../drivers/docker/sandbox-disk.ts';
@@ -153,6 +154,9 @@ export async function startSandboxSwarm(
           NetworkingConfig: { EndpointsConfig: { [SANDBOX_NETWORK]: { Aliases: [MIRROR_ALIAS] } } },
         });
         await mirror.start();
+        // The network policy of a sandbox host, as its set-up applies it, in the host's own network.
+        const mirrorIp = (await mirror.inspect()).NetworkSettings.Networks[SANDBOX_NETWORK]!.IPAddress;
+        await applyPolicy({ bridge: SANDBOX_BRIDGE, mirrorIp, mirrorPort: 5000, egressAllow: [], netns: node.netns });
       }),
     );
     await pluginsReported(rig);

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { driverConformance, TEST_LIMITS, testSandboxId } from '../conformance.ts';
 import { startSandboxSwarm, type SandboxSwarm } from '../../test-support/sandbox-swarm.ts';
+import { SwarmDriver } from './swarm-driver.ts';
 
 const MiB = 2 ** 20;
 /** Small sandboxes: many fit this machine's memory, which every sandbox reserves whole. */
@@ -88,6 +89,39 @@ describe('swarm driver', () => {
       expect(await sh('df -B1 --output=size /var/lib/docker | tail -1')).toMatch(/^\d+$/);
     } finally {
       await s.driver.remove(id);
+    }
+  });
+
+  it("holds each host's network policy: a sandbox pulls from its host's mirror, and reaches neither its neighbour nor another host", async () => {
+    // Two sandboxes on one host: Swarm places them there by a constraint on its name.
+    const pinned = new SwarmDriver(s.rig.manager, {
+      nodeEngine: (n) => s.rig.nodes.find((x) => x.name === n.hostname)!.docker,
+      constraints: ['node.hostname == node2'],
+      readyTimeoutMs: 60_000,
+    });
+    const [mine, theirs] = [testSandboxId(), testSandboxId()];
+    await Promise.all([mine, theirs].map((id) => pinned.create({ id, limits: SMALL })));
+    try {
+      const sh = async (id: string, script: string) => (await pinned.exec(id, ['bash', '-c', script])).stdout.trim();
+      // The neighbour serves nginx, pulled from the host's mirror through the policy.
+      expect(
+        await sh(
+          theirs,
+          `docker run -d -p 7777:80 nginx >/dev/null 2>&1; for i in $(seq 120); do curl -fs localhost:7777 >/dev/null && break; sleep 0.25; done
+           curl -s -o /dev/null -m 3 -w '%{http_code}' localhost:7777`,
+        ),
+      ).toBe('200');
+      const address = await sh(theirs, "ip -4 -o addr show eth0 | awk '{print $4}' | cut -d/ -f1");
+      // Refused at once, not timed out: the policy rejects. The manager's Swarm port on another host
+      // (node1, 10.77.0.11:2377) listens, and a sandbox must not reach it.
+      const manager = s.rig.nodes[0]!.addr;
+      for (const target of [`${address}:7777`, `${manager}:2377`]) {
+        expect(
+          await sh(mine, `curl -s -o /dev/null -m 3 -w '%{http_code} %{exitcode}' http://${target}/ || true`),
+        ).toBe('000 7');
+      }
+    } finally {
+      await Promise.all([mine, theirs].map((id) => pinned.remove(id)));
     }
   });
 
