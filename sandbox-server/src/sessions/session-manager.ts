@@ -793,7 +793,9 @@ export class SessionManager {
       const lost = new Map((await this.#driver.lost()).map((l) => [l.id, l.why]));
       if (lost.size === 0) return;
       for (const r of [...this.#sessions.values()]) {
-        const sandbox = this.#sandboxes(r).find((s) => lost.has(s));
+        // A reset removes the session's sandbox on purpose: its ending task is not a loss.
+        if (this.#resetting.has(r.id)) continue;
+        const sandbox = this.#sandboxes(r).find((s) => lost.has(s) && !this.#joining.has(s));
         if (!sandbox) continue;
         this.#log.warn({ session: r.id, sandbox, why: lost.get(sandbox) }, 'sandbox lost: its session ends');
         await this.destroy(r.id, 'lost');

@@ -125,6 +125,34 @@ describe('swarm driver', () => {
     }
   });
 
+  it('reports a sandbox that stopped as lost, and never one it removes', async () => {
+    const [stops, removed] = [testSandboxId(), testSandboxId()];
+    await Promise.all([stops, removed].map((id) => s.driver.create({ id, limits: SMALL })));
+    const seen = new Map<string, string>();
+    let watching = true;
+    const watch = (async () => {
+      while (watching) {
+        for (const l of await s.driver.lost()) seen.set(l.id, l.why);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    })();
+    try {
+      await s.driver.remove(removed);
+      // The sandbox's own container dies on its host, as one killed there would.
+      const host = (await nodesOf([stops])).get(stops)!;
+      const engine = s.rig.nodes.find((n) => n.name === host)!.docker;
+      const [container] = await engine.listContainers({ filters: { label: [`org.dockyard.sandbox=${stops}`] } });
+      await engine.getContainer(container!.Id).kill();
+      for (let i = 0; i < 200 && !seen.has(stops); i++) await new Promise((r) => setTimeout(r, 50));
+      expect(seen.get(stops)).toMatch(/^its task is (failed|complete|shutdown)/);
+      expect(seen.has(removed)).toBe(false);
+    } finally {
+      watching = false;
+      await watch;
+      await s.driver.remove(stops);
+    }
+  });
+
   it('answers OUT_OF_CAPACITY at once when no host has the memory left, and leaves nothing behind', async () => {
     const id = testSandboxId();
     const started = Date.now();

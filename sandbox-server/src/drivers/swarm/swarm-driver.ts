@@ -333,7 +333,8 @@ export class SwarmDriver implements SandboxDriver {
     const lost: LostSandbox[] = [];
     for (const t of tasks) {
       const id = t.Spec?.ContainerSpec?.Labels?.[SANDBOX_LABEL];
-      if (!id) continue;
+      // A task whose service was removed ends on purpose (a sandbox removed, a session reset).
+      if (!id || t.DesiredState === 'remove') continue;
       const node = t.NodeID ? unreachable.get(t.NodeID) : undefined;
       const state = t.Status?.State ?? '';
       if (node) {
