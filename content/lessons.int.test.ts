@@ -18,7 +18,8 @@ import { testRuntimes } from '../sandbox-server/src/test-support/runtimes.ts';
 
 const GiB = 2 ** 30;
 const LIMITS = { memoryBytes: 2 * GiB, cpus: 1, pids: 1024, storageBytes: 4 * GiB };
-const TIMEOUT_MS = 120_000;
+/** One command: a Go build on the sandbox's one CPU took over 2 minutes once on a busy CI machine. */
+const TIMEOUT_MS = 240_000;
 /** A learner reads for a while between two clicks: a failing step gets this long to succeed (a server starting). */
 const SETTLE_MS = 10_000;
 
@@ -124,7 +125,7 @@ for (const { runtime, skip } of await testRuntimes()) {
         }
       },
       // The longest lesson's commands (builds, pulls) on a busy 2-core machine, with other lessons beside it.
-      420_000,
+      600_000,
     );
   });
 }
