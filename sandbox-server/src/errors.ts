@@ -58,11 +58,6 @@ export const errorCatalogue = {
     title: 'Sandboxes on this host run under gVisor, where a session has one node',
     hint: 'gVisor does not see a network added to a running sandbox, so the playground cannot add nodes and the Swarm lessons cannot form their Swarm here. They work on a host with DOCKYARD_SANDBOX_RUNTIME=runc.',
   },
-  NODES_UNSUPPORTED_ON_SWARM: {
-    status: 501,
-    title: 'Sandboxes here run on several hosts, where a session has one node for now',
-    hint: 'The swarm driver cannot yet join the nodes of one session by a network of their own across hosts, so the playground cannot add nodes and the Swarm lessons cannot form their Swarm. They work where the server runs sandboxes on its own host (the docker driver).',
-  },
   NODE_NOT_FOUND: {
     status: 404,
     title: 'This session has no such node',

@@ -1,6 +1,7 @@
 // The platform over three sandbox hosts, all real: two servers behind nginx on one PostgreSQL,
 // with the swarm driver over the Swarm of test-support/sandbox-swarm.ts. A learner on each host
-// uses the terminal, files, grading and a preview through either server; a host that stops has its learner
+// uses the terminal, files, grading and a preview through either server, and a second node joins
+// one of them on their own network; a host that stops has its learner
 // told within 30 s, who starts again on a healthy host while the others carry on, and its leftovers
 // go when it returns; a server killed meanwhile costs its learners a reconnect and nothing more.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -118,6 +119,18 @@ describe('the platform over three sandbox hosts', () => {
           .toContain('Welcome to nginx!');
       }
     }
+  });
+
+  it("puts a session's next node beside its first, on their own network", async () => {
+    const l = learners.find((x) => x.host !== 'node1')!;
+    const before = new Set((await deployment.sandboxes()).map((x) => x.id));
+    const added = await l.client.req<{ node: string }>('POST', `/api/sessions/${l.sessionId}/nodes`, {});
+    expect([added.status, added.body.node]).toEqual([201, 'node2']);
+    const node2 = (await deployment.sandboxes()).find((x) => !before.has(x.id))!.id;
+    expect(await hostOf(node2)).toBe(l.host);
+    await l.ws.open('n2', { node: 'node2' });
+    await l.ws.run('n2', 'hostname; ping -c1 -W3 node1 >/dev/null && echo reached-$((6+6))', /reached-12/);
+    expect(l.ws.output('n2')).toContain('node2');
   });
 
   it('tells the learner of a stopped host within 30 s, starts them again on a healthy one, and reaps what the host kept', async () => {

@@ -19,6 +19,11 @@ export interface SandboxSpec {
   limits: SandboxLimits;
   /** Extra labels (session, owner, expiry) put on the sandbox. */
   labels?: Record<string, string>;
+  /**
+   * A sandbox this one will share a peer network with (the first node of its session): a backend
+   * of several hosts runs it on that sandbox's host, where their network is.
+   */
+  near?: string;
 }
 
 export interface Sandbox {
@@ -103,6 +108,11 @@ export type SandboxKernel = 'host' | 'gvisor';
 
 export interface SandboxDriver {
   readonly name: string;
+  /**
+   * Whether its sandboxes may run on different hosts. A node of a session is then made `near` the
+   * session's first sandbox, never taken from the warm pool (which may hold it on another host).
+   */
+  readonly spread: boolean;
   /** The kernel this driver's sandboxes run on. */
   kernel(): Promise<SandboxKernel>;
   /** Creates a sandbox and resolves once its inner engine answers. */
@@ -143,7 +153,10 @@ export interface SandboxDriver {
    * them through it. Making one that exists is not an error.
    */
   createPeerNetwork(networkId: string, labels?: Record<string, string>): Promise<void>;
-  /** Puts a sandbox on a peer network, where the other nodes reach it as `name`. */
+  /**
+   * Puts a sandbox on a peer network, where the other nodes reach it as `name`. On a backend of
+   * several hosts, a sandbox joins only on its network's host (it was made `near` a node there).
+   */
   joinPeerNetwork(networkId: string, sandboxId: string, name: string): Promise<void>;
   /** Removes a peer network, first taking any sandbox still on it off. Removing one that is gone is not an error. */
   removePeerNetwork(networkId: string): Promise<void>;

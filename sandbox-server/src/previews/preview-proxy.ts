@@ -57,10 +57,10 @@ export const hostOnlyCookie = (setCookie: string) => setCookie.replace(/;\s*doma
 const escapeHtml = (s: string) =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
-/** A small page in the learner's words, with the catalogue's code for whoever reads the logs. */
 /** What went wrong with a connection, in a word where there is one (ECONNREFUSED). */
 const errorCode = (err: unknown): string => (err as NodeJS.ErrnoException).code ?? (err as Error).message;
 
+/** A small page in the learner's words, with the catalogue's code for whoever reads the logs. */
 function page(res: ServerResponse, code: ErrorCode, detail: string): void {
   const { status, title, hint } = errorCatalogue[code];
   const html = `<!doctype html><html lang="en"><meta charset="utf-8"><meta name="viewport" content="width=device-width">
@@ -201,7 +201,6 @@ export function createPreviewServer(deps: PreviewProxyDeps): Server {
     up.on('error', () => socket.destroy());
     socket.on('close', () => up.destroy());
     up.on('close', () => socket.destroy());
-    up.on('end', () => socket.end());
     const lines = [`${req.method} ${req.url} HTTP/1.1`];
     for (let i = 0; i < req.rawHeaders.length; i += 2) {
       const name = req.rawHeaders[i]!;

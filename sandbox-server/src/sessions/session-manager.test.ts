@@ -289,6 +289,28 @@ describe('SessionManager', () => {
       expect(await code(sessions.removeNode(session.id, 'node7'))).toBe('NODE_NOT_FOUND');
     });
 
+    it('makes a node beside the first on a driver that spreads sandboxes over hosts, not from the pool', async () => {
+      for (const spread of [false, true]) {
+        const { sessions, driver } = setup({ maxSandboxes: 5, warmPoolSize: 1 });
+        driver.spread = spread;
+        await sessions.start();
+        await sessions.pool.idle();
+        const { session } = await sessions.create('a');
+        await sessions.pool.idle();
+        const warm = [...driver.sandboxes.values()].find(
+          (x) => x.labels[WarmPool.LABEL] === 'warm' && x.id !== sessions.sandboxOf(session.id),
+        )!;
+        await sessions.addNode(session.id);
+        const node2 = sessions.sandboxOf(nodeKey(session.id, 'node2'));
+        // On one host the pool's sandbox serves; over several, a new one is made near node1.
+        expect(node2 === warm.id).toBe(!spread);
+        expect(driver.created.find((c) => c.id === node2)?.near).toBe(
+          spread ? sessions.sandboxOf(session.id) : undefined,
+        );
+        await sessions.stop();
+      }
+    });
+
     it('counts nodes against capacity, and two clicks at once cannot pass the maximum', async () => {
       const { sessions } = setup({ maxSandboxes: 3, maxNodes: 5 });
       await sessions.start();

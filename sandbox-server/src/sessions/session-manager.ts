@@ -382,12 +382,18 @@ export class SessionManager {
     return this.#sessions.get(session.id)!;
   }
 
-  /** A sandbox from the pool, else a new one if there is room, else OUT_OF_CAPACITY. */
-  async #acquireSandbox(labels: Record<string, string>, replacing = false): Promise<string> {
-    const warm = await this.pool.take().catch((err: unknown) => {
-      this.#log.warn({ err }, 'the warm pool could not be read; starting a sandbox instead');
-      return undefined;
-    });
+  /**
+   * A sandbox from the pool, else a new one if there is room, else OUT_OF_CAPACITY. One `near`
+   * another (a session's node) is made beside it when the driver spreads sandboxes over hosts.
+   */
+  async #acquireSandbox(labels: Record<string, string>, replacing = false, near?: string): Promise<string> {
+    const placed = near !== undefined && this.#driver.spread;
+    const warm = placed
+      ? undefined
+      : await this.pool.take().catch((err: unknown) => {
+          this.#log.warn({ err }, 'the warm pool could not be read; starting a sandbox instead');
+          return undefined;
+        });
     if (warm) {
       // The server that runs the pool (this one, or another) starts one in its place.
       if (this.#reaping) this.pool.fill();
@@ -407,6 +413,7 @@ export class SessionManager {
         id,
         limits: this.#s.limits,
         labels: { [SERVER_LABEL]: this.#s.instanceId, ...labels },
+        ...(placed ? { near } : {}),
       });
       return id;
     } catch (err) {
@@ -509,10 +516,11 @@ export class SessionManager {
       let n = 2;
       while (names.includes(`node${n}`)) n++;
       const name = `node${n}`;
-      const sandboxId = await this.#acquireSandbox({
-        ...sessionLabels(r.id, r.ownerId, r.expiresAt),
-        'org.dockyard.node': name,
-      });
+      const sandboxId = await this.#acquireSandbox(
+        { ...sessionLabels(r.id, r.ownerId, r.expiresAt), 'org.dockyard.node': name },
+        false,
+        r.sandboxId,
+      );
       this.#joining.add(sandboxId);
       try {
         if (this.#sessions.get(id) !== r) throw new ApiError('SESSION_NOT_FOUND');

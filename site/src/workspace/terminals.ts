@@ -226,6 +226,8 @@ export class Terminals {
   /** Everything on screen is gone (a new sandbox): clear the tabs' screens. */
   clearAll(): void {
     this.#ended = false;
+    // What was said of the old sandbox's terminals is not news about the new one's.
+    this.say('');
     for (const t of this.#tabs.values()) t.term.reset();
     if (!this.#tabs.size) this.restore();
   }

@@ -55,6 +55,7 @@ const isGoneOrGoing = (err: unknown) => [404, 409].includes((err as { statusCode
 
 export class DockerDriver implements SandboxDriver {
   readonly name = 'docker';
+  readonly spread = false;
   readonly #docker: Docker;
   readonly #opts: Required<Omit<DockerDriverOptions, 'image'>> & { image?: string };
   readonly disks: SandboxDisks;
@@ -258,7 +259,7 @@ export class DockerDriver implements SandboxDriver {
     // gVisor takes a sandbox's interfaces over when it starts and never sees one added later: the
     // node would be on the network for Docker and cut off inside.
     if (await this.#isGvisor()) throw new ApiError('NODES_UNSUPPORTED');
-    return joinPeerNetwork(this.#docker, networkId, sandboxId, name);
+    return joinPeerNetwork(this.#docker, networkId, containerName(sandboxId), name);
   }
 
   removePeerNetwork(networkId: string): Promise<void> {

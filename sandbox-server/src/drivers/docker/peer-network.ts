@@ -7,7 +7,6 @@ import type Docker from 'dockerode';
 import { OWNER_LABEL } from '../../../../images/platform.ts';
 import type { PeerNetwork } from '../driver.ts';
 import { PEER_BRIDGES } from '../../../../infra/engine/network-policy.ts';
-import { containerName } from './sandbox-options.ts';
 
 export const PEER_LABEL = 'org.dockyard.peers';
 
@@ -59,9 +58,10 @@ export async function createPeerNetwork(
   throw new Error(`no free subnet for the peer network ${networkId}`);
 }
 
-export async function joinPeerNetwork(docker: Docker, networkId: string, sandboxId: string, name: string) {
+/** Connects `container` (a sandbox's, by name or id) to the peer network, reached there as `name`. */
+export async function joinPeerNetwork(docker: Docker, networkId: string, container: string, name: string) {
   await docker.getNetwork(peerNetworkName(networkId)).connect({
-    Container: containerName(sandboxId),
+    Container: container,
     EndpointConfig: { Aliases: [name] },
   });
 }

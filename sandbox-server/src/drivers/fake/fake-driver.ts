@@ -15,6 +15,8 @@ import { tcpConnect } from '../docker/port-relay.ts';
 
 export class FakeDriver implements SandboxDriver {
   readonly name = 'fake';
+  /** As a backend of several hosts when set (nodes are then made, not taken from the pool). */
+  spread = false;
   readonly sandboxes = new Map<string, Sandbox>();
   /** Calls to create, in order (for assertions). */
   readonly created: SandboxSpec[] = [];

@@ -20,9 +20,7 @@ afterAll(async () => {
   await swarm?.close();
 }, 300_000);
 
-driverConformance('swarm', async () => (await started).driver, {
-  peerNetworks: { refusedWith: 'NODES_UNSUPPORTED_ON_SWARM' },
-});
+driverConformance('swarm', async () => (await started).driver);
 
 describe('swarm driver', () => {
   let s: SandboxSwarm;

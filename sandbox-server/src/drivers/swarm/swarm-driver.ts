@@ -23,8 +23,7 @@ import { ApiError } from '../../errors.ts';
 import { SandboxContainers } from '../docker/sandbox-containers.ts';
 import { DISK_MOUNTS, type DiskFolder } from '../docker/sandbox-disk.ts';
 import { containerName, SANDBOX_LABEL } from '../docker/sandbox-options.ts';
-import { listPeerNetworks, PEER_LABEL, peerNetworkName } from '../docker/peer-network.ts';
-import { OWNER_LABEL } from '../../../../images/platform.ts';
+import { createPeerNetwork, joinPeerNetwork, listPeerNetworks, removePeerNetwork } from '../docker/peer-network.ts';
 import { HOST_READY_FILE } from '../docker/host-part.ts';
 import { diskVolumeName, SANDBOX_HOST_LABEL, sandboxServiceSpec, type ServicePlacement } from './service-spec.ts';
 
@@ -75,6 +74,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class SwarmDriver implements SandboxDriver {
   readonly name = 'swarm';
+  readonly spread = true;
+  /** The labels each peer network is to be made with, at its first join (createPeerNetwork's). */
+  readonly #peerLabels = new Map<string, Record<string, string>>();
   readonly #manager: Docker;
   readonly #opts: Required<Omit<SwarmDriverOptions, 'image' | 'constraints'>> & SwarmDriverOptions;
   /** Where each sandbox runs, once looked up: a sandbox never moves (its task is never restarted). */
@@ -227,7 +229,11 @@ export class SwarmDriver implements SandboxDriver {
         sandboxServiceSpec(spec, {
           viewBinds: this.#opts.viewBinds,
           ...(this.#opts.image ? { image: this.#opts.image } : {}),
-          ...(this.#opts.constraints ? { constraints: this.#opts.constraints } : {}),
+          constraints: [
+            ...(this.#opts.constraints ?? []),
+            // Beside the session's first node, where their network is.
+            ...(spec.near ? [`node.id == ${(await this.#where(spec.near)).node.id}`] : []),
+          ],
         }),
       );
       const placed = await this.#placement(spec.id);
@@ -349,40 +355,50 @@ export class SwarmDriver implements SandboxDriver {
     return lost;
   }
 
-  /** An overlay network: the nodes of a session may run on different hosts. */
-  async createPeerNetwork(networkId: string, labels: Record<string, string> = {}): Promise<void> {
-    try {
-      await this.#manager.createNetwork({
-        Name: peerNetworkName(networkId),
-        Driver: 'overlay',
-        Attachable: true,
-        Internal: true,
-        CheckDuplicate: true,
-        Labels: { ...labels, [OWNER_LABEL]: 'dockyard', [PEER_LABEL]: networkId },
-      });
-    } catch (err) {
-      if (status(err) !== 409) throw err;
-    }
+  /**
+   * Nothing yet: a session's nodes all run on its first node's host (each is made `near` it), and
+   * their network is a bridge there, made at the first join, as the docker driver makes it on its
+   * host. Overlay networks were tried first: Engine 20.10 connects a running container to one only
+   * on a host that already runs something on it, and an internal one carried nothing between this
+   * machine's test hosts. The labels are kept for that first join.
+   */
+  createPeerNetwork(networkId: string, labels: Record<string, string> = {}): Promise<void> {
+    this.#peerLabels.set(networkId, labels);
+    return Promise.resolve();
   }
 
-  /**
-   * Refused for now: Docker 20.10 connects a running container to an overlay network only on a node
-   * that already runs something on it, and an internal overlay carried nothing between this
-   * machine's test hosts (docs/scale.md, "What is not done yet").
-   */
-  joinPeerNetwork(): Promise<void> {
-    return Promise.reject(new ApiError('NODES_UNSUPPORTED_ON_SWARM'));
+  /** On the sandbox's host: the network is made there at the first join, and must not be anywhere else. */
+  async joinPeerNetwork(networkId: string, sandboxId: string, name: string): Promise<void> {
+    const placed = await this.#where(sandboxId);
+    const elsewhere = (await this.#hostsWithPeerNetwork(networkId)).filter((h) => h.id !== placed.node.id);
+    if (elsewhere.length > 0)
+      throw new Error(
+        `${sandboxId} runs on ${placed.node.hostname}, and its session's network is on ${elsewhere[0]!.hostname}: it was not made near the session's first node`,
+      );
+    const { engine } = this.#node(placed.node);
+    await createPeerNetwork(engine, networkId, this.#peerLabels.get(networkId));
+    await joinPeerNetwork(engine, networkId, placed.containerId, name);
   }
 
   async removePeerNetwork(networkId: string): Promise<void> {
-    try {
-      await this.#manager.getNetwork(peerNetworkName(networkId)).remove();
-    } catch (err) {
-      if (status(err) !== 404) throw err;
-    }
+    this.#peerLabels.delete(networkId);
+    for (const host of await this.#hostsWithPeerNetwork(networkId))
+      await removePeerNetwork(this.#node(host).engine, networkId);
   }
 
-  listPeerNetworks(): Promise<PeerNetwork[]> {
-    return listPeerNetworks(this.#manager);
+  /** The peer networks on every sandbox host that answers. */
+  async listPeerNetworks(): Promise<PeerNetwork[]> {
+    const found = new Map<string, PeerNetwork>();
+    for (const host of await this.#sandboxHosts())
+      for (const n of await listPeerNetworks(this.#node(host).engine)) found.set(n.id, n);
+    return [...found.values()];
+  }
+
+  /** The sandbox hosts (that answer) on which the peer network exists. */
+  async #hostsWithPeerNetwork(networkId: string): Promise<SwarmNode[]> {
+    const hosts: SwarmNode[] = [];
+    for (const host of await this.#sandboxHosts())
+      if ((await listPeerNetworks(this.#node(host).engine)).some((n) => n.id === networkId)) hosts.push(host);
+    return hosts;
   }
 }
