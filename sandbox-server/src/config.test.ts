@@ -23,6 +23,24 @@ describe('loadConfig', () => {
     expect(attempt).toThrow(/DOCKYARD_LOG_LEVEL/);
   });
 
+  it('runs the swarm driver with each host reached by its template, and over TCP only with the TLS folder', () => {
+    expect(loadConfig({}).driver).toBe('docker');
+    const unix = loadConfig({ DOCKYARD_DRIVER: 'swarm', DOCKYARD_SWARM_NODE_ENGINE: 'unix:///srv/{hostname}.sock' });
+    expect([unix.driver, unix.swarm.nodeEngine, unix.swarm.tlsDir]).toEqual([
+      'swarm',
+      'unix:///srv/{hostname}.sock',
+      undefined,
+    ]);
+    expect(() => loadConfig({ DOCKYARD_DRIVER: 'swarm' })).toThrow(/DOCKYARD_SWARM_TLS_DIR: required/);
+    expect(loadConfig({ DOCKYARD_DRIVER: 'swarm', DOCKYARD_SWARM_TLS_DIR: '/run/secrets' }).swarm).toEqual({
+      nodeEngine: 'tcp://{addr}:2376',
+      tlsDir: '/run/secrets',
+    });
+    expect(() => loadConfig({ DOCKYARD_DRIVER: 'kubernetes' })).toThrow(
+      /DOCKYARD_DRIVER: docker \(sandboxes on this host\)/,
+    );
+  });
+
   it('takes a postgres:// DATABASE_URL, and without one leaves the store on SQLite', () => {
     expect(loadConfig({}).databaseUrl).toBeUndefined();
     const url = 'postgres://dockyard:secret@db.internal:5432/dockyard';

@@ -1,8 +1,8 @@
 // Three sandbox hosts on this machine, as docs/swarm.md's set-up makes real ones: the swarm rig's
 // engines (swarm-rig.ts) configured as sandbox hosts (the sandbox seccomp profile, user
 // namespaces), labelled for sandboxes, each with its part of the sandbox network and its network
-// policy, its own mirror and its host agent (whose disk plugin each engine finds in a plugins folder of its own); plus the
-// swarm driver over them. What differs from separate hosts: the agents run in this process, and
+// policy, its own mirror and its host agent (whose disk plugin each engine finds in a plugins
+// folder of its own); plus the swarm driver over them. What differs from separate hosts: the agents run in this process, and
 // their disks are all on this machine's disk.
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -29,8 +29,6 @@ import { DEFAULT_DAEMON_CONFIG, startSwarmRig, type SwarmRig } from './swarm-rig
 export interface SandboxSwarm {
   rig: SwarmRig;
   driver: SwarmDriver;
-  /** Each host's agent, by the host's name. */
-  agents: Map<string, HostAgent>;
   /** The server's DOCKYARD_SWARM_NODE_ENGINE for these hosts: their engines' sockets. */
   nodeEngineTemplate: string;
   close(): Promise<void>;
@@ -181,7 +179,6 @@ export async function startSandboxSwarm(
   return {
     rig,
     driver,
-    agents,
     nodeEngineTemplate: `unix://${node1.socket.replace(`/${node1.name}/`, '/{hostname}/')}`,
     close: closeAll,
   } satisfies SandboxSwarm;

@@ -1,7 +1,8 @@
 // Connections to a port inside a sandbox. Straight over TCP where the server reaches the sandbox's
-// address; otherwise (it is on another host's bridge) a small relay runs in the sandbox, over its engine's API, and
-// copies bytes between its own stdin/stdout and 127.0.0.1:<port> there, where the learner's
-// published ports listen. It is Perl, which the sandbox image has; nothing is added to the image.
+// address; otherwise (it is on another host's bridge) through a small relay run in the sandbox
+// over its engine's API, which copies bytes between its stdin/stdout and 127.0.0.1:<port> there,
+// where the learner's published ports listen. It is Perl, which the sandbox image has: nothing is
+// added to the image.
 import { connect, type Socket } from 'node:net';
 import { Duplex, PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
@@ -26,7 +27,7 @@ while ($sel->count) {
 }`;
 
 /** The relay's command: its absolute path, so a learner's PATH changes nothing. */
-export const relayCommand = (port: number): string[] => ['/usr/bin/perl', '-e', RELAY, String(port)];
+const relayCommand = (port: number): string[] => ['/usr/bin/perl', '-e', RELAY, String(port)];
 
 /**
  * Runs the relay in `container` and returns its two ends as one stream: what is written goes to the
