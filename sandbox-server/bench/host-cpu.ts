@@ -29,18 +29,21 @@ const cgroupCpuS = (id = '') =>
  */
 export async function cpuNow(d: Deployment, hostCgroups?: string[]): Promise<Cpu> {
   const [, ...ticks] = read('/proc/stat').split('\n')[0]!.trim().split(/\s+/).map(Number);
-  const ids = (await dockerClient('/var/run/docker.sock').listContainers({ all: true }))
-    .filter((c) => c.Labels[SERVER_LABEL] === d.id)
-    .map((c) => c.Id);
+  // The sandbox hosts' containers, read once; else this engine's containers of the deployment.
+  const onHosts = hostCgroups?.reduce((sum, parent) => sum + cgroupCpuS(parent), 0);
+  const ids =
+    onHosts !== undefined
+      ? []
+      : (await dockerClient('/var/run/docker.sock').listContainers({ all: true }))
+          .filter((c) => c.Labels[SERVER_LABEL] === d.id)
+          .map((c) => c.Id);
   // utime + stime, fields 14 and 15 of /proc/<pid>/stat, in ticks of 1/100 s.
   const proc = (pid = 0) => read(`/proc/${pid}/stat`).split(') ')[1]!.split(' ').slice(11, 13).map(Number);
   const me = process.cpuUsage();
   return {
     busy: (ticks.reduce((a, b) => a + b, 0) - ticks[3]! - ticks[4]!) / 100,
-    sandboxes: hostCgroups
-      ? hostCgroups.reduce((sum, parent) => sum + cgroupCpuS(parent), 0)
-      : ids.reduce((sum, id) => sum + cgroupCpuS(id), 0),
-    containers: cgroupCpuS() + (hostCgroups?.reduce((sum, parent) => sum + cgroupCpuS(parent), 0) ?? 0),
+    sandboxes: onHosts ?? ids.reduce((sum, id) => sum + cgroupCpuS(id), 0),
+    containers: cgroupCpuS() + (onHosts ?? 0),
     servers: d.replicas.map((r) => proc(r.child.pid).reduce((a, b) => a + b, 0) / 100),
     learners: (me.user + me.system) / 1e6,
   };
