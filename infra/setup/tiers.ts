@@ -1,6 +1,7 @@
 // The test tiers `npm test` runs, each counted, ending in one line: "N passed, N failed".
 import { createWriteStream, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { formatFailures, readFailures } from './failures.ts';
 import { run } from './lib/run.ts';
 import { bold, dim, green, red, seconds } from './lib/steps.ts';
 
@@ -212,6 +213,14 @@ export async function runTiers(root: string, names: readonly TierName[], filter:
     },
   );
   console.log(`\n${dim(outcomes.map((o) => `${o.name} ${seconds(o.ms)}`).join(', '))}`);
+  if (total.failed) {
+    // Last, so that a log cut to its end still says what failed and why.
+    const failures = readFailures(root, reports);
+    const unnamed = outcomes.filter((o) => o.counts.failed && !failures.some((f) => f.report.startsWith(o.name)));
+    console.log(red(`\nWhat failed:`));
+    if (failures.length) console.log(formatFailures(failures));
+    for (const o of unnamed) console.log(`  ✗ [${o.name}] no test named in its report: see the tier's output above`);
+  }
   console.log(`\n${total.passed} passed, ${total.failed} failed`);
   return total.failed === 0 ? 0 : 1;
 }
