@@ -9,9 +9,8 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, expect, type Page } from '@playwright/test';
-import { SANDBOX_LABEL } from '../../sandbox-server/src/drivers/docker/sandbox-options.ts';
 import { freePort } from '../../sandbox-server/src/test-support/harness.ts';
-import { startSandboxSwarm } from '../../sandbox-server/src/test-support/sandbox-swarm.ts';
+import { sandboxHosts, startSandboxSwarm } from '../../sandbox-server/src/test-support/sandbox-swarm.ts';
 import { shot } from '../tests/shots.ts';
 import { startSandbox, terminal, typeLine } from '../tests/sandbox.ts';
 
@@ -54,13 +53,7 @@ try {
   const page: Page = await context.newPage();
   await startSandbox(page);
   const [sandbox] = await swarm.driver.list();
-  const tasks = (await swarm.rig.manager.listTasks({ filters: { 'desired-state': ['running'] } })) as {
-    NodeID: string;
-    Spec: { ContainerSpec: { Labels?: Record<string, string> } };
-  }[];
-  const nodeId = tasks.find((t) => t.Spec.ContainerSpec.Labels?.[SANDBOX_LABEL] === sandbox!.id)!.NodeID;
-  const host = ((await swarm.rig.manager.getNode(nodeId).inspect()) as { Description: { Hostname: string } })
-    .Description.Hostname;
+  const host = (await sandboxHosts(swarm.rig)).get(sandbox!.id)!;
   say(`the sandbox runs on ${host}; stopping it`);
   const stoppedAt = Date.now();
   await swarm.rig.kill(host);

@@ -5,6 +5,7 @@ import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { expect, test } from '@playwright/test';
 import { seriousViolations } from './axe.ts';
+import { startSandbox } from './sandbox.ts';
 
 /** Every written lesson, in light and in dark: diagrams and code must read in both. */
 const written = readdirSync(fileURLToPath(new URL('../../content/lessons/', import.meta.url)))
@@ -32,9 +33,7 @@ for (const path of ['/', '/course', '/lessons/container-lifecycle', '/account/',
 test('the workspace, started, has no serious violations, and the terminal is reachable and escapable', async ({
   page,
 }) => {
-  await page.goto('/lessons/container-lifecycle');
-  await page.getByRole('button', { name: 'Start my sandbox' }).click();
-  await expect(page.getByRole('status').filter({ hasText: 'Sandbox ready' })).toBeVisible({ timeout: 30_000 });
+  await startSandbox(page);
   const input = page.getByRole('textbox', { name: /Terminal 1/ });
   await page.getByRole('tab', { name: 'Terminal 1' }).focus();
   await page.keyboard.press('Enter');

@@ -2,6 +2,7 @@
 // then the file tree shows ~/work, a file opens, typing marks it unsaved, Ctrl+S saves it to the
 // sandbox, a new file can be made, and leaving unsaved changes asks first.
 import { shot } from './shots.ts';
+import { pressStart } from './sandbox.ts';
 import { expect, test, type Page } from '@playwright/test';
 import { csrf } from './csrf.ts';
 
@@ -19,8 +20,7 @@ test('the editor loads only when opened, and edits and saves files in ~/work', a
   page.on('request', (r) => requested.push(r.url()));
 
   await lessonPage(page);
-  await page.getByRole('button', { name: 'Start my sandbox' }).click();
-  await expect(page.getByRole('status').filter({ hasText: 'Sandbox ready' })).toBeVisible({ timeout: 30_000 });
+  await pressStart(page);
 
   const listed = await page.request.get('/api/sessions');
   const { sessions } = (await listed.json()) as { sessions: Array<{ id: string }> };

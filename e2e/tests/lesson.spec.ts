@@ -2,9 +2,8 @@
 // finishes the exercise and watches every check turn green; then reloads and finds the same
 // sandbox, terminal history and containers.
 import { shot } from './shots.ts';
-import { expect, test, type Page } from '@playwright/test';
-
-const terminal = (page: Page) => page.locator('.term:not([hidden]) .xterm-rows');
+import { pressStart, terminal } from './sandbox.ts';
+import { expect, test } from '@playwright/test';
 
 test('lesson 7: Run, finish the exercise, every check turns green, and a reload keeps the sandbox', async ({
   page,
@@ -13,9 +12,7 @@ test('lesson 7: Run, finish the exercise, every check turns green, and a reload 
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('The container lifecycle');
   await page.screenshot({ path: shot('lesson7-1-opened') });
 
-  await page.getByRole('button', { name: 'Start my sandbox' }).click();
-  await expect(page.getByRole('status').filter({ hasText: 'Sandbox ready' })).toBeVisible({ timeout: 30_000 });
-  await expect(terminal(page)).toContainText('Dockyard sandbox', { timeout: 15_000 });
+  await pressStart(page);
 
   await page.locator('[data-run="docker run -d --name web nginx"]').first().click();
   await expect(terminal(page)).toContainText(/[0-9a-f]{64}/, { timeout: 60_000 });
@@ -73,8 +70,7 @@ test('lesson 7: Run, finish the exercise, every check turns green, and a reload 
 
 test('lesson 15: the sandbox map shows both containers on app-net', async ({ page }) => {
   await page.goto('/lessons/user-defined-networks');
-  await page.getByRole('button', { name: 'Start my sandbox' }).click();
-  await expect(page.getByRole('status').filter({ hasText: 'Sandbox ready' })).toBeVisible({ timeout: 30_000 });
+  await pressStart(page);
   await page.locator('.term:not([hidden]) .xterm').click();
   await page.keyboard.type(
     'docker network create app-net && docker run -d --name db --network app-net redis && docker run -d --name api --network app-net busybox sleep 3600',
@@ -96,8 +92,7 @@ test('lesson 10: edit the Dockerfile in the editor, build, every check passes, a
   context,
 }) => {
   await page.goto('/lessons/first-dockerfile');
-  await page.getByRole('button', { name: 'Start my sandbox' }).click();
-  await expect(page.getByRole('status').filter({ hasText: 'Sandbox ready' })).toBeVisible({ timeout: 30_000 });
+  await pressStart(page);
 
   // The starter Dockerfile is in ~/work: the learner completes it in the editor and saves.
   await page.getByRole('tab', { name: 'Editor' }).click();

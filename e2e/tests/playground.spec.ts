@@ -6,6 +6,7 @@
 // admin page and a workshop's dashboard counting the nodes; an example opened with ?example=, and
 // an unknown one; a reset back to node1 alone. And the Swarm lesson, whose frontmatter asks for 3
 // nodes in a swarm: the page forms it, and its Run buttons type on node1.
+import { pressStart, terminal } from './sandbox.ts';
 import { expect, test, type Page } from '@playwright/test';
 import { ownServer } from '../server.ts';
 import { seriousViolations } from './axe.ts';
@@ -34,7 +35,6 @@ async function withExample(page: Page): Promise<void> {
   });
 }
 
-const terminal = (page: Page) => page.locator('.term:not([hidden]) .xterm-rows');
 const nodesStatus = (page: Page) => page.locator('[data-nodes-status]');
 
 async function typeIn(page: Page, line: string): Promise<void> {
@@ -68,9 +68,7 @@ test('the playground: nodes, their terminals and maps, a Swarm template, the nod
   await page.waitForURL('/playground/', { waitUntil: 'load' });
   await expect(page.getByRole('heading', { name: 'Playground', level: 1 })).toBeVisible();
   expect(await seriousViolations(page), 'before the start').toEqual([]);
-  await page.getByRole('button', { name: 'Start my sandbox' }).click();
-  await expect(page.getByRole('status').filter({ hasText: 'Sandbox ready' })).toBeVisible({ timeout: 30_000 });
-  await expect(terminal(page)).toContainText('Dockyard sandbox', { timeout: 15_000 });
+  await pressStart(page);
   await expect(page.getByRole('list', { name: 'Nodes' }).getByRole('button', { name: 'node1' })).toBeVisible();
   await expect(page.getByRole('tab', { name: 'node1 · 1' })).toBeVisible();
   await expect(page.getByRole('button', { name: 'Remove node1' })).toHaveCount(0);

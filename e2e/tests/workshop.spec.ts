@@ -4,6 +4,7 @@
 // the instructor watches that learner's terminal live (and the learner sees it), sends a message,
 // downloads the CSV with both learners; then the server restarts mid-workshop, the dashboard
 // reconnects by itself and shows the same progress; last, the admin resets a forgotten password.
+import { pressStart } from './sandbox.ts';
 import { expect, test, type Browser, type Page } from '@playwright/test';
 import { ownServer } from '../server.ts';
 import { seriousViolations } from './axe.ts';
@@ -12,8 +13,6 @@ import { shot } from './shots.ts';
 const server = ownServer(18094, 18095, { DOCKYARD_ADMINS: 'root' });
 test.beforeAll(() => server.start());
 test.afterAll(() => server.stop());
-
-const terminal = (page: Page) => page.locator('.term:not([hidden]) .xterm-rows');
 
 async function signUp(browser: Browser, username: string, displayName: string): Promise<Page> {
   const page = await (await browser.newContext({ baseURL: server.url })).newPage();
@@ -83,9 +82,7 @@ test('an instructor runs a workshop: live grid, watching, message, CSV, and a re
   await expect(anaCell).toHaveAttribute('data-status', 'none');
 
   // Ana passes the exercise; Tess's grid turns green without a reload.
-  await ana.getByRole('button', { name: 'Start my sandbox' }).click();
-  await expect(ana.getByRole('status').filter({ hasText: 'Sandbox ready' })).toBeVisible({ timeout: 30_000 });
-  await expect(terminal(ana)).toContainText('Dockyard sandbox', { timeout: 15_000 });
+  await pressStart(ana);
   await typeIn(ana, 'docker run -d --name web nginx && docker restart web');
   await expect(anaCell).toHaveAttribute('data-status', 'passed', { timeout: 60_000 });
   await expect(teacher.locator(`td[data-learner="${anaId}"]`).first()).toBeVisible();

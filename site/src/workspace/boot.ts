@@ -8,9 +8,35 @@ const page = document.querySelector<HTMLElement>('[data-lesson]');
 const root = document.querySelector<HTMLElement>('[data-workspace]');
 let workspace: Promise<Workspace> | undefined;
 
+/**
+ * The Start button while the workspace's code loads: busy at once, so a click is seen to be taken;
+ * if the code cannot load (the connection dropped), it says so, and what to do.
+ */
+function loading(): () => void {
+  const start = root!.querySelector<HTMLButtonElement>('[data-start]');
+  const note = root!.querySelector<HTMLElement>('[data-start-note]');
+  if (!start || !note) return () => undefined;
+  start.setAttribute('aria-busy', 'true');
+  start.textContent = 'Starting…';
+  note.textContent = '';
+  return () => {
+    start.removeAttribute('aria-busy');
+    start.textContent = 'Start my sandbox';
+    note.textContent =
+      'Your sandbox could not start: this page could not load what it needs (is your connection down?). Reload the page to try again.';
+  };
+}
+
 /** Starts the workspace once; `focus` puts the keyboard in its terminal (the learner asked for it). */
 function ensureWorkspace(focus = false): Promise<Workspace> {
-  workspace ??= import('./workspace.ts').then((m) =>
+  if (workspace) return workspace;
+  const failed = loading();
+  const code = import('./workspace.ts');
+  code.catch(() => {
+    workspace = undefined;
+    failed();
+  });
+  workspace = code.then((m) =>
     m.startWorkspace(root!, {
       lesson: page!.dataset.lesson!,
       focus,
