@@ -14,7 +14,7 @@ import { openDatabase, type Database } from './store/database.ts';
 import { Store } from './store/store.ts';
 import { startDeployment, type Deployment } from './test-support/deployment.ts';
 import { openPreview, TestClient, type TestSocket } from './test-support/harness.ts';
-import { startSandboxSwarm, type SandboxSwarm } from './test-support/sandbox-swarm.ts';
+import { sandboxHosts, startSandboxSwarm, type SandboxSwarm } from './test-support/sandbox-swarm.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let swarm: SandboxSwarm;
@@ -57,13 +57,7 @@ afterAll(async () => {
 
 /** The host whose engine runs a sandbox, as Swarm reports its task. */
 async function hostOf(sandbox: string): Promise<string> {
-  const nodes = (await swarm.rig.manager.listNodes()) as { ID: string; Description: { Hostname: string } }[];
-  const tasks = (await swarm.rig.manager.listTasks({ filters: { 'desired-state': ['running'] } })) as {
-    NodeID: string;
-    Spec: { ContainerSpec: { Labels?: Record<string, string> } };
-  }[];
-  const task = tasks.find((t) => t.Spec.ContainerSpec.Labels?.[SANDBOX_LABEL] === sandbox);
-  return nodes.find((n) => n.ID === task?.NodeID)?.Description.Hostname ?? '(none)';
+  return (await sandboxHosts(swarm.rig)).get(sandbox) ?? '(none)';
 }
 
 /** A learner with a session made through nginx, and a terminal open on it. */

@@ -17,6 +17,7 @@ import {
 import { sandboxSeccompProfile } from '../../../infra/engine/seccomp/sandbox-profile.ts';
 import { applyPolicy, SANDBOX_BRIDGE } from '../../../infra/engine/network-policy.ts';
 import { remappedRoot } from '../drivers/docker/cgroup-delegation.ts';
+import { SANDBOX_LABEL } from '../drivers/docker/sandbox-options.ts';
 import { resourceViewBinds } from '../drivers/docker/resource-views.ts';
 import { SandboxDisks } from '../drivers/docker/sandbox-disk.ts';
 import { DISK_DRIVER, SANDBOX_HOST_LABEL } from '../drivers/swarm/service-spec.ts';
@@ -24,7 +25,7 @@ import { SwarmDriver } from '../drivers/swarm/swarm-driver.ts';
 import { mustRun, run } from '../../../infra/setup/lib/run.ts';
 import { HOST_NETWORK, startHostAgent, type HostAgent } from '../host-agent/agent.ts';
 import { dockerClient } from '../engine/engine.ts';
-import { DEFAULT_DAEMON_CONFIG, startSwarmRig, type SwarmRig } from './swarm-rig.ts';
+import { cleanLeftoverRigs, DEFAULT_DAEMON_CONFIG, startSwarmRig, type SwarmRig } from './swarm-rig.ts';
 
 export interface SandboxSwarm {
   rig: SwarmRig;
@@ -32,6 +33,26 @@ export interface SandboxSwarm {
   /** The server's DOCKYARD_SWARM_NODE_ENGINE for these hosts: their engines' sockets. */
   nodeEngineTemplate: string;
   close(): Promise<void>;
+}
+
+/**
+ * The host each running sandbox is on, as Swarm reports its task: sandbox id to hostname. (A
+ * sandbox's task wants to complete, as a job's does: its state, not its desired state, says running.)
+ */
+export async function sandboxHosts(rig: SwarmRig): Promise<Map<string, string>> {
+  const nodes = (await rig.manager.listNodes()) as { ID: string; Description: { Hostname: string } }[];
+  const tasks = (await rig.manager.listTasks()) as {
+    NodeID?: string;
+    Status: { State: string };
+    Spec: { ContainerSpec: { Labels?: Record<string, string> } };
+  }[];
+  const where = new Map<string, string>();
+  for (const t of tasks) {
+    const id = t.Spec.ContainerSpec.Labels?.[SANDBOX_LABEL];
+    const host = nodes.find((n) => n.ID === t.NodeID)?.Description.Hostname;
+    if (id && host && t.Status.State === 'running') where.set(id, host);
+  }
+  return where;
 }
 
 /** The sandbox hosts' own files: the seccomp profile their engines read, the sandboxes' disks. */
@@ -85,7 +106,9 @@ export async function startSandboxSwarm(
   // The agents mount the disks here: shared before the nodes start, so their mount namespaces see them.
   const disksDir = join(OWN_DIR, 'disks');
   mkdirSync(disksDir, { recursive: true });
-  if (!(await run(['mountpoint', '-q', disksDir])).code) await mustRun(['umount', disksDir]);
+  // A run killed before its close left its hosts' engines running and their disks mounted here.
+  await cleanLeftoverRigs();
+  if (!(await run(['mountpoint', '-q', disksDir])).code) await mustRun(['umount', '--recursive', disksDir]);
   await mustRun(['mount', '--bind', '--make-shared', disksDir, disksDir]);
   // A folder of disks per host, as separate hosts have: a host agent answers for every disk of its
   // folder, and removes those no container of its engine uses.

@@ -19,11 +19,6 @@ export interface SandboxContainersOptions {
   readyTimeoutMs: number;
   /** A file in the sandbox that must exist too before it is ready (the host agent's mark). */
   readyFile?: string;
-  /**
-   * Whether the engine's processes are this machine's, so that a sandbox at one of its limits can be
-   * told from its cgroups here (not for an engine on another host). True by default.
-   */
-  local?: boolean;
 }
 
 export class SandboxContainers {
@@ -32,7 +27,6 @@ export class SandboxContainers {
   readonly #gvisor: SandboxContainersOptions['gvisor'];
   readonly #readyTimeoutMs: number;
   readonly #readyFile: string | undefined;
-  readonly #local: boolean;
 
   constructor(docker: Docker, opts: SandboxContainersOptions) {
     this.#docker = docker;
@@ -40,7 +34,6 @@ export class SandboxContainers {
     this.#gvisor = opts.gvisor;
     this.#readyTimeoutMs = opts.readyTimeoutMs;
     this.#readyFile = opts.readyFile;
-    this.#local = opts.local ?? true;
   }
 
   async #container(sandboxId: string): Promise<Docker.Container> {
@@ -133,9 +126,7 @@ exit 1`;
 
   /** SANDBOX_AT_LIMIT, naming the limit, when the sandbox is at one of its own; else nothing. */
   async #explainLimit(container: Docker.Container): Promise<void> {
-    if (!this.#local) return;
-    const pid = (await container.inspect().catch(() => undefined))?.State.Pid;
-    const why = pid ? await limitReached(pid) : undefined;
+    const why = await limitReached(container);
     if (why) throw new ApiError('SANDBOX_AT_LIMIT', why);
   }
 

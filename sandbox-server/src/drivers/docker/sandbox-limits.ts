@@ -1,31 +1,24 @@
-// Which of its own limits keeps a sandbox from starting anything, in words for its learner. Read on
-// the host from the sandbox's cgroups, when a command the server runs there could not start.
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { cgroupDirs } from './cgroup-delegation.ts';
+// Which of its own limits keeps a sandbox from starting anything, in words for its learner, when a
+// command the server runs there could not start. Asked of the engine that runs the sandbox (its
+// stats), so it is the same on this host and on a Swarm host: the engine reads the sandbox's cgroup,
+// whose counts include its inner containers, without starting anything in the sandbox.
+import type Docker from 'dockerode';
 
 /** How close to its pids limit counts as at it: processes come and go while we look. */
 const PIDS_SLACK = 0.95;
 
-const readNumber = (path: string) =>
-  readFile(path, 'utf8').then(
-    (t) => Number(t.trim()),
-    () => NaN,
-  );
+interface PidsStats {
+  pids_stats?: { current?: number; limit?: number };
+}
 
-/** A sentence naming the limit the sandbox whose first process is `pid` is at, or undefined. */
-export async function limitReached(pid: number): Promise<string | undefined> {
-  const procCgroup = await readFile(`/proc/${pid}/cgroup`, 'utf8').catch(() => '');
-  // v1 lists a pids controller; on v2 (one hierarchy at /sys/fs/cgroup) its files are in the one folder.
-  const dirs = [...cgroupDirs(procCgroup), ...cgroupDirs(procCgroup, '/sys/fs/cgroup', true)];
-  for (const dir of dirs) {
-    const [current, max] = await Promise.all([
-      readNumber(join(dir, 'pids.current')),
-      readNumber(join(dir, 'pids.max')),
-    ]);
-    if (current >= max * PIDS_SLACK) {
-      return `It runs ${current} processes and threads, inner containers included, and may run at most ${max}: nothing new can start until some end.`;
-    }
-  }
+/** A sentence naming the limit the sandbox `container` is at, or undefined (also when its engine cannot say). */
+export async function limitReached(container: Docker.Container): Promise<string | undefined> {
+  // One sample, not two a second apart (API 1.41): the pids counts need no rate.
+  const stats = (await container
+    .stats({ stream: false, 'one-shot': true } as { stream: false })
+    .catch(() => undefined)) as PidsStats | undefined;
+  const { current = 0, limit = 0 } = stats?.pids_stats ?? {};
+  if (limit > 0 && current >= limit * PIDS_SLACK)
+    return `It runs ${current} processes and threads, inner containers included, and may run at most ${limit}: nothing new can start until some end.`;
   return undefined;
 }

@@ -1,11 +1,12 @@
 // The swarm driver over three sandbox hosts on this machine (test-support/sandbox-swarm.ts): the
-// shared conformance suite, then what Swarm adds: sandboxes spread over the hosts, a drained host
-// (paused) gets no new ones and keeps its running ones, and a sandbox carries every setting a sandbox host
-// keeps for it.
+// shared conformance suite, then what Swarm adds: sandboxes spread over the hosts, a host taken out
+// of service (paused) gets no new ones and keeps its running ones, a host that refuses a sandbox is
+// left out, and a sandbox carries every setting a sandbox host keeps for it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { driverConformance, TEST_LIMITS, testSandboxId } from '../conformance.ts';
-import { startSandboxSwarm, type SandboxSwarm } from '../../test-support/sandbox-swarm.ts';
+import { sandboxHosts, startSandboxSwarm, type SandboxSwarm } from '../../test-support/sandbox-swarm.ts';
 import { SwarmDriver } from './swarm-driver.ts';
+import { SANDBOX_IMAGE } from '../../../../images/platform.ts';
 
 const MiB = 2 ** 20;
 /** Small sandboxes: many fit this machine's memory, which every sandbox reserves whole. */
@@ -28,19 +29,9 @@ describe('swarm driver', () => {
     s = await started;
   });
 
-  /** The node each sandbox runs on, as Swarm reports its task. */
+  /** The node each of these sandboxes runs on, as Swarm reports its task. */
   async function nodesOf(ids: string[]): Promise<Map<string, string>> {
-    const nodes = (await s.rig.manager.listNodes()) as { ID: string; Description: { Hostname: string } }[];
-    const tasks = (await s.rig.manager.listTasks({ filters: { 'desired-state': ['running'] } })) as {
-      NodeID: string;
-      Spec: { ContainerSpec: { Labels?: Record<string, string> } };
-    }[];
-    const where = new Map<string, string>();
-    for (const t of tasks) {
-      const id = t.Spec.ContainerSpec.Labels?.['org.dockyard.sandbox'];
-      if (id && ids.includes(id)) where.set(id, nodes.find((n) => n.ID === t.NodeID)!.Description.Hostname);
-    }
-    return where;
+    return new Map([...(await sandboxHosts(s.rig))].filter(([id]) => ids.includes(id)));
   }
 
   it('spreads 30 sandboxes over the hosts, and each runs commands where it is, inner containers too', async () => {
@@ -160,18 +151,74 @@ describe('swarm driver', () => {
     expect((await s.driver.list()).map((x) => x.id)).not.toContain(id);
   });
 
+  it('places a sandbox that a host refused on another host (node3, here without the sandbox image)', async () => {
+    const node3 = s.rig.nodes.find((n) => n.name === 'node3')!.docker;
+    const kept = { repo: 'dockyard-test/kept-sandbox', tag: 'kept' };
+    const [repo, tag] = SANDBOX_IMAGE.split(':') as [string, string];
+    await node3.getImage(SANDBOX_IMAGE).tag(kept);
+    await node3.getImage(SANDBOX_IMAGE).remove();
+    const ids = Array.from({ length: 3 }, () => testSandboxId());
+    try {
+      // One at a time: Swarm puts each where fewest run, so node3 (with none) is chosen at least once.
+      for (const id of ids) await s.driver.create({ id, limits: SMALL });
+      const where = await nodesOf(ids);
+      expect(where.size).toBe(3);
+      expect([...where.values()]).not.toContain('node3');
+    } finally {
+      await node3.getImage(`${kept.repo}:${kept.tag}`).tag({ repo, tag });
+      await node3.getImage(`${kept.repo}:${kept.tag}`).remove();
+      await Promise.all(ids.map((id) => s.driver.remove(id)));
+    }
+  });
+
+  it("tells a sandbox at its pids limit as on one host (SANDBOX_AT_LIMIT), from its host's engine", async () => {
+    const id = testSandboxId();
+    const pids = 300;
+    try {
+      await s.driver.create({ id, limits: { ...SMALL, pids } });
+      // A forker that keeps taking every pid the sandbox frees, so it stays at its limit.
+      await s.driver.exec(id, [
+        'sh',
+        '-c',
+        `setsid perl -e 'while (1) { my $p = fork(); if (!defined $p) { select(undef, undef, undef, 0.002) } elsif (!$p) { sleep 1000; exit } }' </dev/null >/dev/null 2>&1 &`,
+      ]);
+      let refused: unknown;
+      for (let i = 0; i < 60 && (refused as { code?: string } | undefined)?.code !== 'SANDBOX_AT_LIMIT'; i++) {
+        refused = await s.driver.exec(id, ['true'], { timeoutMs: 5000 }).then(
+          () => undefined,
+          (err: unknown) => err,
+        );
+        if (!refused) await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(refused).toMatchObject({
+        code: 'SANDBOX_AT_LIMIT',
+        message: expect.stringContaining(`may run at most ${pids}`),
+      });
+    } finally {
+      await s.driver.remove(id);
+    }
+  });
+
   it('places no new sandbox on a paused host, and its running ones go on', async () => {
     const first = Array.from({ length: 3 }, () => testSandboxId());
     const later = Array.from({ length: 3 }, () => testSandboxId());
     try {
-      await Promise.all(first.map((id) => s.driver.create({ id, limits: SMALL })));
+      // One at a time: Swarm puts each where fewest run, so one of them on each host.
+      for (const id of first) await s.driver.create({ id, limits: SMALL });
       const before = await nodesOf(first);
       const onNode2 = first.filter((id) => before.get(id) === 'node2');
+      expect(onNode2.length).toBeGreaterThan(0);
       // Pause, not drain: Swarm shuts down every task of a drained node (restart none: for good).
       await s.rig.availability('node2', 'pause');
       await Promise.all(later.map((id) => s.driver.create({ id, limits: SMALL })));
       expect([...(await nodesOf(later)).values()]).not.toContain('node2');
-      for (const id of onNode2) expect((await s.driver.exec(id, ['echo', 'still-here'])).stdout).toBe('still-here\n');
+      // Swarm's orchestrator acts on a drained host at once: by now a drain would have ended them.
+      await new Promise((r) => setTimeout(r, 3000));
+      const lost = (await s.driver.lost()).map((l) => l.id);
+      for (const id of onNode2) {
+        expect((await s.driver.exec(id, ['echo', 'still-here'])).stdout).toBe('still-here\n');
+        expect(lost).not.toContain(id);
+      }
     } finally {
       await s.rig.availability('node2', 'active');
       await Promise.all([...first, ...later].map((id) => s.driver.remove(id)));

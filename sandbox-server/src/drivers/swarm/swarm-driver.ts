@@ -69,6 +69,18 @@ const UNREACHABLE = new Set(['down', 'disconnected']);
 /** Task states from which a task never runs (again). */
 const ENDED = new Set(['complete', 'failed', 'shutdown', 'rejected', 'orphaned', 'remove']);
 
+/** How many hosts may refuse a sandbox before its creation gives up. */
+const MAX_REFUSALS = 2;
+
+/** A host's engine could not start the sandbox's task (its image missing there, its network not remade yet). */
+class RefusedByHost extends Error {
+  readonly nodeId: string;
+  constructor(message: string, nodeId: string) {
+    super(message);
+    this.nodeId = nodeId;
+  }
+}
+
 const status = (err: unknown) => (err as { statusCode?: number }).statusCode ?? 0;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -148,8 +160,6 @@ export class SwarmDriver implements SandboxDriver {
           gvisor: () => Promise.resolve(false),
           readyTimeoutMs: this.#opts.readyTimeoutMs,
           readyFile: HOST_READY_FILE,
-          // Its cgroups are on its host (the host agent could read them: not done yet).
-          local: false,
         }),
       };
       this.#nodes.set(node.id, known);
@@ -203,7 +213,10 @@ export class SwarmDriver implements SandboxDriver {
       const tasks = await this.#tasks(sandboxId);
       last = tasks[0];
       const ended = tasks.find((t) => ENDED.has(t.Status?.State ?? ''));
-      if (ended) throw new Error(`Swarm could not start the sandbox: ${ended.Status?.Err ?? ended.Status?.State}`);
+      if (ended) {
+        const why = `Swarm could not start the sandbox: ${ended.Status?.Err ?? ended.Status?.State}`;
+        throw ended.NodeID ? new RefusedByHost(why, ended.NodeID) : new Error(why);
+      }
       // Swarm says at once when no host has the memory left; it would wait for one to free up.
       if (/insufficient resources/i.test(last?.Status?.Err ?? ''))
         throw new ApiError(
@@ -223,32 +236,49 @@ export class SwarmDriver implements SandboxDriver {
     throw new Error(`Swarm did not start the sandbox within ${this.#opts.placeTimeoutMs} ms (its task: ${why})`);
   }
 
+  /**
+   * Makes the sandbox's service. A host whose engine refuses it (Swarm does not place a task of
+   * restart none again) is left out, and Swarm places the sandbox once more among the others: a
+   * host just back, before its agent has remade its part of the network, or without the image.
+   */
   async create(spec: SandboxSpec): Promise<Sandbox> {
-    try {
-      const service = await this.#manager.createService(
-        sandboxServiceSpec(spec, {
-          viewBinds: this.#opts.viewBinds,
-          ...(this.#opts.image ? { image: this.#opts.image } : {}),
-          constraints: [
-            ...(this.#opts.constraints ?? []),
-            // Beside the session's first node, where their network is.
-            ...(spec.near ? [`node.id == ${(await this.#where(spec.near)).node.id}`] : []),
-          ],
-        }),
-      );
-      const placed = await this.#placement(spec.id);
-      const node = this.#node(placed.node);
-      await node.in.waitReady(spec.id);
-      const info = (await service.inspect()) as {
-        ID: string;
-        CreatedAt: string;
-        Spec: { Labels?: Record<string, string> };
-      };
-      return { id: spec.id, ref: info.ID, createdAt: new Date(info.CreatedAt), labels: info.Spec.Labels ?? {} };
-    } catch (err) {
-      await this.remove(spec.id).catch(() => undefined);
-      throw err;
+    const refusedBy: string[] = [];
+    for (;;) {
+      try {
+        return await this.#createOnce(spec, refusedBy);
+      } catch (err) {
+        await this.remove(spec.id).catch(() => undefined);
+        // A session's later node must run on its first node's host: no other host will do.
+        if (!(err instanceof RefusedByHost) || spec.near) throw err;
+        refusedBy.push(err.nodeId);
+        if (refusedBy.length >= MAX_REFUSALS) throw err;
+        const others = (await this.#sandboxHosts()).filter((h) => !refusedBy.includes(h.id));
+        if (others.length === 0) throw err;
+      }
     }
+  }
+
+  async #createOnce(spec: SandboxSpec, refusedBy: readonly string[]): Promise<Sandbox> {
+    const service = await this.#manager.createService(
+      sandboxServiceSpec(spec, {
+        viewBinds: this.#opts.viewBinds,
+        ...(this.#opts.image ? { image: this.#opts.image } : {}),
+        constraints: [
+          ...(this.#opts.constraints ?? []),
+          // Beside the session's first node, where their network is.
+          ...(spec.near ? [`node.id == ${(await this.#where(spec.near)).node.id}`] : []),
+          ...refusedBy.map((id) => `node.id != ${id}`),
+        ],
+      }),
+    );
+    const placed = await this.#placement(spec.id);
+    await this.#node(placed.node).in.waitReady(spec.id);
+    const info = (await service.inspect()) as {
+      ID: string;
+      CreatedAt: string;
+      Spec: { Labels?: Record<string, string> };
+    };
+    return { id: spec.id, ref: info.ID, createdAt: new Date(info.CreatedAt), labels: info.Spec.Labels ?? {} };
   }
 
   async exec(sandboxId: string, cmd: string[], opts: ExecOptions = {}): Promise<ExecResult> {
