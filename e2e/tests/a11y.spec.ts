@@ -3,7 +3,7 @@
 // workspace is usable by keyboard: reached in two Tabs, into the terminal at start, and out again.
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { expect, test } from '@playwright/test';
+import { expect, test } from './fixtures.ts';
 import { seriousViolations } from './axe.ts';
 import { startSandbox } from './sandbox.ts';
 

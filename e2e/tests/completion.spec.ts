@@ -6,7 +6,8 @@
 // account, show a plain "not found". A guest who finished is asked to create an account.
 import { randomBytes } from 'node:crypto';
 import { loadExercises, outline } from '@dockyard/content';
-import { expect, test, type Browser, type Page } from '@playwright/test';
+import type { Browser, Page } from '@playwright/test';
+import { expect, test } from './fixtures.ts';
 import { openDatabase } from '../../sandbox-server/src/store/database.ts';
 import { Store } from '../../sandbox-server/src/store/store.ts';
 import { ownServer } from '../server.ts';

@@ -3,7 +3,8 @@
 // sandbox, a new file can be made, and leaving unsaved changes asks first.
 import { shot } from './shots.ts';
 import { pressStart } from './sandbox.ts';
-import { expect, test, type Page } from '@playwright/test';
+import type { Page } from '@playwright/test';
+import { expect, test } from './fixtures.ts';
 import { csrf } from './csrf.ts';
 
 /** What only the editor's lazy chunks are called or contain in their URL. */

@@ -1,6 +1,6 @@
 // A sandbox's end, as the learner sees it, on a server of its own with a short lifetime: a
 // countdown with Extend, then "ended" with Start again, which brings a fresh sandbox.
-import { expect, test } from '@playwright/test';
+import { expect, test } from './fixtures.ts';
 import { ownServer } from '../server.ts';
 import { shot } from './shots.ts';
 

@@ -1,7 +1,8 @@
 // What the workspace tells a newcomer: a Run click shows the terminal and saves the editor's file
 // first, says so when the terminal is inside a container, types a command once; checks wait for
 // the learner before showing failures and say what to do without a sandbox; Extend confirms.
-import { expect, test, type Page } from '@playwright/test';
+import type { Page } from '@playwright/test';
+import { expect, test } from './fixtures.ts';
 import { shot } from './shots.ts';
 import { startSandbox, terminal, typeLine } from './sandbox.ts';
 

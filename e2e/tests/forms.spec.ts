@@ -1,5 +1,5 @@
 // Forms show what the server says is wrong beside the field it is about.
-import { expect, test } from '@playwright/test';
+import { expect, test } from './fixtures.ts';
 import { shot } from './shots.ts';
 
 test("sign-up with a bad username shows the server's message beside the username", async ({ page }) => {

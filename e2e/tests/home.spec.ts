@@ -1,6 +1,6 @@
 // The home page renders in Chromium: what Dockyard is, a way in for each of its people, the course;
 // and the server reports its engine.
-import { expect, test } from '@playwright/test';
+import { expect, test } from './fixtures.ts';
 import { shot } from './shots.ts';
 
 test('home page: what Dockyard is in one screen, a way in for learners, instructors and hosts, and the outline', async ({

@@ -3,7 +3,7 @@
 // sandbox, terminal history and containers.
 import { shot } from './shots.ts';
 import { pressStart, terminal } from './sandbox.ts';
-import { expect, test } from '@playwright/test';
+import { expect, test } from './fixtures.ts';
 
 test('lesson 7: Run, finish the exercise, every check turns green, and a reload keeps the sandbox', async ({
   page,

@@ -7,7 +7,8 @@
 // an unknown one; a reset back to node1 alone. And the Swarm lesson, whose frontmatter asks for 3
 // nodes in a swarm: the page forms it, and its Run buttons type on node1.
 import { pressStart, terminal } from './sandbox.ts';
-import { expect, test, type Page } from '@playwright/test';
+import type { Page } from '@playwright/test';
+import { expect, test } from './fixtures.ts';
 import { ownServer } from '../server.ts';
 import { seriousViolations } from './axe.ts';
 import { csrf } from './csrf.ts';

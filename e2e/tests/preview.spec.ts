@@ -1,7 +1,8 @@
 // Port previews in Chromium: a learner publishes nginx from their terminal and opens it on its own
 // preview origin; the same address without the grant is refused.
 import { shot } from './shots.ts';
-import { expect, test, type Page } from '@playwright/test';
+import type { Page } from '@playwright/test';
+import { expect, test } from './fixtures.ts';
 import { csrf } from './csrf.ts';
 
 /**

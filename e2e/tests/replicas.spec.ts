@@ -2,7 +2,7 @@
 // page is connected to is killed mid-lesson, and the page carries on through the other one by
 // itself (no reload): the same terminal, its scrollback, and the program running in it.
 import { mkdtempSync } from 'node:fs';
-import { expect, test } from '@playwright/test';
+import { expect, test } from './fixtures.ts';
 import { freePort } from '../../sandbox-server/src/test-support/harness.ts';
 import { startNginx, type NginxServer } from '../../sandbox-server/src/test-support/nginx-server.ts';
 import { startPostgres, type PostgresServer } from '../../sandbox-server/src/test-support/postgres-server.ts';

@@ -1,7 +1,7 @@
 // The Start button before the workspace is there: it shows at once that the click was taken, and
 // when the workspace's code cannot load (a dropped connection, here an aborted request) it says so
 // beside the button, with what to do, instead of doing nothing.
-import { expect, test } from '@playwright/test';
+import { expect, test } from './fixtures.ts';
 import { shot } from './shots.ts';
 
 /** The workspace's code, loaded when the learner starts it. */

@@ -2,7 +2,7 @@
 // here its container is killed from outside): the page says so in words for a learner, shows it as
 // a fault, keeps Reset, and Reset brings a fresh sandbox.
 import { execFileSync } from 'node:child_process';
-import { expect, test } from '@playwright/test';
+import { expect, test } from './fixtures.ts';
 import { shot } from './shots.ts';
 import { startSandbox, terminal } from './sandbox.ts';
 

@@ -1,6 +1,6 @@
 // The terminal as a newcomer meets it in lesson 7: reloads that replay an inner container's
 // session, tabs that open, focus and close, and a width where `docker ps` fits.
-import { expect, test } from '@playwright/test';
+import { expect, test } from './fixtures.ts';
 import { shot } from './shots.ts';
 import { startSandbox, terminal, typeLine } from './sandbox.ts';
 

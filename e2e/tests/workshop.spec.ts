@@ -5,7 +5,8 @@
 // downloads the CSV with both learners; then the server restarts mid-workshop, the dashboard
 // reconnects by itself and shows the same progress; last, the admin resets a forgotten password.
 import { pressStart } from './sandbox.ts';
-import { expect, test, type Browser, type Page } from '@playwright/test';
+import type { Browser, Page } from '@playwright/test';
+import { expect, test } from './fixtures.ts';
 import { ownServer } from '../server.ts';
 import { seriousViolations } from './axe.ts';
 import { shot } from './shots.ts';
