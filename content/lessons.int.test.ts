@@ -111,9 +111,11 @@ for (const { runtime, skip } of await testRuntimes()) {
               expect(r.exitCode, `${step}\n${r.stdout}${r.stderr}`).toBe(typed.exitCode);
               continue;
             }
-            const deadline = Date.now() + SETTLE_MS;
             let r = await exec(['bash', '-c', inShell(cmd)]);
             const first = r;
+            // From its failure, not its start: a step that pulled for longer than this still gets its
+            // second try (`docker compose up -d` once met "cannot start a stopped process" on runsc).
+            const deadline = Date.now() + SETTLE_MS;
             while (r.exitCode !== 0 && Date.now() < deadline) {
               await new Promise((res) => setTimeout(res, 1000));
               r = await exec(['bash', '-c', inShell(cmd)]);

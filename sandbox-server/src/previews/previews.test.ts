@@ -262,4 +262,28 @@ describe('the preview proxy', () => {
     await expect.poll(() => updates).toEqual([[], [8080], []]);
     stop();
   });
+
+  it('reads the list again when a read fails, rather than showing no ports until the next event', async () => {
+    const registry = new PublishedPortsRegistry(driver, sessions, new EngineEvents(driver, sessions));
+    const containers = [
+      { Names: ['/app'], Image: 'hello-app', Ports: [{ PrivatePort: 3000, PublicPort: 3000, Type: 'tcp' }] },
+    ];
+    let failing = false;
+    // A busy sandbox: the read after the start event fails (curl could not start), once.
+    driver.onExec = () => {
+      if (!failing) return { exitCode: 0, stdout: '[]\n200', stderr: '' };
+      failing = false;
+      return { exitCode: 126, stdout: '', stderr: 'OCI runtime exec failed' };
+    };
+    const updates: number[][] = [];
+    const stop = registry.subscribe(sessionId, (ports) => updates.push(ports.map((p) => p.port)));
+    await expect.poll(() => updates).toEqual([[]]);
+    failing = true;
+    const answer = driver.onExec;
+    driver.onExec = (...args) =>
+      failing ? answer(...args) : { exitCode: 0, stdout: `${JSON.stringify(containers)}\n200`, stderr: '' };
+    driver.emit(sessions.sandboxOf(sessionId), 'container\tstart\t\t\tapp');
+    await expect.poll(() => updates, { timeout: 5000 }).toEqual([[], [3000]]);
+    stop();
+  });
 });

@@ -64,11 +64,12 @@ export class PublishedPortsRegistry {
     });
   }
 
-  /** The session's published ports now (none when its engine does not answer). */
+  /** The session's published ports now; throws when its engine does not answer (not the same as none). */
   async list(sessionId: string): Promise<PublishedPort[]> {
     const probe = sandboxProbe(this.#driver, this.#sessions.sandboxOf(sessionId));
-    const r = await probe.api('/containers/json').catch(() => undefined);
-    return r?.status === 200 ? publishedPorts(r.body) : [];
+    const r = await probe.api('/containers/json');
+    if (r.status !== 200) throw new Error(`the sandbox's engine answered ${r.status}`);
+    return publishedPorts(r.body);
   }
 
   /** Calls `listener` with the list now and on every change; returns the unsubscribe function. */

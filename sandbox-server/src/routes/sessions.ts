@@ -224,7 +224,8 @@ export function sessionRoutes(app: FastifyInstance, deps: SessionRouteDeps): voi
 
   app.get<WithId>('/api/sessions/:id/ports', async (req, reply) => {
     const r = await ownedSession(req, reply);
-    const ports = await deps.previews.ports.list(r.id);
+    // None to show while its engine does not answer (the page's live list tries again by itself).
+    const ports = await deps.previews.ports.list(r.id).catch(() => []);
     return {
       ports: ports.map((p) => ({ ...p, previewUrl: deps.previews.hosts.url({ sessionId: r.id, port: p.port }) })),
     };

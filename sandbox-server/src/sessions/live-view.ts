@@ -5,6 +5,10 @@ import type { EngineEvent, EngineEvents } from './engine-events.ts';
 
 type Listener<T> = (value: T) => void;
 
+/** A failed read is tried again after 1 s, 2 s, … up to this many times in a row. */
+const RETRIES = 5;
+const RETRY_MS = 1000;
+
 interface Watched<T> {
   listeners: Set<Listener<T>>;
   /** The last value pushed, as JSON: a read that finds the same is not pushed. */
@@ -12,6 +16,8 @@ interface Watched<T> {
   timer?: NodeJS.Timeout;
   /** Reads started; a slow older read finishing after a newer one is dropped. */
   reads: number;
+  /** Reads that failed in a row since the last one that worked. */
+  failures: number;
   unfollow: () => void;
 }
 
@@ -36,7 +42,7 @@ export class LiveView<T> {
   subscribe(sessionId: string, listener: Listener<T>): () => void {
     let w = this.#watched.get(sessionId);
     if (!w) {
-      const created: Watched<T> = { listeners: new Set(), reads: 0, unfollow: () => undefined };
+      const created: Watched<T> = { listeners: new Set(), reads: 0, failures: 0, unfollow: () => undefined };
       created.unfollow = this.#o.events.subscribe(sessionId, (e) => {
         if (e === 'reconnected' || this.#o.relevant(e)) this.#soon(sessionId, created);
       });
@@ -56,10 +62,19 @@ export class LiveView<T> {
     };
   }
 
-  #soon(sessionId: string, w: Watched<T>): void {
+  #soon(sessionId: string, w: Watched<T>, delayMs = this.#o.debounceMs): void {
     clearTimeout(w.timer);
-    // A read that fails (engine restarting, sandbox being replaced) pushes nothing: the next event reads again.
-    w.timer = setTimeout(() => void this.#refresh(sessionId, w).catch(() => undefined), this.#o.debounceMs);
+    w.timer = setTimeout(() => {
+      void this.#refresh(sessionId, w).then(
+        () => (w.failures = 0),
+        // A read that fails (a busy or restarting engine, a sandbox being replaced) pushes nothing,
+        // and is tried again a little later: the event that called for it may be the last for long.
+        () => {
+          if (this.#watched.get(sessionId) !== w || ++w.failures > RETRIES) return;
+          this.#soon(sessionId, w, RETRY_MS * w.failures);
+        },
+      );
+    }, delayMs);
   }
 
   async #refresh(sessionId: string, w: Watched<T>): Promise<void> {
