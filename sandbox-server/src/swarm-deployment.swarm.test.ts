@@ -49,11 +49,13 @@ beforeAll(async () => {
   database = await openDatabase({ dataDir: deployment.dataDir, databaseUrl: deployment.pg.url });
 });
 
+// The servers' stop removes their sandboxes one by one, each waited for on its host (up to 30 s):
+// once in CI this took over 5 min, after every test had passed.
 afterAll(async () => {
   await database?.close();
   await deployment?.stop();
   await swarm?.close();
-}, 300_000);
+}, 900_000);
 
 /** The host whose engine runs a sandbox, as Swarm reports its task. */
 async function hostOf(sandbox: string): Promise<string> {
